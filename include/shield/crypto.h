@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/*
+ * The crypto seam. lib/crypto is the only code that includes OpenSSL;
+ * everything else asks for digests and certificate facts through here.
+ * Hash algorithms are named by their TPM_ALG_ID (TPM 2.0 Library spec,
+ * Part 2, 6.3), the identifiers event logs and quotes carry.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SHIELD_ALG_SHA1 0x0004
+#define SHIELD_ALG_SHA256 0x000B
+#define SHIELD_ALG_SHA384 0x000C
+#define SHIELD_ALG_SHA512 0x000D
+#define SHIELD_ALG_SM3_256 0x0012
+
+#define SHIELD_HASH_MAX_SIZE 64
+
+/* Digest size in bytes of a known algorithm, 0 when unknown. */
+size_t shield_hash_size(uint16_t alg);
+
+/* "sha1", "sha256", "sha384", "sha512", "sm3_256"; NULL when unknown. */
+const char *shield_hash_name(uint16_t alg);
+
+/* The reverse of shield_hash_name (also accepts "sha-256" style names). */
+__attribute__((warn_unused_result))
+int shield_hash_from_name(const char *name, uint16_t *ret_alg);
+
+/* One-shot digest of data into out (shield_hash_size(alg) bytes). */
+__attribute__((warn_unused_result))
+int shield_hash(uint16_t alg, const void *data, size_t len, uint8_t *out);
+
+/*
+ * A reusable hashing context for hot loops (PCR replay runs millions of
+ * extends): the algorithm implementations are fetched once and the digest
+ * contexts reused. Not thread-safe; use one per thread.
+ */
+struct shield_hasher;
+
+__attribute__((warn_unused_result))
+int shield_hasher_new(struct shield_hasher **ret);
+void shield_hasher_free(struct shield_hasher *h);
+
+/* out = H(a || b); either part may be empty. */
+__attribute__((warn_unused_result))
+int shield_hasher_digest2(struct shield_hasher *h, uint16_t alg, const void *a, size_t alen,
+                          const void *b, size_t blen, uint8_t *out);
+
+/* PCR extend in place: pcr = H(pcr || digest), both shield_hash_size(alg) bytes. */
+__attribute__((warn_unused_result))
+int shield_hasher_extend(struct shield_hasher *h, uint16_t alg, uint8_t *pcr, const uint8_t *digest);
+
+/*
+ * What a person needs to recognise an X.509 certificate. Strings are
+ * one-line RFC 2253-style names, truncated to fit.
+ */
+struct shield_x509_info {
+        char subject[256];
+        char issuer[256];
+        char serial_hex[80];
+        char not_before[32];   /* "2011-06-24T20:41:29Z" */
+        char not_after[32];
+        char key_type[32];     /* "RSA-2048", "EC-P256", … */
+        uint8_t sha1[20];      /* thumbprint over the DER */
+        uint8_t sha256[32];
+        bool is_ca;
+};
+
+/*
+ * Parse a DER certificate (exactly len bytes, no trailing data). Returns
+ * SHIELD_E_FORMAT when it is not a certificate.
+ */
+__attribute__((warn_unused_result))
+int shield_x509_info(const uint8_t *der, size_t len, struct shield_x509_info *ret);

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/*
+ * UEFI data formats that measured boot and Secure Boot carry: GUIDs,
+ * EFI_SIGNATURE_LIST databases, device paths and load options. Parsers
+ * take untrusted bytes, never read past len, and report failures with a
+ * byte offset in the optional diag.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shield/error.h"
+
+/* An EFI_GUID in its wire (mixed-endian) byte order. */
+typedef struct shield_guid {
+        uint8_t b[16];
+} shield_guid;
+
+#define SHIELD_GUID_STRING_SIZE 37 /* "8be4df61-93ca-11d2-aa0d-00e098032b8c" + NUL */
+
+/* Lower-case canonical text form. */
+void shield_guid_format(const shield_guid *g, char out[SHIELD_GUID_STRING_SIZE]);
+
+/* Parse the canonical text form (either case, optional braces). SHIELD_E_FORMAT. */
+__attribute__((warn_unused_result))
+int shield_guid_parse(const char *s, shield_guid *ret);
+
+bool shield_guid_eq(const shield_guid *a, const shield_guid *b);
+
+/* A well-known GUID's name ("EFI_GLOBAL_VARIABLE", "EFI_CERT_X509_GUID", …) or NULL. */
+const char *shield_guid_name(const shield_guid *g);
+
+/* UEFI 2.10 section references are in lib/uefi/guid.c. */
+extern const shield_guid SHIELD_GUID_GLOBAL_VARIABLE;          /* 8be4df61-93ca-11d2-aa0d-00e098032b8c */
+extern const shield_guid SHIELD_GUID_IMAGE_SECURITY_DATABASE;  /* d719b2cb-3d3a-4596-a3bc-dad00e67656f */
+extern const shield_guid SHIELD_GUID_SHIM_LOCK;                /* 605dab50-e046-4300-abb6-3dd810dd8b23 */
+extern const shield_guid SHIELD_GUID_CERT_X509;                /* a5c059a1-94e4-4aa7-87b5-ab155c2bf072 */
+extern const shield_guid SHIELD_GUID_CERT_SHA1;                /* 826ca512-cf10-4ac9-b187-be01496631bd */
+extern const shield_guid SHIELD_GUID_CERT_SHA256;              /* c1c41626-504c-4092-aca9-41f936934328 */
+extern const shield_guid SHIELD_GUID_CERT_SHA384;              /* ff3e5307-9fd0-48c9-85f1-8ad56c701e01 */
+extern const shield_guid SHIELD_GUID_CERT_SHA512;              /* 093e0fae-a6c4-4f50-9f1b-d41e2b89c19a */
+extern const shield_guid SHIELD_GUID_CERT_X509_SHA256;         /* 3bd2a492-96c0-4079-b420-fcf98ef103ed */
+extern const shield_guid SHIELD_GUID_CERT_X509_SHA384;         /* 7076876e-80c2-4ee6-aad2-28b349a6865b */
+extern const shield_guid SHIELD_GUID_CERT_X509_SHA512;         /* 446dbf63-2502-4cda-bcfa-2465d2b0fe9d */
+extern const shield_guid SHIELD_GUID_CERT_TYPE_PKCS7;          /* 4aafd29d-68df-49ee-8aa9-347d375665a7 */
+
+/* Caps on untrusted counts (named so errors can cite them). */
+#define SHIELD_SIGLIST_ENTRIES_MAX 65536u
+#define SHIELD_DEVPATH_NODES_MAX 256u
+
+/*
+ * One EFI_SIGNATURE_DATA from an EFI_SIGNATURE_LIST (UEFI 2.10, 32.4.1).
+ * data points into the caller's buffer (the SignatureData, without the
+ * owner GUID); offset is where the EFI_SIGNATURE_DATA starts in it.
+ */
+struct shield_siglist_entry {
+        shield_guid type;      /* the list's SignatureType */
+        shield_guid owner;     /* SignatureOwner */
+        const uint8_t *data;
+        size_t size;
+        size_t offset;
+        unsigned list_index;   /* which EFI_SIGNATURE_LIST (0-based) */
+};
+
+struct shield_siglist {
+        size_t n_lists;
+        size_t n;
+        struct shield_siglist_entry *entries; /* malloc'd array of n */
+};
+
+/*
+ * Parse a concatenation of EFI_SIGNATURE_LISTs covering exactly len bytes
+ * (len 0 is an empty database). Checks SignatureListSize, header size,
+ * SignatureSize (> 16, divides the body) and, for known types, the size the
+ * type implies. Entries point into buf, which must outlive *ret.
+ */
+__attribute__((warn_unused_result))
+int shield_siglist_parse(const uint8_t *buf, size_t len, struct shield_siglist *ret,
+                         struct shield_diag *diag);
+void shield_siglist_clear(struct shield_siglist *list);
+
+/* Counts by kind, for summaries: X.509 certificates and hashes of any kind. */
+void shield_siglist_counts(const struct shield_siglist *list, size_t *ret_x509, size_t *ret_hashes,
+                           size_t *ret_other);
+
+/*
+ * Render an EFI_DEVICE_PATH_PROTOCOL sequence (len bytes) in the UEFI text
+ * form (UEFI 2.10, 10.6), e.g.
+ * "PciRoot(0x0)/Pci(0x1,0x0)/HD(1,GPT,<guid>,0x800,0x32000)/\EFI\BOOT\BOOTX64.EFI".
+ * Unknown nodes are rendered generically ("Path(type,subtype,hex)"), never
+ * refused; a node length under 4 or past the end is SHIELD_E_FORMAT. The
+ * walk stops at End Entire; bytes after it are ignored. *ret is malloc'd.
+ */
+__attribute__((warn_unused_result))
+int shield_devpath_to_text(const uint8_t *buf, size_t len, char **ret, struct shield_diag *diag);
+
+/* EFI_LOAD_OPTION (UEFI 2.10, 3.1.3), the content of Boot#### variables. */
+struct shield_load_option {
+        uint32_t attributes;
+        char *description;          /* UTF-8, malloc'd */
+        char *device_path;          /* text form, malloc'd */
+        const uint8_t *optional_data;
+        size_t optional_size;
+};
+
+__attribute__((warn_unused_result))
+int shield_load_option_parse(const uint8_t *buf, size_t len, struct shield_load_option *ret,
+                             struct shield_diag *diag);
+void shield_load_option_clear(struct shield_load_option *opt);

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* Small helpers shared by every layer: encodings, files, number parsing. */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Lower-case hex of len bytes into out, which must hold 2*len+1 bytes. */
+void shield_hex_encode(const uint8_t *in, size_t len, char *out);
+
+/*
+ * Decode hex (either case, no separators; an optional "0x" prefix is
+ * allowed) into a new buffer. Returns SHIELD_E_FORMAT on odd length or a
+ * non-hex character. *ret_buf is malloc'd; free() it.
+ */
+__attribute__((warn_unused_result))
+int shield_hex_decode(const char *hex, uint8_t **ret_buf, size_t *ret_len);
+
+/* Standard base64 with padding; returns a malloc'd NUL-terminated string or NULL. */
+char *shield_base64_encode(const uint8_t *in, size_t len);
+
+/*
+ * Decode standard base64 (padding optional, whitespace ignored). Returns
+ * SHIELD_E_FORMAT on a bad character or length. *ret_buf is malloc'd.
+ */
+__attribute__((warn_unused_result))
+int shield_base64_decode(const char *in, size_t inlen, uint8_t **ret_buf, size_t *ret_len);
+
+/*
+ * Convert UTF-16LE (len bytes, may or may not be NUL-terminated: decoding
+ * stops at the first NUL code unit) to a malloc'd UTF-8 string. Unpaired
+ * surrogates become U+FFFD. Returns SHIELD_E_FORMAT on an odd byte count.
+ */
+__attribute__((warn_unused_result))
+int shield_utf16le_to_utf8(const uint8_t *in, size_t len, char **ret);
+
+/*
+ * Read a whole file (or "-" for stdin) into a malloc'd buffer, refusing
+ * files over max bytes with SHIELD_E_LIMIT. A NUL is appended after the
+ * data (not counted in *ret_len) so text parsers can use it directly.
+ */
+__attribute__((warn_unused_result))
+int shield_read_file(const char *path, size_t max, uint8_t **ret_buf, size_t *ret_len);
+
+/*
+ * Write len bytes to path atomically: a temporary file in the same
+ * directory, fsync, then rename. mode is the new file's permission bits
+ * (0600 for secrets). On failure the old file is untouched.
+ */
+__attribute__((warn_unused_result))
+int shield_write_file_atomic(const char *path, const void *buf, size_t len, unsigned mode);
+
+/*
+ * Checked number parsing: the whole string must be a number in [min, max];
+ * base 0 accepts 0x/0 prefixes. Returns SHIELD_E_FORMAT or SHIELD_E_LIMIT.
+ */
+__attribute__((warn_unused_result))
+int shield_parse_u64(const char *s, int base, uint64_t max, uint64_t *ret);
+__attribute__((warn_unused_result))
+int shield_parse_i64(const char *s, int base, int64_t min, int64_t max, int64_t *ret);
+
+/* Parse "1,3,5-7" into a bit mask of values < 64. SHIELD_E_FORMAT/LIMIT. */
+__attribute__((warn_unused_result))
+int shield_parse_index_list(const char *s, unsigned max_value, uint64_t *ret_mask);
+
+/* Constant-time comparison for secrets and MACs (true when equal). */
+bool shield_memeq_secret(const void *a, const void *b, size_t len);

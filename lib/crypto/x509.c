@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <string.h>
+
+#include "shield/crypto.h"
+#include "shield/error.h"
+
+static void name_oneline(const X509_NAME *name, char *out, size_t len) {
+        BIO *bio = BIO_new(BIO_s_mem());
+        out[0] = '\0';
+        if (!bio)
+                return;
+        if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+                int n = BIO_read(bio, out, (int)len - 1);
+                out[n > 0 ? n : 0] = '\0';
+        }
+        BIO_free(bio);
+}
+
+static void time_iso(const ASN1_TIME *t, char *out, size_t len) {
+        struct tm tm;
+        out[0] = '\0';
+        if (t && ASN1_TIME_to_tm(t, &tm))
+                strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void key_desc(X509 *x, char *out, size_t len) {
+        EVP_PKEY *pk = X509_get0_pubkey(x);
+        out[0] = '\0';
+        if (!pk)
+                return;
+        switch (EVP_PKEY_get_base_id(pk)) {
+        case EVP_PKEY_RSA:
+                snprintf(out, len, "RSA-%d", EVP_PKEY_get_bits(pk));
+                break;
+        case EVP_PKEY_EC: {
+                char group[32] = "";
+                size_t glen = 0;
+                EVP_PKEY_get_utf8_string_param(pk, "group", group, sizeof group, &glen);
+                snprintf(out, len, "EC-%s", strcmp(group, "prime256v1") == 0 ? "P256" :
+                                            strcmp(group, "secp384r1") == 0 ? "P384" : group);
+                break;
+        }
+        default:
+                snprintf(out, len, "%s", OBJ_nid2sn(EVP_PKEY_get_base_id(pk)));
+        }
+}
+
+int shield_x509_info(const uint8_t *der, size_t len, struct shield_x509_info *ret) {
+        if (!der || !ret || len > LONG_MAX)
+                return SHIELD_E_INVAL;
+        const unsigned char *p = der;
+        X509 *x = d2i_X509(NULL, &p, (long)len);
+        if (!x)
+                return SHIELD_E_FORMAT;
+        if ((size_t)(p - der) != len) {
+                X509_free(x);
+                return SHIELD_E_TRAILING;
+        }
+
+        struct shield_x509_info info = { 0 };
+        name_oneline(X509_get_subject_name(x), info.subject, sizeof info.subject);
+        name_oneline(X509_get_issuer_name(x), info.issuer, sizeof info.issuer);
+        BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+        if (bn) {
+                char *hex = BN_bn2hex(bn);
+                if (hex)
+                        snprintf(info.serial_hex, sizeof info.serial_hex, "%s", hex);
+                OPENSSL_free(hex);
+                BN_free(bn);
+        }
+        time_iso(X509_get0_notBefore(x), info.not_before, sizeof info.not_before);
+        time_iso(X509_get0_notAfter(x), info.not_after, sizeof info.not_after);
+        key_desc(x, info.key_type, sizeof info.key_type);
+        info.is_ca = X509_check_ca(x) > 0;
+        int ok = EVP_Q_digest(NULL, "SHA1", NULL, der, len, info.sha1, NULL) &&
+                 EVP_Q_digest(NULL, "SHA256", NULL, der, len, info.sha256, NULL);
+        X509_free(x);
+        if (!ok)
+                return SHIELD_E_CRYPTO;
+        *ret = info;
+        return 0;
+}

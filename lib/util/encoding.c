@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdlib.h>
+#include <string.h>
+
+#include "shield/error.h"
+#include "shield/util.h"
+
+static const char hexdigits[] = "0123456789abcdef";
+
+void shield_hex_encode(const uint8_t *in, size_t len, char *out) {
+        for (size_t i = 0; i < len; i++) {
+                out[2 * i] = hexdigits[in[i] >> 4];
+                out[2 * i + 1] = hexdigits[in[i] & 0xf];
+        }
+        out[2 * len] = '\0';
+}
+
+static int hexval(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+int shield_hex_decode(const char *hex, uint8_t **ret_buf, size_t *ret_len) {
+        if (!hex || !ret_buf || !ret_len)
+                return SHIELD_E_INVAL;
+        if (hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X'))
+                hex += 2;
+        size_t n = strlen(hex);
+        if (n % 2)
+                return SHIELD_E_FORMAT;
+        uint8_t *buf = malloc(n / 2 ? n / 2 : 1);
+        if (!buf)
+                return SHIELD_E_NOMEM;
+        for (size_t i = 0; i < n / 2; i++) {
+                int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+                if (hi < 0 || lo < 0) {
+                        free(buf);
+                        return SHIELD_E_FORMAT;
+                }
+                buf[i] = (uint8_t)(hi << 4 | lo);
+        }
+        *ret_buf = buf;
+        *ret_len = n / 2;
+        return 0;
+}
+
+static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+char *shield_base64_encode(const uint8_t *in, size_t len) {
+        if (len > (SIZE_MAX - 1) / 4 * 3 - 3)
+                return NULL;
+        size_t outlen = (len + 2) / 3 * 4;
+        char *out = malloc(outlen + 1), *o = out;
+        if (!out)
+                return NULL;
+        size_t i = 0;
+        for (; i + 3 <= len; i += 3) {
+                uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+                *o++ = b64chars[v >> 18];
+                *o++ = b64chars[(v >> 12) & 63];
+                *o++ = b64chars[(v >> 6) & 63];
+                *o++ = b64chars[v & 63];
+        }
+        if (i < len) {
+                uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0);
+                *o++ = b64chars[v >> 18];
+                *o++ = b64chars[(v >> 12) & 63];
+                *o++ = i + 1 < len ? b64chars[(v >> 6) & 63] : '=';
+                *o++ = '=';
+        }
+        *o = '\0';
+        return out;
+}
+
+static int b64val(char c) {
+        if (c >= 'A' && c <= 'Z')
+                return c - 'A';
+        if (c >= 'a' && c <= 'z')
+                return c - 'a' + 26;
+        if (c >= '0' && c <= '9')
+                return c - '0' + 52;
+        if (c == '+')
+                return 62;
+        if (c == '/')
+                return 63;
+        return -1;
+}
+
+int shield_base64_decode(const char *in, size_t inlen, uint8_t **ret_buf, size_t *ret_len) {
+        if (!in || !ret_buf || !ret_len)
+                return SHIELD_E_INVAL;
+        uint8_t *buf = malloc(inlen / 4 * 3 + 3);
+        if (!buf)
+                return SHIELD_E_NOMEM;
+        size_t n = 0, pad = 0;
+        uint32_t acc = 0;
+        unsigned bits = 0;
+        for (size_t i = 0; i < inlen; i++) {
+                char c = in[i];
+                if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
+                        continue;
+                if (c == '=') {
+                        pad++;
+                        continue;
+                }
+                int v = b64val(c);
+                if (v < 0 || pad) {
+                        free(buf);
+                        return SHIELD_E_FORMAT;
+                }
+                acc = acc << 6 | (uint32_t)v;
+                bits += 6;
+                if (bits >= 8) {
+                        bits -= 8;
+                        buf[n++] = (uint8_t)(acc >> bits);
+                }
+        }
+        /* 6 leftover bits can never be a whole byte: a single trailing symbol is malformed. */
+        if (bits >= 6 || pad > 2) {
+                free(buf);
+                return SHIELD_E_FORMAT;
+        }
+        *ret_buf = buf;
+        *ret_len = n;
+        return 0;
+}
+
+static size_t put_utf8(char *o, uint32_t cp) {
+        if (cp < 0x80) {
+                o[0] = (char)cp;
+                return 1;
+        }
+        if (cp < 0x800) {
+                o[0] = (char)(0xc0 | cp >> 6);
+                o[1] = (char)(0x80 | (cp & 0x3f));
+                return 2;
+        }
+        if (cp < 0x10000) {
+                o[0] = (char)(0xe0 | cp >> 12);
+                o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+                o[2] = (char)(0x80 | (cp & 0x3f));
+                return 3;
+        }
+        o[0] = (char)(0xf0 | cp >> 18);
+        o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+        o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        o[3] = (char)(0x80 | (cp & 0x3f));
+        return 4;
+}
+
+int shield_utf16le_to_utf8(const uint8_t *in, size_t len, char **ret) {
+        if (!ret || (!in && len))
+                return SHIELD_E_INVAL;
+        if (len % 2)
+                return SHIELD_E_FORMAT;
+        size_t units = len / 2;
+        /* Each unit yields at most 3 bytes (a surrogate pair: 4 bytes for 2 units). */
+        char *out = malloc(units * 3 + 1), *o = out;
+        if (!out)
+                return SHIELD_E_NOMEM;
+        for (size_t i = 0; i < units; i++) {
+                uint32_t u = (uint32_t)in[2 * i] | (uint32_t)in[2 * i + 1] << 8;
+                if (u == 0)
+                        break;
+                if (u >= 0xd800 && u < 0xdc00 && i + 1 < units) {
+                        uint32_t lo = (uint32_t)in[2 * i + 2] | (uint32_t)in[2 * i + 3] << 8;
+                        if (lo >= 0xdc00 && lo < 0xe000) {
+                                o += put_utf8(o, 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00));
+                                i++;
+                                continue;
+                        }
+                }
+                if (u >= 0xd800 && u < 0xe000)
+                        u = 0xfffd;
+                o += put_utf8(o, u);
+        }
+        *o = '\0';
+        *ret = out;
+        return 0;
+}
+
+bool shield_memeq_secret(const void *a, const void *b, size_t len) {
+        const volatile uint8_t *x = a, *y = b;
+        uint8_t d = 0;
+
+        for (size_t i = 0; i < len; i++)
+                d |= x[i] ^ y[i];
+        return d == 0;
+}

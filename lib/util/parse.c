@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+
+#include "shield/error.h"
+#include "shield/util.h"
+
+int shield_parse_u64(const char *s, int base, uint64_t max, uint64_t *ret) {
+        if (!s || !ret)
+                return SHIELD_E_INVAL;
+        /* strtoull silently accepts leading space and a minus sign: refuse both. */
+        if (!*s || isspace((unsigned char)*s) || *s == '-' || *s == '+')
+                return SHIELD_E_FORMAT;
+        char *end = NULL;
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, base);
+        if (end == s || *end)
+                return SHIELD_E_FORMAT;
+        if (errno == ERANGE || v > max)
+                return SHIELD_E_LIMIT;
+        *ret = v;
+        return 0;
+}
+
+int shield_parse_i64(const char *s, int base, int64_t min, int64_t max, int64_t *ret) {
+        if (!s || !ret)
+                return SHIELD_E_INVAL;
+        if (!*s || isspace((unsigned char)*s) || *s == '+')
+                return SHIELD_E_FORMAT;
+        char *end = NULL;
+        errno = 0;
+        long long v = strtoll(s, &end, base);
+        if (end == s || *end)
+                return SHIELD_E_FORMAT;
+        if (errno == ERANGE || v < min || v > max)
+                return SHIELD_E_LIMIT;
+        *ret = v;
+        return 0;
+}
+
+int shield_parse_index_list(const char *s, unsigned max_value, uint64_t *ret_mask) {
+        if (!s || !ret_mask || max_value > 63)
+                return SHIELD_E_INVAL;
+        uint64_t mask = 0;
+        const char *p = s;
+
+        if (!*p)
+                return SHIELD_E_FORMAT;
+        while (*p) {
+                unsigned lo = 0, hi;
+                if (!isdigit((unsigned char)*p))
+                        return SHIELD_E_FORMAT;
+                while (isdigit((unsigned char)*p)) {
+                        lo = lo * 10 + (unsigned)(*p++ - '0');
+                        if (lo > max_value)
+                                return SHIELD_E_LIMIT;
+                }
+                hi = lo;
+                if (*p == '-') {
+                        p++;
+                        if (!isdigit((unsigned char)*p))
+                                return SHIELD_E_FORMAT;
+                        hi = 0;
+                        while (isdigit((unsigned char)*p)) {
+                                hi = hi * 10 + (unsigned)(*p++ - '0');
+                                if (hi > max_value)
+                                        return SHIELD_E_LIMIT;
+                        }
+                        if (hi < lo)
+                                return SHIELD_E_FORMAT;
+                }
+                for (unsigned i = lo; i <= hi; i++)
+                        mask |= UINT64_C(1) << i;
+                if (*p == ',')
+                        p++;
+                else if (*p)
+                        return SHIELD_E_FORMAT;
+        }
+        *ret_mask = mask;
+        return 0;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/*
+ * What every `shield` subcommand shares: exit codes, error printing, JSON
+ * output and reading inputs. Each cmd-<noun>.c exports one cmd_<noun>()
+ * that main.c dispatches to with argv[0] = the noun.
+ */
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shield/error.h"
+#include "shield/reason.h"
+
+/* The same exit codes everywhere (docs/ARCHITECTURE.md). */
+enum {
+        EXIT_OK = 0,
+        EXIT_VERIFY_FAILED = 1, /* the input was read and did not verify */
+        EXIT_BAD_INPUT = 2,     /* bad usage, unreadable or malformed input, internal error */
+};
+
+/* Subcommand families. */
+int cmd_eventlog(int argc, char **argv);
+int cmd_ima(int argc, char **argv);
+
+/* "shield: <message>" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "shield: warning: <message>" on stderr. */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Report a parse failure of path with the parser's diag ("PATH: offset 0x…,
+ * event N: …") and return EXIT_BAD_INPUT.
+ */
+int cli_parse_failed(const char *path, int r, const struct shield_diag *diag);
+
+/*
+ * Read a whole input file (or "-"), printing a clear error on failure.
+ * Returns 0 or EXIT_BAD_INPUT. *ret_buf is NUL-terminated (see shield_read_file).
+ */
+int cli_read_file(const char *path, size_t max, uint8_t **ret_buf, size_t *ret_len);
+
+/* Print a JSON value to stdout (indented, keys in insertion order) and decref it. */
+void cli_print_json(json_t *j);
+
+/* The reasons as a JSON array of objects {code, severity, bank, pcr, event, offset, message}. */
+json_t *cli_reasons_json(const struct shield_reasons *list);
+
+/* Print each reason on its own line "severity: [code] message" to f. */
+void cli_print_reasons(FILE *f, const struct shield_reasons *list);
+
+/*
+ * Handle the options every subcommand takes: -h/--help prints usage and
+ * returns 1 (the caller exits EXIT_OK). Subcommands parse their own
+ * options with getopt_long and call cli_usage_error() on unknown ones.
+ */
+int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A subcommand: a name, a one-line summary and a function taking argv[0] = name. */
+struct cli_verb {
+        const char *name;
+        const char *summary;
+        int (*run)(int argc, char **argv);
+};
+
+/*
+ * Dispatch argv[1] to one of verbs (argv[0] = the family name); prints
+ * the family's usage for --help/no verb and an error for an unknown verb.
+ */
+int cli_dispatch(int argc, char **argv, const char *usage, const struct cli_verb *verbs, size_t n_verbs);

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] =
+        "Usage: shield [--version] [--help] COMMAND [ARGS…]\n"
+        "\n"
+        "Shieldkit: know, with cryptographic evidence, what every machine booted.\n"
+        "\n"
+        "Commands:\n"
+        "  eventlog   read, replay and verify TCG firmware event logs\n"
+        "  ima        read, replay and verify Linux IMA measurement lists\n"
+        "\n"
+        "Run 'shield COMMAND --help' for a command's options.\n"
+        "\n"
+        "Exit status (every command): 0 ok, 1 verification failed,\n"
+        "2 bad input or usage.\n";
+
+static const struct cli_verb commands[] = {
+        { "eventlog", "TCG firmware event logs", cmd_eventlog },
+        { "ima", "Linux IMA measurement lists", cmd_ima },
+};
+
+int main(int argc, char **argv) {
+        if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+                printf("shield %s\n", SHIELD_VERSION);
+                return EXIT_OK;
+        }
+        argv[0] = "shield";
+        return cli_dispatch(argc, argv, usage, commands, sizeof commands / sizeof commands[0]);
+}
