@@ -1,0 +1,3 @@
+#!/bin/bash
+# Placeholder: being written.
+exit 77
