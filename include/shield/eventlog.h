@@ -26,6 +26,7 @@
 #define SHIELD_EVENTLOG_MAX (256u << 20)          /* whole log */
 #define SHIELD_EVENT_DATA_MAX (16u << 20)         /* one event's data */
 #define SHIELD_EVENTLOG_ALGS_MAX 8                /* banks in a Spec ID event / digests per event */
+#define SHIELD_EVENTLOG_EVENTS_MAX (16u << 20)    /* events in one log */
 
 /* Event types (PFP 1.05, 10.4.1). */
 #define EV_PREBOOT_CERT 0x00000000u
@@ -146,10 +147,12 @@ const struct shield_reasons *shield_eventlog_quirks(const struct shield_eventlog
 /*
  * Replay every bank the log carries (legacy: sha1) into *ret: EV_NO_ACTION
  * and PCR index > 23 are not extended; PCR 0 starts at the StartupLocality
- * value; PCRs 17–22 start at all-ones; others at zero. present marks the
- * PCRs the log extended (plus PCR 0 when a locality set it). A bank whose
- * algorithm we cannot compute is left out and reported in *ret_skipped
- * (may be NULL). hasher may be NULL (one is made for the call).
+ * value; PCRs 17–22 start at all-ones; others at zero. Every PCR 0–23 is
+ * present (a PCR no event touched keeps its reset value); extended marks
+ * the PCRs some event extended (plus PCR 0 when a locality set it). A bank
+ * whose algorithm we cannot compute is left out and reported in
+ * *ret_skipped (may be NULL), as is an event that lacks a bank's digest.
+ * hasher may be NULL (one is made for the call).
  */
 __attribute__((warn_unused_result))
 int shield_eventlog_replay(const struct shield_eventlog *log, struct shield_hasher *hasher,

@@ -21,6 +21,8 @@ struct shield_pcr_bank {
         uint16_t alg;                   /* TPM_ALG_ID */
         uint16_t size;                  /* digest size */
         uint32_t present;               /* bit i set: value[i] is meaningful */
+        uint32_t extended;              /* bit i set: the source changed PCR i from its reset value
+                                         * (a replay: some event extended it; a TPM: = present) */
         uint8_t value[SHIELD_PCR_COUNT][SHIELD_HASH_MAX_SIZE];
 };
 

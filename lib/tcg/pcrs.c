@@ -107,6 +107,7 @@ int shield_pcrs_parse_json(const char *text, size_t len, struct shield_pcrs *ret
                         }
                         memcpy(bank->value[idx], bytes, n);
                         bank->present |= UINT32_C(1) << idx;
+                        bank->extended |= UINT32_C(1) << idx;
                         free(bytes);
                 }
         }
