@@ -1,5 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The SHA*_Init/Update/Final calls are deprecated in OpenSSL 3 in favour of
+ * EVP, but EVP's per-call dispatch costs about as much as hashing the 40-128
+ * bytes of a PCR extend (and 3.0's one-shot SHA256() even fetches the
+ * algorithm on every call), and a replay is millions of them. They stay the
+ * fast path for extends; everything else uses EVP.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <string.h>
 #include <strings.h>
 
@@ -113,6 +122,31 @@ int shield_hasher_extend(struct shield_hasher *h, uint16_t alg, uint8_t *pcr, co
 
         if (!n)
                 return SHIELD_E_UNSUPPORTED;
+        /* Stack contexts, no allocation, no provider dispatch: see the note at the top. */
+        switch (alg) {
+        case SHIELD_ALG_SHA1: {
+                SHA_CTX c;
+                if (!SHA1_Init(&c) || !SHA1_Update(&c, pcr, n) || !SHA1_Update(&c, digest, n) || !SHA1_Final(pcr, &c))
+                        return SHIELD_E_CRYPTO;
+                return 0;
+        }
+        case SHIELD_ALG_SHA256: {
+                SHA256_CTX c;
+                if (!SHA256_Init(&c) || !SHA256_Update(&c, pcr, n) || !SHA256_Update(&c, digest, n) ||
+                    !SHA256_Final(pcr, &c))
+                        return SHIELD_E_CRYPTO;
+                return 0;
+        }
+        case SHIELD_ALG_SHA384:
+        case SHIELD_ALG_SHA512: {
+                SHA512_CTX c;
+                bool is384 = alg == SHIELD_ALG_SHA384;
+                if (!(is384 ? SHA384_Init(&c) : SHA512_Init(&c)) || !SHA512_Update(&c, pcr, n) ||
+                    !SHA512_Update(&c, digest, n) || !(is384 ? SHA384_Final(pcr, &c) : SHA512_Final(pcr, &c)))
+                        return SHIELD_E_CRYPTO;
+                return 0;
+        }
+        }
         int r = shield_hasher_digest2(h, alg, pcr, n, digest, n, tmp);
         if (r < 0)
                 return r;

@@ -38,6 +38,13 @@ int main(int argc, char **argv) {
                 return 2;
         for (size_t i = 0; i < head; i++)
                 out[len++] = in[i];
+        size_t measured = 0;
+        for (size_t i = first; i < n; i++)
+                measured += shield_eventlog_event(log, i)->type != EV_NO_ACTION;
+        if (!measured) {
+                fprintf(stderr, "mklog: %s has no measured events to repeat\n", argv[1]);
+                return 2;
+        }
         while (len < target) {
                 for (size_t i = first; i < n; i++) {
                         const struct shield_event *ev = shield_eventlog_event(log, i);
