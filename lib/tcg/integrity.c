@@ -132,6 +132,8 @@ int shield_eventlog_check_integrity(const struct shield_eventlog *log, struct sh
                 size_t vlen = 0;
                 bool have_vdata = rule == RULE_VARIABLE && variable_data(ev, &vdata, &vlen);
 
+                bool noted = false; /* a quirk is reported once per event, not once per bank */
+
                 if (rule == RULE_NONE || ev->pcr >= SHIELD_PCR_COUNT)
                         continue;
                 for (unsigned k = 0; k < ev->n_digests; k++) {
@@ -154,12 +156,18 @@ int shield_eventlog_check_integrity(const struct shield_eventlog *log, struct sh
                                  * variable's name and GUID are then not covered by any digest.
                                  */
                                 if (memcmp(part, d->bytes, d->size) == 0) {
-                                        r = shield_reasons_add(out, "quirk-variable-data-only", SHIELD_SEV_WARNING,
-                                                               d->alg, (int)ev->pcr, (long)ev->index, ev->offset,
-                                                               "event %u: the firmware measured only the variable's data; its name and GUID are not covered by the digest",
-                                                               ev->index);
-                                        if (r < 0)
-                                                goto out;
+                                        if (!noted) {
+                                                /* edk2 measures Boot#### this way; for Secure Boot policy it is a gap. */
+                                                bool boot = ev->type != EV_EFI_VARIABLE_DRIVER_CONFIG;
+                                                r = shield_reasons_add(out, boot ? "quirk-boot-variable-data-only" : "quirk-variable-data-only",
+                                                                       boot ? SHIELD_SEV_INFO : SHIELD_SEV_WARNING, 0,
+                                                                       (int)ev->pcr, (long)ev->index, ev->offset,
+                                                                       "event %u: the firmware measured only the variable's data; its name and GUID are not covered by the digest",
+                                                                       ev->index);
+                                                if (r < 0)
+                                                        goto out;
+                                                noted = true;
+                                        }
                                         continue;
                                 }
                         }
@@ -169,9 +177,12 @@ int shield_eventlog_check_integrity(const struct shield_eventlog *log, struct sh
                                 r = digest_over_prefix(hasher, ev, d, &prefix);
                                 if (r < 0)
                                         goto out;
+                                if (prefix && noted)
+                                        continue;
                                 if (prefix) {
+                                        noted = true;
                                         r = shield_reasons_add(out, "quirk-variable-stray-bytes", SHIELD_SEV_INFO,
-                                                               d->alg, (int)ev->pcr, (long)ev->index, ev->offset,
+                                                               0, (int)ev->pcr, (long)ev->index, ev->offset,
                                                                "event %u: bytes after the declared UEFI_VARIABLE_DATA, partly covered by the digest (old shim)",
                                                                ev->index);
                                         if (r < 0)

@@ -21,6 +21,8 @@ enum {
         EXIT_BAD_INPUT = 2,     /* bad usage, unreadable or malformed input, internal error */
 };
 
+#define ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))
+
 /* Subcommand families. */
 int cmd_eventlog(int argc, char **argv);
 int cmd_ima(int argc, char **argv);
