@@ -26,13 +26,6 @@ enum {
 /* Subcommand families. */
 int cmd_eventlog(int argc, char **argv);
 int cmd_ima(int argc, char **argv);
-int cmd_pe(int argc, char **argv);
-int cmd_sb(int argc, char **argv);
-int cmd_keys(int argc, char **argv);
-int cmd_initial_state(int argc, char **argv);
-int cmd_siglist(int argc, char **argv);
-int cmd_authvar(int argc, char **argv);
-int cmd_varstore(int argc, char **argv);
 
 /* "shield: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -12,13 +12,6 @@ static const char usage[] =
         "Commands:\n"
         "  eventlog   read, replay and verify TCG firmware event logs\n"
         "  ima        read, replay and verify Linux IMA measurement lists\n"
-        "  keys       generate Secure Boot key pairs (PK, KEK, db)\n"
-        "  initial-state  build and inspect an image's Secure Boot initial state\n"
-        "  siglist    create and inspect EFI signature lists\n"
-        "  authvar    sign and verify authenticated variable updates\n"
-        "  varstore   write and read OVMF firmware variable stores\n"
-        "  pe         hash, sign and inspect PE/COFF boot images\n"
-        "  sb         decide whether firmware would boot an image (db/dbx)\n"
         "\n"
         "Run 'shield COMMAND --help' for a command's options.\n"
         "\n"
@@ -28,13 +21,6 @@ static const char usage[] =
 static const struct cli_verb commands[] = {
         { "eventlog", "TCG firmware event logs", cmd_eventlog },
         { "ima", "Linux IMA measurement lists", cmd_ima },
-        { "keys", "Secure Boot key pairs", cmd_keys },
-        { "initial-state", "an image's Secure Boot initial state", cmd_initial_state },
-        { "siglist", "EFI signature lists", cmd_siglist },
-        { "authvar", "authenticated variables", cmd_authvar },
-        { "varstore", "OVMF variable stores", cmd_varstore },
-        { "pe", "PE/COFF images", cmd_pe },
-        { "sb", "Secure Boot verdicts", cmd_sb },
 };
 
 int main(int argc, char **argv) {

@@ -1,3 +1,0 @@
-#!/bin/bash
-# Placeholder: being written.
-exit 77
