@@ -28,7 +28,8 @@ static size_t variable(uint8_t *out, const shield_guid *g, const char *name, con
         memcpy(out + at, &dl, 8), at += 8;
         for (size_t i = 0; i < nl; i++)
                 out[at++] = (uint8_t)name[i], out[at++] = 0;
-        memcpy(out + at, data, n);
+        if (n)
+                memcpy(out + at, data, n);
         return at + n;
 }
 

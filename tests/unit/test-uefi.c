@@ -163,7 +163,8 @@ static size_t node(uint8_t *p, uint8_t type, uint8_t sub, const void *body, uint
         p[0] = type;
         p[1] = sub;
         memcpy(p + 2, &len, 2);
-        memcpy(p + 4, body, n);
+        if (n)
+                memcpy(p + 4, body, n);
         return len;
 }
 
