@@ -125,6 +125,15 @@ struct shield_eventlog;
 __attribute__((warn_unused_result))
 int shield_eventlog_parse(const uint8_t *buf, size_t len, struct shield_eventlog **ret,
                           struct shield_diag *diag);
+
+/*
+ * The same, taking ownership of *buf (malloc'd, len bytes) instead of
+ * copying it: for large logs read from a file. *buf is set to NULL whether
+ * or not the parse succeeds.
+ */
+__attribute__((warn_unused_result))
+int shield_eventlog_parse_take(uint8_t **buf, size_t len, struct shield_eventlog **ret, struct shield_diag *diag);
+
 void shield_eventlog_free(struct shield_eventlog *log);
 
 enum shield_eventlog_format shield_eventlog_format(const struct shield_eventlog *log);

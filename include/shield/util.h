@@ -64,5 +64,12 @@ int shield_parse_i64(const char *s, int base, int64_t min, int64_t max, int64_t 
 __attribute__((warn_unused_result))
 int shield_parse_index_list(const char *s, unsigned max_value, uint64_t *ret_mask);
 
+/*
+ * malloc for buffers of many megabytes (whole logs, event arrays): aligned
+ * and marked for transparent huge pages, so filling them costs a few page
+ * faults instead of thousands. Release with free(); realloc() is allowed.
+ */
+void *shield_alloc_large(size_t n);
+
 /* Constant-time comparison for secrets and MACs (true when equal). */
 bool shield_memeq_secret(const void *a, const void *b, size_t len);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "eventlog-internal.h"
+#include "shield/util.h"
 #include "util/rd.h"
 
 /* PFP 1.05, 10.4.5.1: the signature of the crypto-agile Spec ID event. */
@@ -333,27 +334,45 @@ static int parse_events(struct shield_eventlog *log, struct rd *r, struct shield
         return 0;
 }
 
+static int parse_owned(uint8_t *buf, size_t len, struct shield_eventlog **ret, struct shield_diag *diag);
+
 int shield_eventlog_parse(const uint8_t *buf, size_t len, struct shield_eventlog **ret, struct shield_diag *diag) {
         if (!ret || (!buf && len))
                 return SHIELD_E_INVAL;
-        if (len == 0)
-                return shield_diag_fail(diag, SHIELD_E_TRUNCATED, 0, -1, "the event log is empty");
-        if (len > SHIELD_EVENTLOG_MAX)
+        uint8_t *copy = malloc(len ? len : 1);
+        if (!copy)
+                return SHIELD_E_NOMEM;
+        if (len)
+                memcpy(copy, buf, len);
+        return parse_owned(copy, len, ret, diag);
+}
+
+int shield_eventlog_parse_take(uint8_t **buf, size_t len, struct shield_eventlog **ret, struct shield_diag *diag) {
+        if (!buf || !*buf || !ret)
+                return SHIELD_E_INVAL;
+        int rc = parse_owned(*buf, len, ret, diag);
+        *buf = NULL; /* taken either way: parse_owned freed it on failure */
+        return rc;
+}
+
+static int parse_owned(uint8_t *buf, size_t len, struct shield_eventlog **ret, struct shield_diag *diag) {
+        int rc;
+
+        if (len == 0 || len > SHIELD_EVENTLOG_MAX) {
+                free(buf);
+                if (len == 0)
+                        return shield_diag_fail(diag, SHIELD_E_TRUNCATED, 0, -1, "the event log is empty");
                 return shield_diag_fail(diag, SHIELD_E_LIMIT, 0, -1, "the log is %zu bytes, over the %u-byte limit",
                                         len, SHIELD_EVENTLOG_MAX);
-
+        }
         struct shield_eventlog *log = calloc(1, sizeof *log);
-        int rc;
-        if (!log)
+        if (!log) {
+                free(buf);
                 return SHIELD_E_NOMEM;
+        }
         log->startup_locality = -1;
         log->format = SHIELD_EVENTLOG_LEGACY_SHA1;
-        log->buf = malloc(len);
-        if (!log->buf) {
-                rc = SHIELD_E_NOMEM;
-                goto fail;
-        }
-        memcpy(log->buf, buf, len);
+        log->buf = buf;
         log->len = len;
 
         struct rd r = rd_init(log->buf, len);
@@ -377,6 +396,29 @@ int shield_eventlog_parse(const uint8_t *buf, size_t len, struct shield_eventlog
                                        "Spec ID event digest is not zero");
         } else {
                 note_event(log, first);
+        }
+        if (log->format == SHIELD_EVENTLOG_CRYPTO_AGILE) {
+                /*
+                 * Size the events array for the smallest possible event once: untouched pages
+                 * cost nothing, while growing by copies would move the whole array repeatedly.
+                 */
+                size_t min_event = 16;
+                for (unsigned i = 0; i < log->specid.n_algs; i++)
+                        min_event += 2 + log->specid.algs[i].size;
+                size_t want = len / min_event + 2;
+                if (want > SHIELD_EVENTLOG_EVENTS_MAX)
+                        want = SHIELD_EVENTLOG_EVENTS_MAX;
+                if (want > log->cap) {
+                        struct shield_event *ev = shield_alloc_large(want * sizeof *ev);
+                        if (!ev) {
+                                rc = SHIELD_E_NOMEM;
+                                goto fail;
+                        }
+                        memcpy(ev, log->events, log->n * sizeof *ev);
+                        free(log->events);
+                        log->events = ev;
+                        log->cap = want;
+                }
         }
         rc = parse_events(log, &r, diag);
         if (rc < 0)

@@ -19,35 +19,44 @@ static void reset_bank(struct shield_pcr_bank *bank, int locality) {
         }
 }
 
-static int replay_bank(const struct shield_eventlog *log, struct shield_hasher *h, struct shield_pcr_bank *bank,
-                       unsigned slot, struct shield_reasons *skipped) {
-        bool noted_missing = false;
+struct replay_bank {
+        struct shield_pcr_bank *pcrs;
+        unsigned slot;          /* where this bank's digest usually sits in an event */
+        bool noted_missing;
+};
 
+/* One pass over the events for all banks: the events array is the big memory traffic. */
+static int replay_banks(const struct shield_eventlog *log, struct shield_hasher *h, struct replay_bank *banks,
+                        size_t n_banks, struct shield_reasons *skipped) {
         for (size_t i = 0; i < log->n; i++) {
                 const struct shield_event *ev = &log->events[i];
-                const struct shield_event_digest *d;
 
                 if (ev->type == EV_NO_ACTION || ev->pcr >= SHIELD_PCR_COUNT)
                         continue;
-                /* Digests almost always come in the Spec ID's order: try that slot first. */
-                d = slot < ev->n_digests && ev->digests[slot].alg == bank->alg ? &ev->digests[slot]
-                                                                               : eventlog_event_digest(ev, bank->alg);
-                if (!d) {
-                        if (!noted_missing && skipped) {
-                                int r = shield_reasons_add(skipped, "replay-missing-digest", SHIELD_SEV_WARNING,
-                                                           bank->alg, (int)ev->pcr, (long)i, ev->offset,
-                                                           "event %zu has no %s digest; this bank's PCR %u cannot be replayed exactly",
-                                                           i, shield_hash_name(bank->alg), ev->pcr);
-                                if (r < 0)
-                                        return r;
-                                noted_missing = true;
+                for (size_t b = 0; b < n_banks; b++) {
+                        struct replay_bank *rb = &banks[b];
+                        uint16_t alg = rb->pcrs->alg;
+                        /* Digests almost always come in the Spec ID's order: try that slot first. */
+                        const struct shield_event_digest *d =
+                                rb->slot < ev->n_digests && ev->digests[rb->slot].alg == alg ? &ev->digests[rb->slot]
+                                                                                         : eventlog_event_digest(ev, alg);
+                        if (!d) {
+                                if (!rb->noted_missing && skipped) {
+                                        int r = shield_reasons_add(skipped, "replay-missing-digest", SHIELD_SEV_WARNING,
+                                                                   alg, (int)ev->pcr, (long)i, ev->offset,
+                                                                   "event %zu has no %s digest; this bank's PCR %u cannot be replayed exactly",
+                                                                   i, shield_hash_name(alg), ev->pcr);
+                                        if (r < 0)
+                                                return r;
+                                        rb->noted_missing = true;
+                                }
+                                continue;
                         }
-                        continue;
+                        int r = shield_hasher_extend(h, alg, rb->pcrs->value[ev->pcr], d->bytes);
+                        if (r < 0)
+                                return r;
+                        rb->pcrs->extended |= UINT32_C(1) << ev->pcr;
                 }
-                int r = shield_hasher_extend(h, bank->alg, bank->value[ev->pcr], d->bytes);
-                if (r < 0)
-                        return r;
-                bank->extended |= UINT32_C(1) << ev->pcr;
         }
         return 0;
 }
@@ -68,6 +77,8 @@ int shield_eventlog_replay(const struct shield_eventlog *log, struct shield_hash
                         return r;
                 hasher = own;
         }
+        struct replay_bank banks[SHIELD_EVENTLOG_ALGS_MAX];
+        size_t n_banks = 0;
         for (unsigned slot = 0; slot < n_algs; slot++) {
                 uint16_t alg = log->has_specid ? log->specid.algs[slot].alg : SHIELD_ALG_SHA1;
                 uint16_t size = log->has_specid ? log->specid.algs[slot].size : 20;
@@ -87,10 +98,11 @@ int shield_eventlog_replay(const struct shield_eventlog *log, struct shield_hash
                 if (r < 0)
                         goto out;
                 reset_bank(bank, log->startup_locality);
-                r = replay_bank(log, hasher, bank, slot, ret_skipped);
-                if (r < 0)
-                        goto out;
+                banks[n_banks++] = (struct replay_bank){ .pcrs = bank, .slot = slot };
         }
+        r = replay_banks(log, hasher, banks, n_banks, ret_skipped);
+        if (r < 0)
+                goto out;
         *ret = pcrs;
 out:
         shield_hasher_free(own);

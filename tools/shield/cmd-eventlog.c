@@ -185,8 +185,7 @@ static int load_log(const char *path, struct shield_eventlog **ret) {
 
         if (cli_read_file(path, SHIELD_EVENTLOG_MAX, &buf, &len) != 0)
                 return EXIT_BAD_INPUT;
-        int r = shield_eventlog_parse(buf, len, ret, &diag);
-        free(buf);
+        int r = shield_eventlog_parse_take(&buf, len, ret, &diag);
         if (r < 0)
                 return cli_parse_failed(path, r, &diag);
         return 0;
