@@ -75,3 +75,11 @@ struct shield_x509_info {
  */
 __attribute__((warn_unused_result))
 int shield_x509_info(const uint8_t *der, size_t len, struct shield_x509_info *ret);
+
+/*
+ * Load one certificate given as DER or PEM ("-----BEGIN CERTIFICATE-----")
+ * and return its DER encoding (malloc'd). SHIELD_E_FORMAT when the bytes
+ * are neither.
+ */
+__attribute__((warn_unused_result))
+int shield_x509_load(const uint8_t *buf, size_t len, uint8_t **ret_der, size_t *ret_len);

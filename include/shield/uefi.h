@@ -81,6 +81,20 @@ int shield_siglist_parse(const uint8_t *buf, size_t len, struct shield_siglist *
                          struct shield_diag *diag);
 void shield_siglist_clear(struct shield_siglist *list);
 
+/*
+ * Build signature lists the way efitools does, byte for byte: one
+ * EFI_CERT_X509 list per certificate (cert-to-efi-sig-list), and one
+ * EFI_CERT_SHA256 list holding all hashes (hash-to-efi-sig-list). Appends
+ * to *buf and *len (a malloc'd buffer; NULL and 0 to start). SHIELD_E_INVAL for an
+ * empty certificate or a list over 4 GiB.
+ */
+__attribute__((warn_unused_result))
+int shield_siglist_append_x509(uint8_t **buf, size_t *len, const shield_guid *owner, const uint8_t *der,
+                               size_t der_len);
+__attribute__((warn_unused_result))
+int shield_siglist_append_sha256(uint8_t **buf, size_t *len, const shield_guid *owner, const uint8_t (*hashes)[32],
+                                 size_t n);
+
 /* Counts by kind, for summaries: X.509 certificates and hashes of any kind. */
 void shield_siglist_counts(const struct shield_siglist *list, size_t *ret_x509, size_t *ret_hashes,
                            size_t *ret_other);
@@ -109,3 +123,23 @@ __attribute__((warn_unused_result))
 int shield_load_option_parse(const uint8_t *buf, size_t len, struct shield_load_option *ret,
                              struct shield_diag *diag);
 void shield_load_option_clear(struct shield_load_option *opt);
+
+/*
+ * EFI_VARIABLE_AUTHENTICATION_2 (UEFI 2.10, 8.2.2): the header of a
+ * time-based authenticated variable update (PK/KEK/db/dbx .auth files,
+ * Microsoft's DBXUpdate.bin): EFI_TIME, then WIN_CERTIFICATE_UEFI_GUID
+ * (dwLength, wRevision 0x0200, wCertificateType 0x0EF1, CertType
+ * EFI_CERT_TYPE_PKCS7_GUID, the PKCS#7 SignedData), then the new data.
+ */
+struct shield_authvar2 {
+        uint8_t timestamp[16];          /* EFI_TIME as stored */
+        const uint8_t *pkcs7;           /* DER SignedData, points into the input */
+        size_t pkcs7_size;
+        const uint8_t *payload;         /* the variable data (usually signature lists) */
+        size_t payload_size;
+};
+
+/* Split an AUTHENTICATION_2 file; errors name the offset. */
+__attribute__((warn_unused_result))
+int shield_authvar2_parse(const uint8_t *buf, size_t len, struct shield_authvar2 *ret, struct shield_diag *diag);
+

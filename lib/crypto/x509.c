@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <openssl/bio.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <string.h>
@@ -82,5 +83,37 @@ int shield_x509_info(const uint8_t *der, size_t len, struct shield_x509_info *re
         if (!ok)
                 return SHIELD_E_CRYPTO;
         *ret = info;
+        return 0;
+}
+
+int shield_x509_load(const uint8_t *buf, size_t len, uint8_t **ret_der, size_t *ret_len) {
+        if (!buf || !ret_der || !ret_len || len > INT32_MAX)
+                return SHIELD_E_INVAL;
+        const unsigned char *p = buf;
+        X509 *x = d2i_X509(NULL, &p, (long)len);
+        if (x && (size_t)(p - buf) != len) {
+                X509_free(x);
+                return SHIELD_E_TRAILING;
+        }
+        if (!x) {
+                BIO *bio = BIO_new_mem_buf(buf, (int)len);
+                x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+                BIO_free(bio);
+        }
+        if (!x)
+                return SHIELD_E_FORMAT;
+        unsigned char *der = NULL;
+        int n = i2d_X509(x, &der);
+        X509_free(x);
+        if (n <= 0)
+                return SHIELD_E_CRYPTO;
+        *ret_der = malloc((size_t)n);
+        if (!*ret_der) {
+                OPENSSL_free(der);
+                return SHIELD_E_NOMEM;
+        }
+        memcpy(*ret_der, der, (size_t)n);
+        *ret_len = (size_t)n;
+        OPENSSL_free(der);
         return 0;
 }

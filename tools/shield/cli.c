@@ -102,8 +102,11 @@ int cli_usage_error(const char *usage, const char *fmt, ...) {
 }
 
 int cli_dispatch(int argc, char **argv, const char *usage, const struct cli_verb *verbs, size_t n_verbs) {
+        /* The top level names no family in its messages: "shield: unknown command …". */
+        bool top = strcmp(argv[0], "shield") == 0;
         if (argc < 2)
-                return cli_usage_error(usage, "%s: a command is required", argv[0]);
+                return top ? cli_usage_error(usage, "a command is required")
+                           : cli_usage_error(usage, "%s: a command is required", argv[0]);
         if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
                 fputs(usage, stdout);
                 return EXIT_OK;
@@ -111,5 +114,6 @@ int cli_dispatch(int argc, char **argv, const char *usage, const struct cli_verb
         for (size_t i = 0; i < n_verbs; i++)
                 if (strcmp(argv[1], verbs[i].name) == 0)
                         return verbs[i].run(argc - 1, argv + 1);
-        return cli_usage_error(usage, "%s: unknown command \"%s\"", argv[0], argv[1]);
+        return top ? cli_usage_error(usage, "unknown command \"%s\"", argv[1])
+                   : cli_usage_error(usage, "%s: unknown command \"%s\"", argv[0], argv[1]);
 }

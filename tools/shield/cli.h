@@ -26,6 +26,13 @@ enum {
 /* Subcommand families. */
 int cmd_eventlog(int argc, char **argv);
 int cmd_ima(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
+int cmd_siglist(int argc, char **argv);
+
+struct shield_siglist;
+/* A signature list's entries as JSON, and printed for people (each line prefixed by indent). */
+json_t *cli_siglist_json(const struct shield_siglist *list);
+void cli_siglist_print(const struct shield_siglist *list, const char *indent);
 
 /* "shield: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -12,6 +12,8 @@ static const char usage[] =
         "Commands:\n"
         "  eventlog   read, replay and verify TCG firmware event logs\n"
         "  ima        read, replay and verify Linux IMA measurement lists\n"
+        "  keys       generate Secure Boot owner keys (PK, KEK, db)\n"
+        "  siglist    create and inspect EFI signature lists\n"
         "\n"
         "Run 'shield COMMAND --help' for a command's options.\n"
         "\n"
@@ -21,6 +23,8 @@ static const char usage[] =
 static const struct cli_verb commands[] = {
         { "eventlog", "TCG firmware event logs", cmd_eventlog },
         { "ima", "Linux IMA measurement lists", cmd_ima },
+        { "keys", "Secure Boot owner keys", cmd_keys },
+        { "siglist", "EFI signature lists", cmd_siglist },
 };
 
 int main(int argc, char **argv) {

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Writing EFI_SIGNATURE_LISTs (UEFI 2.10, 32.4.1). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "shield/uefi.h"
+
+#define LIST_HEADER_SIZE 28
+#define OWNER_SIZE 16
+
+static void put_le32(uint8_t *p, uint32_t v) {
+        p[0] = (uint8_t)v;
+        p[1] = (uint8_t)(v >> 8);
+        p[2] = (uint8_t)(v >> 16);
+        p[3] = (uint8_t)(v >> 24);
+}
+
+/* Append one list of count signatures of sig_size bytes (owner + data each). */
+static int append_list(uint8_t **buf, size_t *len, const shield_guid *type, const shield_guid *owner,
+                       const uint8_t *data, size_t data_size, size_t count) {
+        if (!buf || !len || !owner || !type || !count || !data_size || data_size > UINT32_MAX - OWNER_SIZE)
+                return SHIELD_E_INVAL;
+        size_t sig_size = OWNER_SIZE + data_size;
+        if (count > (UINT32_MAX - LIST_HEADER_SIZE) / sig_size)
+                return SHIELD_E_INVAL;
+        size_t list_size = LIST_HEADER_SIZE + sig_size * count;
+        if (list_size > SIZE_MAX - *len)
+                return SHIELD_E_INVAL;
+        uint8_t *out = realloc(*buf, *len + list_size);
+        if (!out)
+                return SHIELD_E_NOMEM;
+        uint8_t *p = out + *len;
+        memcpy(p, type->b, 16);
+        put_le32(p + 16, (uint32_t)list_size);
+        put_le32(p + 20, 0);
+        put_le32(p + 24, (uint32_t)sig_size);
+        p += LIST_HEADER_SIZE;
+        for (size_t i = 0; i < count; i++) {
+                memcpy(p, owner->b, OWNER_SIZE);
+                memcpy(p + OWNER_SIZE, data + i * data_size, data_size);
+                p += sig_size;
+        }
+        *buf = out;
+        *len += list_size;
+        return 0;
+}
+
+int shield_siglist_append_x509(uint8_t **buf, size_t *len, const shield_guid *owner, const uint8_t *der,
+                               size_t der_len) {
+        return append_list(buf, len, &SHIELD_GUID_CERT_X509, owner, der, der_len, 1);
+}
+
+int shield_siglist_append_sha256(uint8_t **buf, size_t *len, const shield_guid *owner, const uint8_t (*hashes)[32],
+                                 size_t n) {
+        return append_list(buf, len, &SHIELD_GUID_CERT_SHA256, owner, hashes ? hashes[0] : NULL, 32, n);
+}
