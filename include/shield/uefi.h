@@ -95,6 +95,18 @@ __attribute__((warn_unused_result))
 int shield_siglist_append_sha256(uint8_t **buf, size_t *len, const shield_guid *owner, const uint8_t (*hashes)[32],
                                  size_t n);
 
+/*
+ * Turn what a user gives for a Secure Boot database into signature lists:
+ * an X.509 certificate (DER or PEM) becomes one EFI_CERT_X509 list with
+ * owner; a file of signature lists is taken as it is (after checking it
+ * parses); a signed update (EFI_VARIABLE_AUTHENTICATION_2) gives its
+ * payload. Appends to *buf and *len; *ret_was_cert (may be NULL) says which.
+ * SHIELD_E_FORMAT when the bytes are none of these.
+ */
+__attribute__((warn_unused_result))
+int shield_siglist_append_input(uint8_t **buf, size_t *len, const shield_guid *owner, const uint8_t *in,
+                                size_t in_len, bool *ret_was_cert);
+
 /* Counts by kind, for summaries: X.509 certificates and hashes of any kind. */
 void shield_siglist_counts(const struct shield_siglist *list, size_t *ret_x509, size_t *ret_hashes,
                            size_t *ret_other);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shield/crypto.h"
 #include "shield/uefi.h"
 
 #define LIST_HEADER_SIZE 28
@@ -53,4 +54,48 @@ int shield_siglist_append_x509(uint8_t **buf, size_t *len, const shield_guid *ow
 int shield_siglist_append_sha256(uint8_t **buf, size_t *len, const shield_guid *owner, const uint8_t (*hashes)[32],
                                  size_t n) {
         return append_list(buf, len, &SHIELD_GUID_CERT_SHA256, owner, hashes ? hashes[0] : NULL, 32, n);
+}
+
+static int append_bytes(uint8_t **buf, size_t *len, const uint8_t *p, size_t n) {
+        if (n > SIZE_MAX - *len)
+                return SHIELD_E_INVAL;
+        uint8_t *out = realloc(*buf, *len + n ? *len + n : 1);
+        if (!out)
+                return SHIELD_E_NOMEM;
+        if (n)
+                memcpy(out + *len, p, n);
+        *buf = out;
+        *len += n;
+        return 0;
+}
+
+int shield_siglist_append_input(uint8_t **buf, size_t *len, const shield_guid *owner, const uint8_t *in,
+                                size_t in_len, bool *ret_was_cert) {
+        struct shield_siglist list;
+        struct shield_authvar2 auth;
+        uint8_t *der = NULL;
+        size_t der_len;
+        int r;
+
+        if (!buf || !len || !owner || (!in && in_len))
+                return SHIELD_E_INVAL;
+        if (shield_x509_load(in, in_len, &der, &der_len) == 0) {
+                r = shield_siglist_append_x509(buf, len, owner, der, der_len);
+                free(der);
+                if (r == 0 && ret_was_cert)
+                        *ret_was_cert = true;
+                return r;
+        }
+        if (ret_was_cert)
+                *ret_was_cert = false;
+        if (in_len && shield_siglist_parse(in, in_len, &list, NULL) == 0) {
+                shield_siglist_clear(&list);
+                return append_bytes(buf, len, in, in_len);
+        }
+        if (shield_authvar2_parse(in, in_len, &auth, NULL) == 0 &&
+            shield_siglist_parse(auth.payload, auth.payload_size, &list, NULL) == 0) {
+                shield_siglist_clear(&list);
+                return append_bytes(buf, len, auth.payload, auth.payload_size);
+        }
+        return SHIELD_E_FORMAT;
 }

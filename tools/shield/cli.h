@@ -28,6 +28,7 @@ int cmd_eventlog(int argc, char **argv);
 int cmd_ima(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_siglist(int argc, char **argv);
+int cmd_varstore(int argc, char **argv);
 
 struct shield_siglist;
 /* A signature list's entries as JSON, and printed for people (each line prefixed by indent). */

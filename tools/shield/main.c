@@ -14,6 +14,7 @@ static const char usage[] =
         "  ima        read, replay and verify Linux IMA measurement lists\n"
         "  keys       generate Secure Boot owner keys (PK, KEK, db)\n"
         "  siglist    create and inspect EFI signature lists\n"
+        "  varstore   write and read OVMF firmware variable stores\n"
         "\n"
         "Run 'shield COMMAND --help' for a command's options.\n"
         "\n"
@@ -25,6 +26,7 @@ static const struct cli_verb commands[] = {
         { "ima", "Linux IMA measurement lists", cmd_ima },
         { "keys", "Secure Boot owner keys", cmd_keys },
         { "siglist", "EFI signature lists", cmd_siglist },
+        { "varstore", "OVMF variable stores", cmd_varstore },
 };
 
 int main(int argc, char **argv) {

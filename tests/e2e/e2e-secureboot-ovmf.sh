@@ -1,0 +1,78 @@
+#!/bin/bash
+# The proof of a variable store is the firmware itself. Keys from
+# `shield keys generate`, a store from `shield varstore create`, programs
+# signed by sbsign; OVMF's secure-boot build decides:
+#   signed with the store's db key     → runs (SecureBoot=1, SetupMode=0 measured,
+#                                         the db authority in PCR 7 is our db cert)
+#   unsigned                           → refused
+#   signed by a key not in db          → refused
+#   signed with the db key, hash in dbx → refused
+set -uo pipefail
+root=${SHIELD_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+shield=${SHIELD_BIN:?SHIELD_BIN is set by meson}
+for tool in qemu-system-x86_64 swtpm sbsign pesign python3; do
+        command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
+done
+[ -f /usr/share/OVMF/OVMF_CODE_4M.secboot.fd ] || { echo "SKIP: OVMF is not installed"; exit 77; }
+[ -f /usr/lib/crt0-efi-x86_64.o ] || { echo "SKIP: gnu-efi is not installed"; exit 77; }
+
+work=$(mktemp -d /tmp/e2e-sb.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+fails=0
+ok() { echo "ok: $*"; }
+bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+"$root/efi/build.sh" "$work/efi" >/dev/null || { echo "FAIL: building the EFI program"; exit 1; }
+efi=$work/efi/shield-dump.efi
+"$shield" keys generate --out "$work/owner" --cn-prefix "E2E Owner" >/dev/null 2>&1 || { bad "keys generate"; exit 1; }
+"$shield" keys generate --out "$work/stranger" --cn-prefix "Stranger" >/dev/null 2>&1 || { bad "keys generate"; exit 1; }
+guid=$(cat "$work/owner/owner.guid")
+
+sbsign --key "$work/owner/db.key" --cert "$work/owner/db.crt" --output "$work/signed.efi" "$efi" 2>/dev/null
+sbsign --key "$work/stranger/db.key" --cert "$work/stranger/db.crt" --output "$work/stranger.efi" "$efi" 2>/dev/null
+# dbx by image hash: the Authenticode SHA-256 (signatures excluded), as pesign computes it.
+hash=$(pesign -h -i "$work/signed.efi" 2>/dev/null | awk '{print $NF}')
+[ ${#hash} -eq 64 ] || { bad "pesign -h gave no hash"; exit 1; }
+"$shield" siglist create --sha256 "$hash" --owner "$guid" -o "$work/dbx.esl" >/dev/null
+
+"$shield" varstore create --pk "$work/owner/PK.der" --kek "$work/owner/KEK.der" --db "$work/owner/db.der" \
+        --owner "$guid" -o "$work/VARS.fd" >/dev/null || { bad "varstore create"; exit 1; }
+"$shield" varstore create --pk "$work/owner/PK.der" --kek "$work/owner/KEK.der" --db "$work/owner/db.der" \
+        --dbx "$work/dbx.esl" --owner "$guid" -o "$work/VARS-dbx.fd" >/dev/null || { bad "varstore create --dbx"; exit 1; }
+"$shield" varstore show "$work/VARS-dbx.fd" >"$work/show.txt" && grep -q "CN=E2E Owner db" "$work/show.txt" &&
+        grep -q "$hash" "$work/show.txt" && ok "varstore show reads back db and dbx" || bad "varstore show"
+
+boot() { # NAME PROGRAM VARS → exit code of the boot in $work/NAME.rc
+        "$root/scripts/boot-ovmf" --efi "$2" --vars "$3" --out "$work/$1" --timeout 60 2>"$work/$1.log"
+        echo $? >"$work/$1.rc"
+}
+boot signed "$work/signed.efi" "$work/VARS.fd" &
+boot unsigned "$efi" "$work/VARS.fd" &
+wait
+boot stranger "$work/stranger.efi" "$work/VARS.fd" &
+boot revoked "$work/signed.efi" "$work/VARS-dbx.fd" &
+wait
+
+[ "$(cat "$work/signed.rc")" = 0 ] && ok "signed with the db key: the firmware ran it" || { cat "$work/signed.log"; bad "signed program did not run"; }
+for case in unsigned stranger revoked; do
+        if [ "$(cat "$work/$case.rc")" = 1 ] && grep -q "refused" "$work/$case.log"; then
+                ok "$case: the firmware refused it ($(grep -m1 -oE 'Access Denied|Security Violation' "$work/$case.log"))"
+        else
+                cat "$work/$case.log"; bad "$case: exit $(cat "$work/$case.rc"), expected a refusal"
+        fi
+done
+
+if [ -f "$work/signed/eventlog.bin" ]; then
+        grep -q "secureboot=1 setupmode=0" "$work/signed/info.txt" && ok "the program read SecureBoot=1, SetupMode=0" || bad "info: $(cat "$work/signed/info.txt")"
+        "$shield" eventlog verify "$work/signed/eventlog.bin" --pcrs "$work/signed/pcrs.json" >/dev/null &&
+                ok "its event log replays to the TPM's PCRs" || bad "event log does not verify"
+        "$shield" eventlog secureboot --json "$work/signed/eventlog.bin" >"$work/sb.json"
+        python3 - "$work/sb.json" <<'PY' && ok "PCR 7: SecureBoot=1 and the db authority is our db certificate" || bad "PCR 7 does not show our db authority"
+import json, sys
+sb = json.load(open(sys.argv[1]))
+assert sb["secure_boot"] == 1, sb["secure_boot"]
+assert sb["db"]["x509"] == 1
+assert any(a["variable"] == "db" and "E2E Owner db" in a.get("subject", "") for a in sb["authorities"]), sb["authorities"]
+PY
+fi
+[ $fails -eq 0 ]

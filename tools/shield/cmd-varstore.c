@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* shield varstore create|show */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "shield/uefi.h"
+#include "shield/util.h"
+#include "shield/varstore.h"
+
+#define DB_INPUT_MAX (16u << 20)
+#define DEFAULT_TEMPLATE "/usr/share/OVMF/OVMF_VARS_4M.fd"
+
+static const char usage_family[] =
+        "Usage: shield varstore COMMAND [OPTIONS]\n"
+        "\n"
+        "edk2/OVMF firmware variable stores (OVMF_VARS*.fd): the non-volatile\n"
+        "variables a virtual machine's UEFI firmware boots with.\n"
+        "\n"
+        "Commands:\n"
+        "  create   write Secure Boot keys (PK, KEK, db, dbx) into a store\n"
+        "  show     list every variable of a store\n"
+        "\n"
+        "Run 'shield varstore COMMAND --help' for details.\n";
+
+static const char usage_create[] =
+        "Usage: shield varstore create --pk FILE [--kek FILE…] [--db FILE…] [--dbx FILE…]\n"
+        "                              [--owner GUID] [--template VARS.fd] [--force] -o VARS.fd\n"
+        "\n"
+        "Copy a variable-store template and write PK, KEK, db and dbx into it as\n"
+        "authenticated, non-volatile variables (attributes NV|BS|RT|AT), so that\n"
+        "OVMF's secure-boot build boots with Secure Boot enforced under these keys\n"
+        "(user mode: SetupMode 0, SecureBoot 1). Each FILE is an X.509\n"
+        "certificate (DER or PEM; it becomes one EFI_CERT_X509 list owned by\n"
+        "--owner), a file of EFI signature lists, or a signed update\n"
+        "(EFI_VARIABLE_AUTHENTICATION_2) whose lists are taken. Several files for\n"
+        "one database are concatenated in order.\n"
+        "\n"
+        "Options:\n"
+        "  --pk FILE          the platform key: exactly one X.509 certificate (required)\n"
+        "  --kek FILE         a key-exchange key (repeatable)\n"
+        "  --db FILE          an allowed signer or hash (repeatable)\n"
+        "  --dbx FILE         a revoked signer or hash (repeatable)\n"
+        "  --owner GUID       SignatureOwner for certificates (default: all zeros)\n"
+        "  --template FILE    the empty store to start from (default " DEFAULT_TEMPLATE ")\n"
+        "  --force            replace PK/KEK/db/dbx already in the template\n"
+        "  -o FILE            the new store (written atomically)\n"
+        "  -h, --help         this text\n"
+        "\n"
+        "Exit status: 0 written, 2 bad usage or input, or the store is full.\n"
+        "\n"
+        "Example:\n"
+        "  shield varstore create --pk keys/PK.der --kek keys/KEK.der --db keys/db.der -o VARS.fd\n";
+
+static const char usage_show[] =
+        "Usage: shield varstore show VARS.fd [--json]\n"
+        "\n"
+        "List every variable record of an edk2/OVMF variable store: name, vendor\n"
+        "GUID, attributes, state (live, deleted, in-transition), size; PK, KEK,\n"
+        "db, dbx and other signature databases are decoded.\n"
+        "\n"
+        "Options:\n"
+        "  --json       the records as JSON\n"
+        "  -h, --help   this text\n"
+        "\n"
+        "Exit status: 0 shown, 2 not a variable store (the message gives the offset).\n";
+
+struct db_input {
+        const char *name;
+        const shield_guid *vendor;
+        size_t n;
+        const char *files[16];
+};
+
+static int load_store(const char *path, struct shield_varstore **ret) {
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        struct shield_diag diag = { 0 };
+
+        if (cli_read_file(path, SHIELD_VARSTORE_MAX, &buf, &len) != 0)
+                return EXIT_BAD_INPUT;
+        int r = shield_varstore_parse(buf, len, ret, &diag);
+        free(buf);
+        return r < 0 ? cli_parse_failed(path, r, &diag) : 0;
+}
+
+static int build_db(const struct db_input *in, const shield_guid *owner, uint8_t **ret, size_t *ret_len) {
+        for (size_t i = 0; i < in->n; i++) {
+                uint8_t *buf = NULL;
+                size_t len = 0;
+                bool cert = false;
+                if (cli_read_file(in->files[i], DB_INPUT_MAX, &buf, &len) != 0)
+                        return EXIT_BAD_INPUT;
+                int r = shield_siglist_append_input(ret, ret_len, owner, buf, len, &cert);
+                free(buf);
+                if (r < 0) {
+                        cli_error("%s: not an X.509 certificate, signature list or signed update", in->files[i]);
+                        return EXIT_BAD_INPUT;
+                }
+                if (strcmp(in->name, "PK") == 0 && (!cert || in->n != 1)) {
+                        cli_error("the PK must be exactly one X.509 certificate");
+                        return EXIT_BAD_INPUT;
+                }
+        }
+        return 0;
+}
+
+static int verb_create(int argc, char **argv) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },        { "pk", required_argument, NULL, 'P' },
+                { "kek", required_argument, NULL, 'K' },   { "db", required_argument, NULL, 'D' },
+                { "dbx", required_argument, NULL, 'X' },   { "owner", required_argument, NULL, 'g' },
+                { "template", required_argument, NULL, 't' }, { "force", no_argument, NULL, 'f' },
+                { "output", required_argument, NULL, 'o' }, {},
+        };
+        struct db_input dbs[] = {
+                { "PK", &SHIELD_GUID_GLOBAL_VARIABLE, 0, { 0 } },
+                { "KEK", &SHIELD_GUID_GLOBAL_VARIABLE, 0, { 0 } },
+                { "db", &SHIELD_GUID_IMAGE_SECURITY_DATABASE, 0, { 0 } },
+                { "dbx", &SHIELD_GUID_IMAGE_SECURITY_DATABASE, 0, { 0 } },
+        };
+        const char *template = DEFAULT_TEMPLATE, *out = NULL;
+        shield_guid owner = { 0 };
+        bool force = false;
+        int c;
+
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "ho:", options, NULL)) >= 0) {
+                struct db_input *in = c == 'P' ? &dbs[0] : c == 'K' ? &dbs[1] : c == 'D' ? &dbs[2] : c == 'X' ? &dbs[3] : NULL;
+                if (in) {
+                        if (in->n == ELEMENTS(in->files))
+                                return cli_usage_error(usage_create, "create: too many --%s files", in->name);
+                        in->files[in->n++] = optarg;
+                        continue;
+                }
+                switch (c) {
+                case 'h': fputs(usage_create, stdout); return EXIT_OK;
+                case 'g':
+                        if (shield_guid_parse(optarg, &owner) < 0)
+                                return cli_usage_error(usage_create, "create: '%s' is not a GUID", optarg);
+                        break;
+                case 't': template = optarg; break;
+                case 'f': force = true; break;
+                case 'o': out = optarg; break;
+                default: return cli_usage_error(usage_create, "create: unknown option '%s'", argv[optind - 1]);
+                }
+        }
+        if (!out || optind != argc)
+                return cli_usage_error(usage_create, "create: -o FILE is required, and no other arguments");
+        if (dbs[0].n != 1)
+                return cli_usage_error(usage_create, "create: exactly one --pk is required");
+
+        struct shield_varstore *vs = NULL;
+        int r = load_store(template, &vs);
+        if (r)
+                return r;
+        /* Write db, dbx, KEK, then PK: enrolling PK last is what ends setup mode. */
+        static const size_t order[] = { 2, 3, 1, 0 };
+        for (size_t k = 0; k < ELEMENTS(order) && r == 0; k++) {
+                const struct db_input *in = &dbs[order[k]];
+                uint8_t *esl = NULL;
+                size_t esl_len = 0;
+                if (!in->n)
+                        continue;
+                if (shield_varstore_find(vs, in->name, in->vendor) && !force) {
+                        cli_error("%s: already holds %s; use --force to replace it", template, in->name);
+                        r = EXIT_BAD_INPUT;
+                        break;
+                }
+                r = build_db(in, &owner, &esl, &esl_len);
+                if (r == 0) {
+                        int s = shield_varstore_set(vs, in->name, in->vendor, SHIELD_VAR_SECURE_BOOT_DB, NULL, esl, esl_len);
+                        if (s < 0) {
+                                cli_error("%s: cannot write %s: %s", out, in->name,
+                                          s == SHIELD_E_LIMIT ? "the variable store is full" : shield_strerror(s));
+                                r = EXIT_BAD_INPUT;
+                        }
+                }
+                free(esl);
+        }
+        if (r == 0) {
+                size_t len;
+                const uint8_t *bytes = shield_varstore_bytes(vs, &len);
+                if (shield_write_file_atomic(out, bytes, len, 0644) < 0) {
+                        cli_error("%s: cannot write", out);
+                        r = EXIT_BAD_INPUT;
+                } else {
+                        printf("%s: PK, %zu KEK, %zu db, %zu dbx file%s written; %zu bytes free\n", out, dbs[1].n, dbs[2].n,
+                               dbs[3].n, dbs[3].n == 1 ? "" : "s", shield_varstore_free_space(vs));
+                }
+        }
+        shield_varstore_free(vs);
+        return r;
+}
+
+static const char *state_name(enum shield_var_state s) {
+        switch (s) {
+        case SHIELD_VAR_LIVE: return "live";
+        case SHIELD_VAR_DELETED: return "deleted";
+        case SHIELD_VAR_IN_TRANSITION: return "in-transition";
+        case SHIELD_VAR_INCOMPLETE: return "incomplete";
+        }
+        return "?";
+}
+
+static int verb_show(int argc, char **argv) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' }, { "json", no_argument, NULL, 'j' }, {},
+        };
+        bool json = false;
+        int c;
+
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                if (c == 'h') {
+                        fputs(usage_show, stdout);
+                        return EXIT_OK;
+                }
+                if (c != 'j')
+                        return cli_usage_error(usage_show, "show: unknown option '%s'", argv[optind - 1]);
+                json = true;
+        }
+        if (optind != argc - 1)
+                return cli_usage_error(usage_show, "show: expected exactly one VARS.fd");
+        struct shield_varstore *vs = NULL;
+        int r = load_store(argv[optind], &vs);
+        if (r)
+                return r;
+        json_t *arr = json ? json_array() : NULL;
+        if (!json)
+                printf("%s: %s variable store, %zu records, %zu bytes free\n", argv[optind],
+                       shield_varstore_authenticated(vs) ? "authenticated" : "plain", shield_varstore_count(vs),
+                       shield_varstore_free_space(vs));
+        for (size_t i = 0; i < shield_varstore_count(vs); i++) {
+                const struct shield_variable *v = shield_varstore_variable(vs, i);
+                char guid[SHIELD_GUID_STRING_SIZE], attrs[40];
+                const char *gname = shield_guid_name(&v->vendor);
+                struct shield_siglist list;
+                bool is_db = shield_siglist_parse(v->data, v->data_size, &list, NULL) == 0 && list.n > 0 &&
+                             (shield_guid_eq(&v->vendor, &SHIELD_GUID_GLOBAL_VARIABLE) ||
+                              shield_guid_eq(&v->vendor, &SHIELD_GUID_IMAGE_SECURITY_DATABASE) ||
+                              shield_guid_eq(&v->vendor, &SHIELD_GUID_SHIM_LOCK));
+                shield_guid_format(&v->vendor, guid);
+                shield_var_attributes_text(v->attributes, attrs, sizeof attrs);
+                if (json) {
+                        json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:I, s:I}", "name", v->name, "vendor", guid,
+                                              "attributes", attrs, "attributes_value", (json_int_t)v->attributes, "state",
+                                              state_name(v->state), "size", (json_int_t)v->data_size, "offset",
+                                              (json_int_t)v->offset);
+                        if (gname)
+                                json_object_set_new(o, "vendor_name", json_string(gname));
+                        if (is_db)
+                                json_object_set_new(o, "signatures", cli_siglist_json(&list));
+                        else if (v->data_size <= 64) {
+                                char hex[129];
+                                shield_hex_encode(v->data, v->data_size, hex);
+                                json_object_set_new(o, "data", json_string(hex));
+                        }
+                        json_array_append_new(arr, o);
+                } else {
+                        printf("%-24s %-36s %-12s %-13s %6zu bytes", v->name, gname ? gname : guid, attrs,
+                               state_name(v->state), v->data_size);
+                        if (v->data_size == 1)
+                                printf("  = %u", v->data[0]);
+                        printf("\n");
+                        if (is_db && v->state == SHIELD_VAR_LIVE)
+                                cli_siglist_print(&list, "    ");
+                }
+                if (is_db)
+                        shield_siglist_clear(&list);
+        }
+        if (json)
+                cli_print_json(json_pack("{s:b, s:I, s:o}", "authenticated", shield_varstore_authenticated(vs), "free_bytes",
+                                         (json_int_t)shield_varstore_free_space(vs), "variables", arr));
+        shield_varstore_free(vs);
+        return EXIT_OK;
+}
+
+int cmd_varstore(int argc, char **argv) {
+        static const struct cli_verb verbs[] = {
+                { "create", "write Secure Boot keys into a store", verb_create },
+                { "show", "list a store's variables", verb_show },
+        };
+        return cli_dispatch(argc, argv, usage_family, verbs, ELEMENTS(verbs));
+}
