@@ -165,5 +165,39 @@ def main():
     write("fuzz-ima", "ascii-ima-sig", f"10 {th} ima-sig sha256:{d.hex()} /usr/bin/ls 030202\n10 {th} ima-sig sha256:{d.hex()} /a b \n".encode())
     write("fuzz-ima", "ascii-bad", b"10 zz ima-ng sha256:00 /x\n")
 
+def store(records=b""):
+    """A 16 KiB firmware volume with an authenticated variable store (PI vol. 3; edk2 VariableFormat.h)."""
+    size = 0x4000
+    hdr = bytearray(bytes(16) + guid("fff12b8d-7696-4c8b-a985-2747075b4f50") + struct.pack("<Q", size) + b"_FVH" +
+                    struct.pack("<IHHHBB", 0x0004feff, 0x48, 0, 0, 0, 2) + struct.pack("<IIII", 4, 0x1000, 0, 0))
+    total = sum(struct.unpack("<%dH" % (len(hdr) // 2), bytes(hdr))) & 0xffff
+    hdr[0x32:0x34] = struct.pack("<H", (0x10000 - total) & 0xffff)
+    vs = guid("aaf32c78-947b-439a-a180-2e144ec37792") + struct.pack("<IBBHI", 0x2000 - 0x48, 0x5a, 0xfe, 0, 0)
+    body = bytes(hdr) + vs + records
+    return body + b"\xff" * (size - len(body))
+
+def record(name, vendor, data, state=0x3f, attrs=0x27):
+    n = (name + "\0").encode("utf-16-le")
+    r = struct.pack("<HBBIQ", 0x55AA, state, 0, attrs, 0) + bytes(16) + struct.pack("<III", 0, len(n), len(data)) + vendor + n + data
+    return r + b"\0" * (-len(r) % 4)
+
+def more_seeds():
+    c = cert()
+    db = esl(X509, [c], 16 + len(c))
+    write("fuzz-varstore", "empty", store())
+    write("fuzz-varstore", "db-and-deleted", store(record("db", SECDB, db, state=0x3c) + record("db", SECDB, db) +
+                                                  record("SecureBootEnable", guid("f0a30bc7-af08-4556-99c4-001009c93a44"), b"\x01", attrs=3)))
+    write("fuzz-varstore", "bad-record", store(struct.pack("<HBB", 0x55AA, 0x3f, 0) + b"\xff" * 60))
+    auth = bytes(16) + struct.pack("<IHH", 24 + 5, 0x0200, 0x0EF1) + guid("4aafd29d-68df-49ee-8aa9-347d375665a7") + b"PKCS7"
+    write("fuzz-authvar", "auth2-db", auth + db)
+    write("fuzz-authvar", "auth2-empty", auth)
+    write("fuzz-authvar", "auth2-short", auth[:30])
+    write("fuzz-authvar", "esl", db)
+    write("fuzz-authvar", "der", c)
+
 if __name__ == "__main__":
+    if "--only-new" in sys.argv:
+        more_seeds()
+        sys.exit(0)
+    more_seeds()
     main()
