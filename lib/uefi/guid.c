@@ -23,11 +23,37 @@ const shield_guid SHIELD_GUID_CERT_X509_SHA384 = GUID(0x7076876e, 0x80c2, 0x4ee6
 const shield_guid SHIELD_GUID_CERT_X509_SHA512 = GUID(0x446dbf63, 0x2502, 0x4cda, 0xbc, 0xfa, 0x24, 0x65, 0xd2, 0xb0, 0xfe, 0x9d);
 const shield_guid SHIELD_GUID_CERT_TYPE_PKCS7 = GUID(0x4aafd29d, 0x68df, 0x49ee, 0x8a, 0xa9, 0x34, 0x7d, 0x37, 0x56, 0x65, 0xa7);
 
+/* UEFI 2.10, 32.4.1: the signature types without a public constant. */
 static const shield_guid CERT_SHA224 = GUID(0x0b6e5233, 0xa65c, 0x44c9, 0x94, 0x07, 0xd9, 0xab, 0x83, 0xbf, 0xc8, 0xbd);
 static const shield_guid CERT_RSA2048 = GUID(0x3c5766e8, 0x269c, 0x4e34, 0xaa, 0x14, 0xed, 0x77, 0x6e, 0x85, 0xb3, 0xb6);
 static const shield_guid CERT_RSA2048_SHA256 = GUID(0xe2b36190, 0x879b, 0x4a3d, 0xad, 0x8d, 0xf2, 0xe7, 0xbb, 0xa3, 0x27, 0x84);
 static const shield_guid CERT_RSA2048_SHA1 = GUID(0x67f8444f, 0x8743, 0x48f1, 0xa3, 0x28, 0x1e, 0xaa, 0xb8, 0x73, 0x60, 0x80);
+/* UEFI 2.10, 32.2.4: WIN_CERTIFICATE_UEFI_GUID CertType for PKCS#1 v1.5 signatures. */
+static const shield_guid CERT_TYPE_RSA2048_SHA256 = GUID(0xa7717414, 0xc616, 0x4977, 0x94, 0x20, 0x84, 0x47, 0x12, 0xa7, 0x35, 0xbf);
+/* Microsoft's SignatureOwner in db/dbx/KEK (edk2 gMicrosoftVendorGuid). */
 static const shield_guid MICROSOFT_OWNER = GUID(0x77fa9abd, 0x0359, 0x4d32, 0xbd, 0x60, 0x28, 0xf4, 0xe7, 0x8f, 0x78, 0x4b);
+
+/* UEFI 2.10, 4.6: configuration tables that EV_EFI_HANDOFF_TABLES events name. */
+static const shield_guid ACPI_20_TABLE = GUID(0x8868e871, 0xe4f1, 0x11d3, 0xbc, 0x22, 0x00, 0x80, 0xc7, 0x3c, 0x88, 0x81);
+static const shield_guid ACPI_10_TABLE = GUID(0xeb9d2d30, 0x2d88, 0x11d3, 0x9a, 0x16, 0x00, 0x90, 0x27, 0x3f, 0xc1, 0x4d);
+static const shield_guid SMBIOS_TABLE = GUID(0xeb9d2d31, 0x2d88, 0x11d3, 0x9a, 0x16, 0x00, 0x90, 0x27, 0x3f, 0xc1, 0x4d);
+static const shield_guid SMBIOS3_TABLE = GUID(0xf2fd1544, 0x9794, 0x4a2c, 0x99, 0x2e, 0xe5, 0xbb, 0xcf, 0x20, 0xe3, 0x94);
+
+/*
+ * edk2 variables and firmware files that event logs and Boot#### options
+ * carry: SecurityPkg's Secure Boot setup variables, the UiApp and Shell
+ * FFS file names and OVMF's DXE firmware volume (OvmfPkg *.fdf), as
+ * printed by edk2's own boot manager.
+ */
+static const shield_guid SECURE_BOOT_ENABLE_DISABLE = GUID(0xf0a30bc7, 0xaf08, 0x4556, 0x99, 0xc4, 0x00, 0x10, 0x09, 0xc9, 0x3a, 0x44);
+static const shield_guid CUSTOM_MODE_ENABLE = GUID(0xc076ec0c, 0x7028, 0x4399, 0xa0, 0x72, 0x71, 0xee, 0x5c, 0x44, 0x8b, 0x9f);
+static const shield_guid VENDOR_KEYS_NV = GUID(0x9073e4e0, 0x60ec, 0x4b6e, 0x99, 0x03, 0x4c, 0x22, 0x3c, 0x26, 0x0f, 0x3c);
+static const shield_guid CERT_DB = GUID(0xd9bee56e, 0x75dc, 0x49d9, 0xb4, 0xd7, 0xb5, 0x34, 0x21, 0x0f, 0x63, 0x7a);
+static const shield_guid UI_APP_FILE = GUID(0x462caa21, 0x7614, 0x4503, 0x83, 0x6e, 0x8a, 0xb6, 0xf4, 0x66, 0x23, 0x31);
+static const shield_guid UEFI_SHELL_FILE = GUID(0x7c04a583, 0x9e3e, 0x4f1c, 0xad, 0x65, 0xe0, 0x52, 0x68, 0xd0, 0xb4, 0xd1);
+static const shield_guid OVMF_DXE_FV = GUID(0x7cb8bdc9, 0xf8eb, 0x4f34, 0xaa, 0xea, 0x3e, 0xe4, 0xaf, 0x65, 0x16, 0xa1);
+/* The Linux EFI stub's initrd LoadFile2 vendor media path (linux/efi.h). */
+static const shield_guid LINUX_INITRD_MEDIA = GUID(0x5568e427, 0x68fc, 0x4f3d, 0xac, 0x74, 0xca, 0x55, 0x52, 0x31, 0xcc, 0x68);
 
 static const struct {
         const shield_guid *guid;
@@ -49,7 +75,20 @@ static const struct {
         { &CERT_RSA2048_SHA256, "EFI_CERT_RSA2048_SHA256_GUID" },
         { &CERT_RSA2048_SHA1, "EFI_CERT_RSA2048_SHA1_GUID" },
         { &SHIELD_GUID_CERT_TYPE_PKCS7, "EFI_CERT_TYPE_PKCS7_GUID" },
+        { &CERT_TYPE_RSA2048_SHA256, "EFI_CERT_TYPE_RSA2048_SHA256_GUID" },
         { &MICROSOFT_OWNER, "MICROSOFT_SIGNATURE_OWNER" },
+        { &ACPI_20_TABLE, "EFI_ACPI_20_TABLE_GUID" },
+        { &ACPI_10_TABLE, "ACPI_TABLE_GUID" },
+        { &SMBIOS_TABLE, "SMBIOS_TABLE_GUID" },
+        { &SMBIOS3_TABLE, "SMBIOS3_TABLE_GUID" },
+        { &SECURE_BOOT_ENABLE_DISABLE, "EFI_SECURE_BOOT_ENABLE_DISABLE" },
+        { &CUSTOM_MODE_ENABLE, "EFI_CUSTOM_MODE_ENABLE_GUID" },
+        { &VENDOR_KEYS_NV, "EFI_VENDOR_KEYS_NV_GUID" },
+        { &CERT_DB, "EFI_CERT_DB_GUID" },
+        { &UI_APP_FILE, "UiApp" },
+        { &UEFI_SHELL_FILE, "UEFI_SHELL_FILE" },
+        { &OVMF_DXE_FV, "OVMF_DXEFV" },
+        { &LINUX_INITRD_MEDIA, "LINUX_EFI_INITRD_MEDIA_GUID" },
 };
 
 void shield_guid_format(const shield_guid *g, char out[SHIELD_GUID_STRING_SIZE]) {

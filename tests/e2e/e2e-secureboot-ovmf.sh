@@ -37,8 +37,11 @@ hash=$(pesign -h -i "$work/signed.efi" 2>/dev/null | awk '{print $NF}')
 
 "$shield" varstore create --pk "$work/owner/PK.der" --kek "$work/owner/KEK.der" --db "$work/owner/db.der" \
         --owner "$guid" -o "$work/VARS.fd" >/dev/null || { bad "varstore create"; exit 1; }
-"$shield" varstore create --pk "$work/owner/PK.der" --kek "$work/owner/KEK.der" --db "$work/owner/db.der" \
-        --dbx "$work/dbx.esl" --owner "$guid" -o "$work/VARS-dbx.fd" >/dev/null || { bad "varstore create --dbx"; exit 1; }
+# The revoking store goes the way an image's keys do: initial_state.json, then the store.
+"$shield" initial-state create --pk "$work/owner/PK.der" --kek "$work/owner/KEK.crt" --db "$work/owner/db.der" \
+        --dbx "$work/dbx.esl" -o "$work/initial_state.json" >/dev/null || { bad "initial-state create"; exit 1; }
+"$shield" varstore create --initial-state "$work/initial_state.json" --owner "$guid" -o "$work/VARS-dbx.fd" >/dev/null ||
+        { bad "varstore create --initial-state"; exit 1; }
 "$shield" varstore show "$work/VARS-dbx.fd" >"$work/show.txt" && grep -q "CN=E2E Owner db" "$work/show.txt" &&
         grep -q "$hash" "$work/show.txt" && ok "varstore show reads back db and dbx" || bad "varstore show"
 

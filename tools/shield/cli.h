@@ -29,6 +29,12 @@ int cmd_ima(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_siglist(int argc, char **argv);
 int cmd_varstore(int argc, char **argv);
+int cmd_initial_state(int argc, char **argv);
+
+struct shield_initial_state;
+/* Read an initial state and fill what it leaves out from the platform defaults; 0 or an exit code. */
+int cli_resolve_initial_state(const char *path, const char *defaults_dir, const char *platform_pk,
+                              struct shield_initial_state *ret);
 
 struct shield_siglist;
 /* A signature list's entries as JSON, and printed for people (each line prefixed by indent). */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "shield/initial-state.h"
 #include "shield/uefi.h"
 #include "shield/util.h"
 #include "shield/varstore.h"
@@ -28,6 +29,8 @@ static const char usage_family[] =
 static const char usage_create[] =
         "Usage: shield varstore create --pk FILE [--kek FILE…] [--db FILE…] [--dbx FILE…]\n"
         "                              [--owner GUID] [--template VARS.fd] [--force] -o VARS.fd\n"
+        "       shield varstore create --initial-state FILE [--defaults DIR] [--platform-pk CERT]\n"
+        "                              [--owner GUID] [--template VARS.fd] [--force] -o VARS.fd\n"
         "\n"
         "Copy a variable-store template and write PK, KEK, db and dbx into it as\n"
         "authenticated, non-volatile variables (attributes NV|BS|RT|AT), so that\n"
@@ -36,13 +39,18 @@ static const char usage_create[] =
         "certificate (DER or PEM; it becomes one EFI_CERT_X509 list owned by\n"
         "--owner), a file of EFI signature lists, or a signed update\n"
         "(EFI_VARIABLE_AUTHENTICATION_2) whose lists are taken. Several files for\n"
-        "one database are concatenated in order.\n"
+        "one database are concatenated in order. With --initial-state the four\n"
+        "values come from an image's initial_state.json, the platform defaults\n"
+        "filling what it leaves out (see 'shield initial-state resolve').\n"
         "\n"
         "Options:\n"
         "  --pk FILE          the platform key: exactly one X.509 certificate (required)\n"
         "  --kek FILE         a key-exchange key (repeatable)\n"
         "  --db FILE          an allowed signer or hash (repeatable)\n"
         "  --dbx FILE         a revoked signer or hash (repeatable)\n"
+        "  --initial-state F  take PK, KEK, db and dbx from an initial_state.json\n"
+        "  --defaults DIR     the platform defaults for values it leaves out\n"
+        "  --platform-pk CERT the platform PK when it has none\n"
         "  --owner GUID       SignatureOwner for certificates (default: all zeros)\n"
         "  --template FILE    the empty store to start from (default " DEFAULT_TEMPLATE ")\n"
         "  --force            replace PK/KEK/db/dbx already in the template\n"
@@ -113,8 +121,10 @@ static int verb_create(int argc, char **argv) {
                 { "kek", required_argument, NULL, 'K' },   { "db", required_argument, NULL, 'D' },
                 { "dbx", required_argument, NULL, 'X' },   { "owner", required_argument, NULL, 'g' },
                 { "template", required_argument, NULL, 't' }, { "force", no_argument, NULL, 'f' },
-                { "output", required_argument, NULL, 'o' }, {},
+                { "output", required_argument, NULL, 'o' }, { "initial-state", required_argument, NULL, 'i' },
+                { "defaults", required_argument, NULL, 'd' }, { "platform-pk", required_argument, NULL, 'p' }, {},
         };
+        const char *initial_state = NULL, *defaults = NULL, *platform_pk = NULL;
         struct db_input dbs[] = {
                 { "PK", &SHIELD_GUID_GLOBAL_VARIABLE, 0, { 0 } },
                 { "KEK", &SHIELD_GUID_GLOBAL_VARIABLE, 0, { 0 } },
@@ -145,41 +155,64 @@ static int verb_create(int argc, char **argv) {
                 case 't': template = optarg; break;
                 case 'f': force = true; break;
                 case 'o': out = optarg; break;
+                case 'i': initial_state = optarg; break;
+                case 'd': defaults = optarg; break;
+                case 'p': platform_pk = optarg; break;
                 default: return cli_usage_error(usage_create, "create: unknown option '%s'", argv[optind - 1]);
                 }
         }
         if (!out || optind != argc)
                 return cli_usage_error(usage_create, "create: -o FILE is required, and no other arguments");
-        if (dbs[0].n != 1)
-                return cli_usage_error(usage_create, "create: exactly one --pk is required");
+        if (initial_state && (dbs[0].n || dbs[1].n || dbs[2].n || dbs[3].n))
+                return cli_usage_error(usage_create, "create: --initial-state replaces --pk/--kek/--db/--dbx");
+        if (!initial_state && dbs[0].n != 1)
+                return cli_usage_error(usage_create, "create: exactly one --pk (or --initial-state) is required");
 
+        /* The four databases as signature lists, from files or from an initial state. */
+        uint8_t *esl[4] = { 0 };
+        size_t esl_len[4] = { 0 };
+        bool present[4] = { false };
         struct shield_varstore *vs = NULL;
-        int r = load_store(template, &vs);
-        if (r)
-                return r;
+        int r = 0;
+        if (initial_state) {
+                struct shield_initial_state st;
+                r = cli_resolve_initial_state(initial_state, defaults, platform_pk, &st);
+                if (r)
+                        return r;
+                const struct shield_is_value *vals[4] = { &st.pk, &st.keks, &st.dbs, &st.dbxs };
+                for (size_t k = 0; k < 4 && r == 0; k++) {
+                        present[k] = vals[k]->n > 0;
+                        if (present[k] && shield_initial_state_esl(vals[k], &owner, &esl[k], &esl_len[k]) < 0) {
+                                cli_error("%s: cannot build the %s signature lists", initial_state, dbs[k].name);
+                                r = EXIT_BAD_INPUT;
+                        }
+                }
+                shield_initial_state_clear(&st);
+        } else {
+                for (size_t k = 0; k < 4 && r == 0; k++)
+                        if ((present[k] = dbs[k].n > 0))
+                                r = build_db(&dbs[k], &owner, &esl[k], &esl_len[k]);
+        }
+        if (r == 0)
+                r = load_store(template, &vs);
         /* Write db, dbx, KEK, then PK: enrolling PK last is what ends setup mode. */
         static const size_t order[] = { 2, 3, 1, 0 };
         for (size_t k = 0; k < ELEMENTS(order) && r == 0; k++) {
                 const struct db_input *in = &dbs[order[k]];
-                uint8_t *esl = NULL;
-                size_t esl_len = 0;
-                if (!in->n)
+                if (!present[order[k]])
                         continue;
                 if (shield_varstore_find(vs, in->name, in->vendor) && !force) {
                         cli_error("%s: already holds %s; use --force to replace it", template, in->name);
                         r = EXIT_BAD_INPUT;
                         break;
                 }
-                r = build_db(in, &owner, &esl, &esl_len);
-                if (r == 0) {
-                        int s = shield_varstore_set(vs, in->name, in->vendor, SHIELD_VAR_SECURE_BOOT_DB, NULL, esl, esl_len);
-                        if (s < 0) {
-                                cli_error("%s: cannot write %s: %s", out, in->name,
-                                          s == SHIELD_E_LIMIT ? "the variable store is full" : shield_strerror(s));
-                                r = EXIT_BAD_INPUT;
-                        }
+                int s = shield_varstore_set(vs, in->name, in->vendor, SHIELD_VAR_SECURE_BOOT_DB, NULL, esl[order[k]],
+                                            esl_len[order[k]]);
+                if (s < 0) {
+                        cli_error("%s: cannot write %s: %s", out, in->name,
+                                  s == SHIELD_E_LIMIT ? "the variable store is full" : shield_strerror(s));
+                        r = EXIT_BAD_INPUT;
                 }
-                free(esl);
         }
         if (r == 0) {
                 size_t len;
@@ -188,11 +221,13 @@ static int verb_create(int argc, char **argv) {
                         cli_error("%s: cannot write", out);
                         r = EXIT_BAD_INPUT;
                 } else {
-                        printf("%s: PK, %zu KEK, %zu db, %zu dbx file%s written; %zu bytes free\n", out, dbs[1].n, dbs[2].n,
-                               dbs[3].n, dbs[3].n == 1 ? "" : "s", shield_varstore_free_space(vs));
+                        printf("%s: PK, KEK, db and dbx written (%zu, %zu, %zu and %zu bytes); %zu bytes free\n", out,
+                               esl_len[0], esl_len[1], esl_len[2], esl_len[3], shield_varstore_free_space(vs));
                 }
         }
         shield_varstore_free(vs);
+        for (size_t k = 0; k < 4; k++)
+                free(esl[k]);
         return r;
 }
 

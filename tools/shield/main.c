@@ -13,6 +13,7 @@ static const char usage[] =
         "  eventlog   read, replay and verify TCG firmware event logs\n"
         "  ima        read, replay and verify Linux IMA measurement lists\n"
         "  keys       generate Secure Boot owner keys (PK, KEK, db)\n"
+        "  initial-state  an image's Secure Boot keys (PK, KEK, db, dbx) as JSON\n"
         "  siglist    create and inspect EFI signature lists\n"
         "  varstore   write and read OVMF firmware variable stores\n"
         "\n"
@@ -25,6 +26,7 @@ static const struct cli_verb commands[] = {
         { "eventlog", "TCG firmware event logs", cmd_eventlog },
         { "ima", "Linux IMA measurement lists", cmd_ima },
         { "keys", "Secure Boot owner keys", cmd_keys },
+        { "initial-state", "Secure Boot initial state", cmd_initial_state },
         { "siglist", "EFI signature lists", cmd_siglist },
         { "varstore", "OVMF variable stores", cmd_varstore },
 };
