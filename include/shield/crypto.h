@@ -54,6 +54,20 @@ __attribute__((warn_unused_result))
 int shield_hasher_extend(struct shield_hasher *h, uint16_t alg, uint8_t *pcr, const uint8_t *digest);
 
 /*
+ * A streaming digest for large inputs (Authenticode over a whole PE file):
+ * begin, update any number of times, finish (which also frees). abort frees
+ * without a result. NULL is allowed for abort.
+ */
+struct shield_digest;
+__attribute__((warn_unused_result))
+int shield_digest_begin(uint16_t alg, struct shield_digest **ret);
+__attribute__((warn_unused_result))
+int shield_digest_update(struct shield_digest *d, const void *data, size_t len);
+__attribute__((warn_unused_result))
+int shield_digest_finish(struct shield_digest *d, uint8_t *out);
+void shield_digest_abort(struct shield_digest *d);
+
+/*
  * What a person needs to recognise an X.509 certificate. Strings are
  * one-line RFC 2253-style names, truncated to fit.
  */
@@ -83,3 +97,8 @@ int shield_x509_info(const uint8_t *der, size_t len, struct shield_x509_info *re
  */
 __attribute__((warn_unused_result))
 int shield_x509_load(const uint8_t *buf, size_t len, uint8_t **ret_der, size_t *ret_len);
+
+/* The digest of a certificate's TBSCertificate (what EFI_CERT_X509_SHA256 entries hold). */
+__attribute__((warn_unused_result))
+int shield_x509_tbs_hash(const uint8_t *der, size_t len, uint16_t alg, uint8_t *out);
+

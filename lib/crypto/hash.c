@@ -153,3 +153,44 @@ int shield_hasher_extend(struct shield_hasher *h, uint16_t alg, uint8_t *pcr, co
         memcpy(pcr, tmp, n);
         return 0;
 }
+
+struct shield_digest {
+        EVP_MD_CTX *ctx;
+};
+
+int shield_digest_begin(uint16_t alg, struct shield_digest **ret) {
+        int i = alg_slot(alg);
+        if (i < 0 || !ret)
+                return SHIELD_E_INVAL;
+        struct shield_digest *d = calloc(1, sizeof *d);
+        if (!d)
+                return SHIELD_E_NOMEM;
+        d->ctx = EVP_MD_CTX_new();
+        EVP_MD *md = EVP_MD_fetch(NULL, algs[i].ossl_name, NULL);
+        int ok = d->ctx && md && EVP_DigestInit_ex2(d->ctx, md, NULL);
+        EVP_MD_free(md);
+        if (!ok) {
+                shield_digest_abort(d);
+                return SHIELD_E_CRYPTO;
+        }
+        *ret = d;
+        return 0;
+}
+
+int shield_digest_update(struct shield_digest *d, const void *data, size_t len) {
+        return len && !EVP_DigestUpdate(d->ctx, data, len) ? SHIELD_E_CRYPTO : 0;
+}
+
+int shield_digest_finish(struct shield_digest *d, uint8_t *out) {
+        unsigned n = 0;
+        int ok = EVP_DigestFinal_ex(d->ctx, out, &n);
+        shield_digest_abort(d);
+        return ok ? 0 : SHIELD_E_CRYPTO;
+}
+
+void shield_digest_abort(struct shield_digest *d) {
+        if (!d)
+                return;
+        EVP_MD_CTX_free(d->ctx);
+        free(d);
+}

@@ -117,3 +117,18 @@ int shield_x509_load(const uint8_t *buf, size_t len, uint8_t **ret_der, size_t *
         OPENSSL_free(der);
         return 0;
 }
+
+int shield_x509_tbs_hash(const uint8_t *der, size_t len, uint16_t alg, uint8_t *out) {
+        if (!der || !out || len > LONG_MAX)
+                return SHIELD_E_INVAL;
+        const unsigned char *p = der;
+        X509 *x = d2i_X509(NULL, &p, (long)len);
+        if (!x)
+                return SHIELD_E_FORMAT;
+        unsigned char *tbs = NULL;
+        int n = i2d_re_X509_tbs(x, &tbs);
+        int r = n > 0 ? shield_hash(alg, tbs, (size_t)n, out) : SHIELD_E_CRYPTO;
+        OPENSSL_free(tbs);
+        X509_free(x);
+        return r;
+}

@@ -60,6 +60,66 @@ static const struct known_type *known_type(const shield_guid *g) {
         return NULL;
 }
 
+/* One list's header fields, and its signatures once the header bytes are skipped. */
+struct list_header {
+        shield_guid type;
+        uint32_t header_size, sig_size;
+        struct rd sigs;
+};
+
+/* Read and check the EFI_SIGNATURE_LIST at r's cursor (start is its offset in the input). */
+static int read_list(struct rd *r, long index, struct list_header *h, struct shield_diag *diag) {
+        size_t start = r->off;
+        uint32_t list_size = 0;
+
+        if (rd_left(r) < LIST_HEADER_SIZE)
+                return shield_diag_fail(diag, SHIELD_E_TRUNCATED, start, index,
+                                        "%zu bytes left, too few for an EFI_SIGNATURE_LIST header (28)", rd_left(r));
+        (void)rd_copy(r, h->type.b, 16);
+        (void)rd_le32(r, &list_size);
+        (void)rd_le32(r, &h->header_size);
+        (void)rd_le32(r, &h->sig_size);
+        if (list_size < LIST_HEADER_SIZE || list_size - LIST_HEADER_SIZE > rd_left(r))
+                return shield_diag_fail(diag, SHIELD_E_FORMAT, start + 16, index,
+                                        "SignatureListSize %u does not fit the %zu bytes from here", list_size,
+                                        r->len - start);
+        (void)rd_sub(r, list_size - LIST_HEADER_SIZE, &h->sigs);
+        if (rd_skip(&h->sigs, h->header_size) < 0)
+                return shield_diag_fail(diag, SHIELD_E_FORMAT, start + 20, index,
+                                        "SignatureHeaderSize %u exceeds the list body (%u bytes)", h->header_size,
+                                        list_size - LIST_HEADER_SIZE);
+        if (h->sig_size <= OWNER_SIZE)
+                return shield_diag_fail(diag, SHIELD_E_FORMAT, start + 24, index,
+                                        "SignatureSize %u cannot hold the 16-byte owner and data", h->sig_size);
+        if (rd_left(&h->sigs) % h->sig_size)
+                return shield_diag_fail(diag, SHIELD_E_FORMAT, start + 24, index,
+                                        "SignatureSize %u does not divide the %zu bytes of signatures", h->sig_size,
+                                        rd_left(&h->sigs));
+        const struct known_type *kt = known_type(&h->type);
+        if (kt && kt->data_size && h->sig_size != OWNER_SIZE + kt->data_size) {
+                const char *name = shield_guid_name(&h->type);
+                return shield_diag_fail(diag, SHIELD_E_FORMAT, start + 24, index,
+                                        "SignatureSize %u, but %s entries are %zu bytes", h->sig_size,
+                                        name ? name : "this type's", OWNER_SIZE + kt->data_size);
+        }
+        return 0;
+}
+
+/* Make room for n entries in total (n is under the cap, so the doubling cannot overflow). */
+static int reserve(struct shield_siglist *out, size_t *cap, size_t n) {
+        if (n <= *cap)
+                return 0;
+        size_t ncap = *cap ? *cap : 16;
+        while (ncap < n)
+                ncap *= 2;
+        struct shield_siglist_entry *e = reallocarray(out->entries, ncap, sizeof *e);
+        if (!e)
+                return SHIELD_E_NOMEM;
+        out->entries = e;
+        *cap = ncap;
+        return 0;
+}
+
 int shield_siglist_parse(const uint8_t *buf, size_t len, struct shield_siglist *ret, struct shield_diag *diag) {
         if (!ret || (!buf && len))
                 return SHIELD_E_INVAL;
@@ -71,80 +131,28 @@ int shield_siglist_parse(const uint8_t *buf, size_t len, struct shield_siglist *
 
         while (rd_left(&r)) {
                 size_t start = r.off;
-                shield_guid type;
-                uint32_t list_size = 0, header_size = 0, sig_size = 0;
-                struct rd list;
+                struct list_header h = { 0 };
 
-                if (rd_left(&r) < LIST_HEADER_SIZE) {
-                        rc = shield_diag_fail(diag, SHIELD_E_TRUNCATED, start, (long)out.n_lists,
-                                              "%zu bytes left, too few for an EFI_SIGNATURE_LIST header (28)",
-                                              rd_left(&r));
+                rc = read_list(&r, (long)out.n_lists, &h, diag);
+                if (rc < 0)
                         goto fail;
-                }
-                (void)rd_copy(&r, type.b, 16);
-                (void)rd_le32(&r, &list_size);
-                (void)rd_le32(&r, &header_size);
-                (void)rd_le32(&r, &sig_size);
-                if (list_size < LIST_HEADER_SIZE || list_size - LIST_HEADER_SIZE > rd_left(&r)) {
-                        rc = shield_diag_fail(diag, SHIELD_E_FORMAT, start + 16, (long)out.n_lists,
-                                              "SignatureListSize %u does not fit the %zu bytes from here", list_size,
-                                              len - start);
-                        goto fail;
-                }
-                (void)rd_sub(&r, list_size - LIST_HEADER_SIZE, &list);
-                if (header_size > rd_left(&list)) {
-                        rc = shield_diag_fail(diag, SHIELD_E_FORMAT, start + 20, (long)out.n_lists,
-                                              "SignatureHeaderSize %u exceeds the list body (%zu bytes)", header_size,
-                                              rd_left(&list));
-                        goto fail;
-                }
-                (void)rd_skip(&list, header_size);
-                if (sig_size <= OWNER_SIZE) {
-                        rc = shield_diag_fail(diag, SHIELD_E_FORMAT, start + 24, (long)out.n_lists,
-                                              "SignatureSize %u cannot hold the 16-byte owner and data", sig_size);
-                        goto fail;
-                }
-                if (rd_left(&list) % sig_size) {
-                        rc = shield_diag_fail(diag, SHIELD_E_FORMAT, start + 24, (long)out.n_lists,
-                                              "SignatureSize %u does not divide the %zu bytes of signatures",
-                                              sig_size, rd_left(&list));
-                        goto fail;
-                }
-                const struct known_type *kt = known_type(&type);
-                if (kt && kt->data_size && sig_size != OWNER_SIZE + kt->data_size) {
-                        const char *name = shield_guid_name(&type);
-                        rc = shield_diag_fail(diag, SHIELD_E_FORMAT, start + 24, (long)out.n_lists,
-                                              "SignatureSize %u, but %s entries are %zu bytes", sig_size,
-                                              name ? name : "this type's", OWNER_SIZE + kt->data_size);
-                        goto fail;
-                }
-                size_t count = rd_left(&list) / sig_size;
+                size_t count = rd_left(&h.sigs) / h.sig_size;
                 if (count > SHIELD_SIGLIST_ENTRIES_MAX - out.n) {
                         rc = shield_diag_fail(diag, SHIELD_E_LIMIT, start, (long)out.n_lists,
                                               "more than %u signatures", SHIELD_SIGLIST_ENTRIES_MAX);
                         goto fail;
                 }
-                if (out.n + count > cap) {
-                        size_t ncap = cap ? cap : 16;
-                        while (ncap < out.n + count)
-                                ncap *= 2;
-                        struct shield_siglist_entry *e = reallocarray(out.entries, ncap, sizeof *e);
-                        if (!e) {
-                                rc = SHIELD_E_NOMEM;
-                                goto fail;
-                        }
-                        out.entries = e;
-                        cap = ncap;
-                }
+                rc = reserve(&out, &cap, out.n + count);
+                if (rc < 0)
+                        goto fail;
                 for (size_t i = 0; i < count; i++) {
                         struct shield_siglist_entry *e = &out.entries[out.n++];
-                        size_t at = start + LIST_HEADER_SIZE + list.off;
 
-                        e->type = type;
-                        (void)rd_copy(&list, e->owner.b, OWNER_SIZE);
-                        (void)rd_bytes(&list, sig_size - OWNER_SIZE, &e->data);
-                        e->size = sig_size - OWNER_SIZE;
-                        e->offset = at;
+                        e->type = h.type;
+                        e->offset = start + LIST_HEADER_SIZE + h.sigs.off;
+                        (void)rd_copy(&h.sigs, e->owner.b, OWNER_SIZE);
+                        (void)rd_bytes(&h.sigs, h.sig_size - OWNER_SIZE, &e->data);
+                        e->size = h.sig_size - OWNER_SIZE;
                         e->list_index = (unsigned)out.n_lists;
                 }
                 out.n_lists++;

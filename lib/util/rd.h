@@ -125,6 +125,14 @@ static inline int rd_skip(struct rd *r, size_t n) {
         return 0;
 }
 
+/* Move to an absolute offset within the reader; never past its end. */
+static inline int rd_seek(struct rd *r, size_t off) {
+        if (off > r->len)
+                return SHIELD_E_TRUNCATED;
+        r->off = off;
+        return 0;
+}
+
 /*
  * Split off the next n bytes as a child reader and advance past them. The
  * child's offsets start at 0: add the parent's offset before the split to

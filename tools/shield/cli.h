@@ -30,6 +30,8 @@ int cmd_keys(int argc, char **argv);
 int cmd_siglist(int argc, char **argv);
 int cmd_varstore(int argc, char **argv);
 int cmd_initial_state(int argc, char **argv);
+int cmd_pe(int argc, char **argv);
+int cmd_sb(int argc, char **argv);
 
 struct shield_initial_state;
 /* Read an initial state and fill what it leaves out from the platform defaults; 0 or an exit code. */

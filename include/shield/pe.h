@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/*
+ * PE/COFF images as UEFI loads them (Microsoft PE/COFF specification), and
+ * their Authenticode hash and signatures (Microsoft "Windows Authenticode
+ * Portable Executable Signature Format").
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shield/error.h"
+
+#define SHIELD_PE_MAX (512u << 20)           /* file size */
+#define SHIELD_PE_SECTIONS_MAX 96u           /* the PE/COFF spec's own limit */
+#define SHIELD_PE_SIGNATURES_MAX 32u
+
+struct shield_pe_section {
+        char name[9];
+        uint32_t virtual_size, virtual_address;
+        uint32_t raw_size, raw_offset;
+        uint32_t characteristics;
+};
+
+/* One WIN_CERTIFICATE of the certificate table (PE/COFF spec 5.1). */
+struct shield_pe_signature {
+        uint16_t revision, type;        /* 0x0200, 0x0002 = PKCS#7 SignedData */
+        const uint8_t *data;            /* bCertificate, points into the image */
+        size_t size;
+        size_t offset;
+};
+
+struct shield_pe {
+        const uint8_t *buf;             /* the caller's bytes: they must outlive this */
+        size_t len;
+        bool pe32_plus;
+        uint16_t machine, subsystem;
+        uint32_t entry_point, size_of_headers;
+        size_t checksum_offset;         /* the CheckSum field */
+        size_t cert_dir_offset;         /* the certificate-table data directory entry, 0 when absent */
+        uint32_t cert_table_offset, cert_table_size;
+        size_t n_sections;
+        struct shield_pe_section sections[SHIELD_PE_SECTIONS_MAX];
+        size_t n_signatures;
+        struct shield_pe_signature signatures[SHIELD_PE_SIGNATURES_MAX];
+};
+
+/*
+ * Parse and validate a PE image against its size: headers inside the file,
+ * section raw data inside the file and not overlapping, the certificate
+ * table inside the file, 8-aligned, holding whole WIN_CERTIFICATEs.
+ * Errors give the offset of the field at fault.
+ */
+__attribute__((warn_unused_result))
+int shield_pe_parse(const uint8_t *buf, size_t len, struct shield_pe *ret, struct shield_diag *diag);
+
+/*
+ * The Authenticode digest (alg: a TPM_ALG_ID, SHA-256 in practice): the
+ * headers without CheckSum and the certificate-table entry, the sections in
+ * file order, then any data after them up to the certificate table.
+ */
+__attribute__((warn_unused_result))
+int shield_pe_authenticode_hash(const struct shield_pe *pe, uint16_t alg, uint8_t *out);
+
+/* What a PKCS#7 Authenticode signature says (lib/crypto). */
+struct shield_authenticode {
+        char signer_subject[256];
+        char signer_issuer[256];
+        uint8_t signer_sha1[20];
+        uint16_t digest_alg;            /* of the image digest it signs */
+        uint8_t digest[64];             /* the signed image digest */
+        size_t digest_size;
+        size_t n_certs;                 /* certificates carried in the signature */
+};
+
+/* Read a signature's signer and signed digest (no trust decision). */
+__attribute__((warn_unused_result))
+int shield_authenticode_parse(const uint8_t *der, size_t len, struct shield_authenticode *ret);
+
+/*
+ * Does the signature verify (its signer's signature over the signed
+ * content) and chain to one of the trusted DER certificates? As firmware
+ * does: no time checks, intermediates from the signature, a trusted
+ * certificate may be an intermediate itself. On success *ret_anchor is the
+ * index of the certificate the chain reached. SHIELD_E_VERIFY otherwise.
+ */
+__attribute__((warn_unused_result))
+int shield_authenticode_verify(const uint8_t *der, size_t len, const uint8_t *const *trusted,
+                               const size_t *trusted_len, size_t n_trusted, size_t *ret_anchor);
+
+/*
+ * The certificates of the signature's chain (signer first), for dbx
+ * checks: each as DER (malloc'd array of malloc'd buffers).
+ */
+__attribute__((warn_unused_result))
+int shield_authenticode_chain(const uint8_t *der, size_t len, uint8_t ***ret_certs, size_t **ret_lens, size_t *ret_n);
