@@ -102,3 +102,21 @@ int shield_x509_load(const uint8_t *buf, size_t len, uint8_t **ret_der, size_t *
 __attribute__((warn_unused_result))
 int shield_x509_tbs_hash(const uint8_t *der, size_t len, uint16_t alg, uint8_t *out);
 
+/*
+ * A detached PKCS#7 SignedData over data (SHA-256, the signer certificate
+ * included), returned without the ContentInfo wrapper, as UEFI
+ * authenticated variables carry it. key_pem is the private key in PEM;
+ * SHIELD_E_INVAL when it does not belong to cert.
+ */
+__attribute__((warn_unused_result))
+int shield_pkcs7_sign_detached(const char *key_pem, size_t key_len, const uint8_t *cert, size_t cert_len,
+                               const uint8_t *data, size_t len, uint8_t **ret, size_t *ret_len);
+
+/*
+ * Verify a detached PKCS#7 signature (wrapped or bare SignedData) over data,
+ * chaining to trusted (DER). 0, SHIELD_E_VERIFY, or SHIELD_E_FORMAT.
+ */
+__attribute__((warn_unused_result))
+int shield_pkcs7_verify_detached(const uint8_t *sig, size_t sig_len, const uint8_t *data, size_t len,
+                                 const uint8_t *trusted, size_t trusted_len);
+

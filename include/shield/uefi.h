@@ -155,3 +155,22 @@ struct shield_authvar2 {
 __attribute__((warn_unused_result))
 int shield_authvar2_parse(const uint8_t *buf, size_t len, struct shield_authvar2 *ret, struct shield_diag *diag);
 
+/* The vendor GUID of a Secure Boot variable: PK/KEK global, db/dbx/dbt/dbr the image security database. */
+__attribute__((warn_unused_result))
+int shield_secure_boot_var_vendor(const char *name, shield_guid *ret);
+
+/*
+ * The bytes an AUTHENTICATION_2 signature covers (UEFI 2.10, 8.2.2):
+ * VariableName (UTF-16LE, no NUL) || VendorGuid || Attributes || TimeStamp
+ * || Data. *ret is malloc'd.
+ */
+__attribute__((warn_unused_result))
+int shield_authvar2_signed_bytes(const char *name, const shield_guid *vendor, uint32_t attributes,
+                                 const uint8_t timestamp[16], const uint8_t *data, size_t len, uint8_t **ret,
+                                 size_t *ret_len);
+
+/* Serialize EFI_TIME || WIN_CERTIFICATE_UEFI_GUID(pkcs7) || data. *ret is malloc'd. */
+__attribute__((warn_unused_result))
+int shield_authvar2_serialize(const uint8_t timestamp[16], const uint8_t *pkcs7, size_t pkcs7_len, const uint8_t *data,
+                              size_t len, uint8_t **ret, size_t *ret_len);
+

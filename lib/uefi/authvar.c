@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* EFI_VARIABLE_AUTHENTICATION_2 layout (UEFI 2.10, 8.2.2 and 32.2.4). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "shield/uefi.h"
@@ -37,5 +38,72 @@ int shield_authvar2_parse(const uint8_t *buf, size_t len, struct shield_authvar2
         a.payload = rd_cur(&r);
         a.payload_size = rd_left(&r);
         *ret = a;
+        return 0;
+}
+
+int shield_secure_boot_var_vendor(const char *name, shield_guid *ret) {
+        if (!name || !ret)
+                return SHIELD_E_INVAL;
+        if (strcmp(name, "PK") == 0 || strcmp(name, "KEK") == 0)
+                *ret = SHIELD_GUID_GLOBAL_VARIABLE;
+        else if (strcmp(name, "db") == 0 || strcmp(name, "dbx") == 0 || strcmp(name, "dbt") == 0 || strcmp(name, "dbr") == 0)
+                *ret = SHIELD_GUID_IMAGE_SECURITY_DATABASE;
+        else
+                return SHIELD_E_NOT_FOUND;
+        return 0;
+}
+
+int shield_authvar2_signed_bytes(const char *name, const shield_guid *vendor, uint32_t attributes,
+                                 const uint8_t timestamp[16], const uint8_t *data, size_t len, uint8_t **ret,
+                                 size_t *ret_len) {
+        if (!name || !vendor || !timestamp || (!data && len) || !ret || !ret_len)
+                return SHIELD_E_INVAL;
+        size_t n = strlen(name);
+        if (len > SIZE_MAX - 2 * n - 36)
+                return SHIELD_E_INVAL;
+        size_t total = 2 * n + 16 + 4 + 16 + len;
+        uint8_t *out = malloc(total), *p = out;
+        if (!out)
+                return SHIELD_E_NOMEM;
+        for (size_t i = 0; i < n; i++) {
+                *p++ = (uint8_t)name[i];
+                *p++ = 0;
+        }
+        memcpy(p, vendor->b, 16);
+        p += 16;
+        for (int i = 0; i < 4; i++)
+                *p++ = (uint8_t)(attributes >> (8 * i));
+        memcpy(p, timestamp, 16);
+        p += 16;
+        if (len)
+                memcpy(p, data, len);
+        *ret = out;
+        *ret_len = total;
+        return 0;
+}
+
+int shield_authvar2_serialize(const uint8_t timestamp[16], const uint8_t *pkcs7, size_t pkcs7_len, const uint8_t *data,
+                              size_t len, uint8_t **ret, size_t *ret_len) {
+        if (!timestamp || !pkcs7 || (!data && len) || !ret || !ret_len || pkcs7_len > UINT32_MAX - WIN_CERT_UEFI_GUID_HEADER)
+                return SHIELD_E_INVAL;
+        size_t total = EFI_TIME_SIZE + WIN_CERT_UEFI_GUID_HEADER + pkcs7_len + len;
+        uint8_t *out = malloc(total), *p = out;
+        if (!out)
+                return SHIELD_E_NOMEM;
+        uint32_t cert_len = (uint32_t)(WIN_CERT_UEFI_GUID_HEADER + pkcs7_len);
+        memcpy(p, timestamp, EFI_TIME_SIZE);
+        p += EFI_TIME_SIZE;
+        for (int i = 0; i < 4; i++)
+                *p++ = (uint8_t)(cert_len >> (8 * i));
+        *p++ = (uint8_t)WIN_CERT_REVISION_2_0, *p++ = (uint8_t)(WIN_CERT_REVISION_2_0 >> 8);
+        *p++ = (uint8_t)WIN_CERT_TYPE_EFI_GUID, *p++ = (uint8_t)(WIN_CERT_TYPE_EFI_GUID >> 8);
+        memcpy(p, SHIELD_GUID_CERT_TYPE_PKCS7.b, 16);
+        p += 16;
+        memcpy(p, pkcs7, pkcs7_len);
+        p += pkcs7_len;
+        if (len)
+                memcpy(p, data, len);
+        *ret = out;
+        *ret_len = total;
         return 0;
 }

@@ -15,6 +15,7 @@ static const char usage[] =
         "  keys       generate Secure Boot owner keys (PK, KEK, db)\n"
         "  initial-state  an image's Secure Boot keys (PK, KEK, db, dbx) as JSON\n"
         "  siglist    create and inspect EFI signature lists\n"
+        "  authvar    sign and verify authenticated variable updates\n"
         "  pe         hash and inspect PE/COFF boot images\n"
         "  sb         decide whether firmware would run an image (db/dbx)\n"
         "  varstore   write and read OVMF firmware variable stores\n"
@@ -30,6 +31,7 @@ static const struct cli_verb commands[] = {
         { "keys", "Secure Boot owner keys", cmd_keys },
         { "initial-state", "Secure Boot initial state", cmd_initial_state },
         { "siglist", "EFI signature lists", cmd_siglist },
+        { "authvar", "authenticated variables", cmd_authvar },
         { "pe", "PE/COFF images", cmd_pe },
         { "sb", "Secure Boot verdicts", cmd_sb },
         { "varstore", "OVMF variable stores", cmd_varstore },
