@@ -95,3 +95,26 @@ int shield_authenticode_verify(const uint8_t *der, size_t len, const uint8_t *co
  */
 __attribute__((warn_unused_result))
 int shield_authenticode_chain(const uint8_t *der, size_t len, uint8_t ***ret_certs, size_t **ret_lens, size_t *ret_n);
+
+/*
+ * Make an Authenticode signature (PKCS#7 ContentInfo, SHA-256) over a PE
+ * image digest, signed by key_pem (PEM) with cert (DER) included.
+ * SHIELD_E_INVAL when the key does not belong to the certificate.
+ */
+__attribute__((warn_unused_result))
+int shield_authenticode_sign(const char *key_pem, size_t key_len, const uint8_t *cert, size_t cert_len,
+                             const uint8_t digest[32], uint8_t **ret, size_t *ret_len);
+
+/*
+ * Sign a PE image: a new image (malloc'd) whose certificate table holds
+ * signature as a WIN_CERTIFICATE (PKCS_SIGNED_DATA), appended after the
+ * existing ones when append is set, replacing them otherwise. The image is
+ * padded to 8 bytes before the table, as the table must be aligned; the
+ * digest to sign is that of the padded image (shield_pe_prepare_for_signing).
+ */
+__attribute__((warn_unused_result))
+int shield_pe_prepare_for_signing(const struct shield_pe *pe, bool append, uint8_t **ret, size_t *ret_len);
+__attribute__((warn_unused_result))
+int shield_pe_add_signature(const uint8_t *prepared, size_t len, const uint8_t *signature, size_t sig_len,
+                            uint8_t **ret, size_t *ret_len);
+

@@ -10,6 +10,7 @@
 #include <openssl/asn1.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
+#include <openssl/pem.h>
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -209,4 +210,105 @@ int shield_authenticode_chain(const uint8_t *der, size_t len, uint8_t ***ret_cer
         *ret_lens = lens;
         *ret_n = n;
         return 0;
+}
+
+/* SpcIndirectDataContent for a PE image digest (Authenticode, "SpcIndirectDataContent"). */
+static unsigned char *build_indirect_data(const uint8_t digest[32], int *ret_len) {
+        /* SpcPeImageData { flags BIT STRING {}, file [0] { [2] { [0] IMPLICIT BMPString "<<<Obsolete>>>" } } } */
+        static const unsigned char obsolete[] = {
+                0x30, 0x25, 0x03, 0x01, 0x00, 0xa0, 0x20, 0xa2, 0x1e, 0x80, 0x1c, 0x00, 0x3c, 0x00, 0x3c, 0x00, 0x3c,
+                0x00, 0x4f, 0x00, 0x62, 0x00, 0x73, 0x00, 0x6f, 0x00, 0x6c, 0x00, 0x65, 0x00, 0x74, 0x00, 0x65,
+                0x00, 0x3e, 0x00, 0x3e, 0x00, 0x3e,
+        };
+        /* OID 1.3.6.1.4.1.311.2.1.15 SPC_PE_IMAGE_DATAOBJ, and sha256 with NULL parameters. */
+        static const unsigned char pe_image_oid[] = { 0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x01, 0x0f };
+        static const unsigned char sha256_alg[] = { 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65,
+                                                    0x03, 0x04, 0x02, 0x01, 0x05, 0x00 };
+        size_t data_len = sizeof pe_image_oid + sizeof obsolete;        /* 0x31 */
+        size_t md_len = sizeof sha256_alg + 2 + 32;                      /* 0x31 */
+        size_t body = 2 + data_len + 2 + md_len;
+        unsigned char *out = OPENSSL_malloc(2 + body), *p = out;
+        if (!out || body > 0x7f)
+                return NULL;
+        *p++ = 0x30, *p++ = (unsigned char)body;
+        *p++ = 0x30, *p++ = (unsigned char)data_len;
+        memcpy(p, pe_image_oid, sizeof pe_image_oid), p += sizeof pe_image_oid;
+        memcpy(p, obsolete, sizeof obsolete), p += sizeof obsolete;
+        *p++ = 0x30, *p++ = (unsigned char)md_len;
+        memcpy(p, sha256_alg, sizeof sha256_alg), p += sizeof sha256_alg;
+        *p++ = 0x04, *p++ = 32;
+        memcpy(p, digest, 32), p += 32;
+        *ret_len = (int)(p - out);
+        return out;
+}
+
+int shield_authenticode_sign(const char *key_pem, size_t key_len, const uint8_t *cert, size_t cert_len,
+                             const uint8_t digest[32], uint8_t **ret, size_t *ret_len) {
+        if (!key_pem || !cert || !digest || !ret || !ret_len || key_len > INT32_MAX || cert_len > LONG_MAX)
+                return SHIELD_E_INVAL;
+        BIO *kb = BIO_new_mem_buf(key_pem, (int)key_len), *bio = NULL;
+        EVP_PKEY *key = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
+        const unsigned char *cp = cert;
+        X509 *x = d2i_X509(NULL, &cp, (long)cert_len);
+        PKCS7 *p7 = PKCS7_new(), *inner = NULL;
+        ASN1_STRING *seq = NULL;
+        int idc_len = 0, r = SHIELD_E_CRYPTO;
+        unsigned char *idc = build_indirect_data(digest, &idc_len), *der = NULL;
+
+        if (!key) {
+                r = SHIELD_E_FORMAT;
+                goto out;
+        }
+        if (!x || !p7 || !idc)
+                goto out;
+        if (X509_check_private_key(x, key) != 1) {
+                r = SHIELD_E_INVAL;
+                goto out;
+        }
+        PKCS7_SIGNER_INFO *si;
+        if (!PKCS7_set_type(p7, NID_pkcs7_signed) || !(si = PKCS7_add_signature(p7, x, key, EVP_sha256())) ||
+            !PKCS7_add_certificate(p7, x) ||
+            !PKCS7_add_signed_attribute(si, NID_pkcs9_contentType, V_ASN1_OBJECT,
+                                        OBJ_txt2obj("1.3.6.1.4.1.311.2.1.4", 1)) ||
+            !PKCS7_content_new(p7, NID_pkcs7_data))
+                goto out;
+        /* The digest and signature cover the SEQUENCE's contents, without its tag and length. */
+        if (!(bio = PKCS7_dataInit(p7, NULL)) || BIO_write(bio, idc + 2, idc_len - 2) != idc_len - 2 ||
+            !PKCS7_dataFinal(p7, bio))
+                goto out;
+        /* Then the content becomes the SpcIndirectDataContent itself. */
+        if (!(inner = PKCS7_new()) || !(seq = ASN1_STRING_new()) || !ASN1_STRING_set(seq, idc, idc_len))
+                goto out;
+        inner->type = OBJ_txt2obj("1.3.6.1.4.1.311.2.1.4", 1);
+        inner->d.other = ASN1_TYPE_new();
+        if (!inner->type || !inner->d.other)
+                goto out;
+        ASN1_TYPE_set(inner->d.other, V_ASN1_SEQUENCE, seq);
+        seq = NULL;
+        if (!PKCS7_set_content(p7, inner))
+                goto out;
+        inner = NULL;
+        int n = i2d_PKCS7(p7, &der);
+        if (n <= 0)
+                goto out;
+        *ret = malloc((size_t)n);
+        if (!*ret) {
+                r = SHIELD_E_NOMEM;
+                goto out;
+        }
+        memcpy(*ret, der, (size_t)n);
+        *ret_len = (size_t)n;
+        r = 0;
+out:
+        OPENSSL_free(der);
+        OPENSSL_free(idc);
+        ASN1_STRING_free(seq);
+        PKCS7_free(inner);
+        BIO_free_all(bio);
+        PKCS7_free(p7);
+        X509_free(x);
+        EVP_PKEY_free(key);
+        BIO_free(kb);
+        ERR_clear_error();
+        return r;
 }

@@ -3,6 +3,15 @@
 
 #include "shield/eventlog.h"
 
+/* Per-event quirks noted once per log (with a count). */
+enum eventlog_repeat {
+        EVENTLOG_REPEAT_MISSING_DIGEST,
+        EVENTLOG_REPEAT_PCR_INDEX,
+        EVENTLOG_REPEAT_WBCL,
+        EVENTLOG_REPEAT_POST_CODE,
+        EVENTLOG_REPEAT_MAX,
+};
+
 struct shield_eventlog {
         uint8_t *buf;                   /* the log's own copy */
         size_t len;
@@ -11,7 +20,18 @@ struct shield_eventlog {
         bool has_specid;
         struct shield_specid specid;
         int startup_locality;           /* -1 when none */
-        bool wbcl_noted;
+        bool seen_efi;                  /* some event has an EV_EFI_* type */
+        bool seen_exit_boot_services;   /* the "Exit Boot Services …" EV_EFI_ACTION */
+        bool seen_hcrtm;                /* an EV_EFI_HCRTM_EVENT */
+        /*
+         * Quirks that can recur on every event are noted once, at their first
+         * occurrence, and the count is added when the parse ends: a 30 MB log
+         * must not carry a million copies of the same note.
+         */
+        struct {
+                size_t count;
+                size_t item;            /* index in quirks, SIZE_MAX when the note was lost */
+        } repeats[EVENTLOG_REPEAT_MAX];
         size_t n, cap;
         struct shield_event *events;
         struct shield_reasons quirks;

@@ -32,6 +32,28 @@ void eventlog_quirk(struct shield_eventlog *log, const char *code, enum shield_s
         (void)!shield_reasons_add(&log->quirks, code, sev, 0, pcr, index, offset, "%s", msg);
 }
 
+/*
+ * A quirk that may recur on every event: noted at its first occurrence
+ * only; finish_quirks() adds how many events had it.
+ */
+static void quirk_repeated(struct shield_eventlog *log, enum eventlog_repeat kind, const char *code,
+                           enum shield_severity sev, int pcr, long index, size_t offset, const char *fmt, ...)
+        __attribute__((format(printf, 8, 9)));
+static void quirk_repeated(struct shield_eventlog *log, enum eventlog_repeat kind, const char *code,
+                           enum shield_severity sev, int pcr, long index, size_t offset, const char *fmt, ...) {
+        char msg[SHIELD_REASON_MSG_MAX];
+        va_list ap;
+
+        if (log->repeats[kind].count++ > 0)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        size_t before = log->quirks.n;
+        eventlog_quirk(log, code, sev, pcr, index, offset, "%s", msg);
+        log->repeats[kind].item = log->quirks.n > before ? before : SIZE_MAX;
+}
+
 const struct shield_event_digest *eventlog_event_digest(const struct shield_event *ev, uint16_t alg) {
         for (unsigned i = 0; i < ev->n_digests; i++)
                 if (ev->digests[i].alg == alg)
@@ -183,8 +205,9 @@ static int parse_agile_event(struct shield_eventlog *log, struct rd *r, struct s
         if (rc < 0)
                 goto fail;
         if (count < spec->n_algs)
-                eventlog_quirk(log, "quirk-missing-bank-digest", SHIELD_SEV_WARNING, (int)ev->pcr, ev->index, start,
-                               "event %u carries %u of the %u declared digests", ev->index, count, spec->n_algs);
+                quirk_repeated(log, EVENTLOG_REPEAT_MISSING_DIGEST, "quirk-missing-bank-digest", SHIELD_SEV_WARNING,
+                               (int)ev->pcr, ev->index, start, "event %u carries %u of the %u declared digests",
+                               ev->index, count, spec->n_algs);
         return 0;
 fail:
         r->off = start;
@@ -262,6 +285,14 @@ static int parse_specid(struct shield_eventlog *log, const struct shield_event *
                 eventlog_quirk(log, "quirk-specid-trailing-bytes", SHIELD_SEV_WARNING, -1, 0, base + r.off,
                                "%zu bytes after the Spec ID vendor info", rd_left(&r));
         }
+        if (spec.vendor_info_size)
+                eventlog_quirk(log, "quirk-specid-vendor-info", SHIELD_SEV_INFO, -1, 0, ev->offset,
+                               "Spec ID event carries %u bytes of vendor info", spec.vendor_info_size);
+        /* PFP 1.05, 10.4.5.1: specVersionMajor 2, specVersionMinor 0 for this structure. */
+        if (spec.version_major != 2 || spec.version_minor != 0)
+                eventlog_quirk(log, "quirk-specid-version", SHIELD_SEV_WARNING, -1, 0, ev->offset,
+                               "Spec ID event version %u.%u errata %u (2.0 expected)", spec.version_major,
+                               spec.version_minor, spec.errata);
         if (spec.uintn_size != 1 && spec.uintn_size != 2)
                 eventlog_quirk(log, "quirk-specid-uintn-size", SHIELD_SEV_WARNING, -1, 0, ev->offset,
                                "Spec ID uintnSize is %u (1 or 2 expected)", spec.uintn_size);
@@ -279,33 +310,103 @@ static bool is_specid(const struct shield_event *ev) {
                memcmp(ev->data, SPECID_SIGNATURE, sizeof SPECID_SIGNATURE) == 0;
 }
 
-/* Notes on one parsed event that concern the whole log. */
+/* PFP 1.05, 10.4.4: the EV_EFI_ACTION strings logged at ExitBootServices(). */
+static const char EBS_ACTION[] = "Exit Boot Services";
+
+static bool data_starts_with(const struct shield_event *ev, const char *s, size_t n) {
+        return ev->data_size >= n && memcmp(ev->data, s, n) == 0;
+}
+
+static void note_startup_locality(struct shield_eventlog *log, const struct shield_event *ev) {
+        uint8_t locality = ev->data[sizeof LOCALITY_SIGNATURE];
+
+        if (log->startup_locality >= 0)
+                eventlog_quirk(log, "quirk-startup-locality-repeated", SHIELD_SEV_WARNING, 0, ev->index, ev->offset,
+                               "a second StartupLocality event (%u); the first (%d) sets PCR 0", locality,
+                               log->startup_locality);
+        else if (ev->pcr != 0)
+                eventlog_quirk(log, "quirk-startup-locality-pcr", SHIELD_SEV_WARNING, (int)ev->pcr, ev->index,
+                               ev->offset, "StartupLocality event logged for PCR %u, not 0", ev->pcr);
+        if (locality > 4)
+                eventlog_quirk(log, "quirk-startup-locality-value", SHIELD_SEV_WARNING, 0, ev->index, ev->offset,
+                               "StartupLocality %u (0-4 expected)", locality);
+        else if (log->startup_locality < 0)
+                eventlog_quirk(log, "quirk-startup-locality", SHIELD_SEV_INFO, 0, ev->index, ev->offset,
+                               "StartupLocality %u%s: PCR 0 starts at 00..0%u", locality,
+                               locality == 4 ? " (H-CRTM)" : locality == 3 ? " (locality-3 start)" : "",
+                               locality);
+        if (log->startup_locality < 0)
+                log->startup_locality = locality;
+}
+
+/*
+ * Notes on one parsed event that concern the whole log. Runs on every event
+ * of a 30 MB log: only a switch on the type and the PCR in the common case.
+ */
 static void note_event(struct shield_eventlog *log, const struct shield_event *ev) {
-        if (ev->type == EV_NO_ACTION && ev->data_size == sizeof LOCALITY_SIGNATURE + 1 &&
-            memcmp(ev->data, LOCALITY_SIGNATURE, sizeof LOCALITY_SIGNATURE) == 0) {
-                uint8_t locality = ev->data[sizeof LOCALITY_SIGNATURE];
-                if (log->startup_locality >= 0)
-                        eventlog_quirk(log, "quirk-startup-locality-repeated", SHIELD_SEV_WARNING, 0, ev->index,
-                                       ev->offset, "a second StartupLocality event");
-                else if (ev->pcr != 0)
-                        eventlog_quirk(log, "quirk-startup-locality-pcr", SHIELD_SEV_WARNING, (int)ev->pcr,
-                                       ev->index, ev->offset, "StartupLocality event logged for PCR %u, not 0",
-                                       ev->pcr);
-                if (locality > 4)
-                        eventlog_quirk(log, "quirk-startup-locality-value", SHIELD_SEV_WARNING, 0, ev->index,
-                                       ev->offset, "StartupLocality %u (0-4 expected)", locality);
-                if (log->startup_locality < 0)
-                        log->startup_locality = locality;
+        switch (ev->type) {
+        case EV_NO_ACTION:
+                if (ev->data_size == sizeof LOCALITY_SIGNATURE + 1 &&
+                    data_starts_with(ev, LOCALITY_SIGNATURE, sizeof LOCALITY_SIGNATURE))
+                        note_startup_locality(log, ev);
+                break;
+        case EV_POST_CODE:
+                /*
+                 * PFP 1.05, 10.4.1 (EV_POST_CODE): a UEFI_PLATFORM_FIRMWARE_BLOB (16 bytes:
+                 * base and length). Lenovo and HP log the 9-byte string "ACPI DATA" instead;
+                 * the digest still covers the firmware, so only the description is odd.
+                 */
+                if (ev->data_size != 16)
+                        quirk_repeated(log, EVENTLOG_REPEAT_POST_CODE, "quirk-post-code-string", SHIELD_SEV_INFO,
+                                       (int)ev->pcr, ev->index, ev->offset,
+                                       "EV_POST_CODE with %u bytes of data (\"%.*s\"), not a 16-byte UEFI_PLATFORM_FIRMWARE_BLOB",
+                                       ev->data_size, (int)(ev->data_size < 32 ? ev->data_size : 32),
+                                       (const char *)ev->data);
+                break;
+        case EV_EFI_ACTION:
+                if (data_starts_with(ev, EBS_ACTION, sizeof EBS_ACTION - 1))
+                        log->seen_exit_boot_services = true;
+                break;
+        case EV_EFI_HCRTM_EVENT:
+                log->seen_hcrtm = true;
+                break;
+        default:
+                break;
         }
-        if (ev->pcr == SHIELD_PCR_INDEX_WBCL) {
+        if (ev->type >= EV_EFI_EVENT_BASE)
+                log->seen_efi = true;
+        if (ev->pcr < SHIELD_PCR_COUNT)
+                return;
+        if (ev->pcr == SHIELD_PCR_INDEX_WBCL)
                 /* Windows keeps its own records in the log with this index; they are never extended. */
-                if (!log->wbcl_noted)
-                        eventlog_quirk(log, "quirk-wbcl-records", SHIELD_SEV_INFO, -1, ev->index, ev->offset,
-                                       "Windows (WBCL) records with PCR index 0xFFFFFFFF, not extended");
-                log->wbcl_noted = true;
-        } else if (ev->pcr >= SHIELD_PCR_COUNT) {
-                eventlog_quirk(log, "quirk-pcr-index", SHIELD_SEV_WARNING, -1, ev->index, ev->offset,
-                               "event for PCR %u, which does not exist; not extended", ev->pcr);
+                quirk_repeated(log, EVENTLOG_REPEAT_WBCL, "quirk-wbcl-records", SHIELD_SEV_INFO, -1, ev->index,
+                               ev->offset, "Windows (WBCL) records with PCR index 0xFFFFFFFF, not extended");
+        else
+                quirk_repeated(log, EVENTLOG_REPEAT_PCR_INDEX, "quirk-pcr-index", SHIELD_SEV_WARNING, -1, ev->index,
+                               ev->offset, "event for PCR %u, which does not exist; not extended", ev->pcr);
+}
+
+/* Findings about the log as a whole, and the counts of repeated quirks. */
+static void finish_quirks(struct shield_eventlog *log) {
+        if (log->seen_hcrtm && log->startup_locality != 4)
+                eventlog_quirk(log, "quirk-hcrtm-without-locality", SHIELD_SEV_WARNING, 0, -1, SIZE_MAX,
+                               "an EV_EFI_HCRTM_EVENT but no StartupLocality 4 event: PCR 0 is replayed from %s",
+                               log->startup_locality >= 0 ? "the logged locality" : "zero");
+        /*
+         * PFP 1.05, 10.4.4: firmware logs EV_EFI_ACTION "Exit Boot Services Invocation" in
+         * PCR 5. Without it PCR 5 cannot replay to the TPM's value (the firmware extended
+         * it, or the OS read the log before it was written).
+         */
+        if (log->seen_efi && !log->seen_exit_boot_services)
+                eventlog_quirk(log, "quirk-no-exit-boot-services", SHIELD_SEV_WARNING, 5, -1, SIZE_MAX,
+                               "no \"Exit Boot Services\" EV_EFI_ACTION event: PCR 5 may not replay to the TPM's value");
+        for (unsigned k = 0; k < EVENTLOG_REPEAT_MAX; k++) {
+                size_t count = log->repeats[k].count, item = log->repeats[k].item;
+                if (count < 2 || item >= log->quirks.n)
+                        continue;
+                char *msg = log->quirks.items[item].message;
+                size_t used = strlen(msg);
+                snprintf(msg + used, SHIELD_REASON_MSG_MAX - used, " (%zu events in all)", count);
         }
 }
 
@@ -348,8 +449,13 @@ int shield_eventlog_parse(const uint8_t *buf, size_t len, struct shield_eventlog
 }
 
 int shield_eventlog_parse_take(uint8_t **buf, size_t len, struct shield_eventlog **ret, struct shield_diag *diag) {
-        if (!buf || !*buf || !ret)
+        if (!buf || !*buf || !ret) {
+                if (buf) {
+                        free(*buf); /* the contract: taken whatever happens */
+                        *buf = NULL;
+                }
                 return SHIELD_E_INVAL;
+        }
         int rc = parse_owned(*buf, len, ret, diag);
         *buf = NULL; /* taken either way: parse_owned freed it on failure */
         return rc;
@@ -395,6 +501,16 @@ static int parse_owned(uint8_t *buf, size_t len, struct shield_eventlog **ret, s
                         eventlog_quirk(log, "quirk-specid-digest", SHIELD_SEV_WARNING, 0, 0, 0,
                                        "Spec ID event digest is not zero");
         } else {
+                /*
+                 * No Spec ID Event03: TCG 1.2 records throughout. Real SHA-1 logs start with
+                 * whatever the firmware measured first (GCE and HP: EV_S_CRTM_VERSION), and
+                 * TCG 1.2 EFI firmware may log a "Spec ID Event00" header, which is a plain
+                 * EV_NO_ACTION record here.
+                 */
+                const char *name = shield_event_type_name(first->type);
+                eventlog_quirk(log, "quirk-legacy-format", SHIELD_SEV_INFO, -1, 0, 0,
+                               "no Spec ID Event03: a legacy SHA-1 log whose first event is %s (PCR %u)",
+                               name ? name : "of an unknown type", first->pcr);
                 note_event(log, first);
         }
         if (log->format == SHIELD_EVENTLOG_CRYPTO_AGILE) {
@@ -423,6 +539,7 @@ static int parse_owned(uint8_t *buf, size_t len, struct shield_eventlog **ret, s
         rc = parse_events(log, &r, diag);
         if (rc < 0)
                 goto fail;
+        finish_quirks(log);
         *ret = log;
         return 0;
 fail:

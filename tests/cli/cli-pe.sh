@@ -45,6 +45,25 @@ if [ -f "$work/signed.efi" ]; then
         expect 2 "a cut certificate table" "$shield" pe show "$work/cut.efi"
         contains "certificate table" "the certificate table is named"
 fi
+if [ -f "$work/signed.efi" ]; then
+        expect 0 "pe sign --help" "$shield" pe sign --help
+        expect 0 "pe sign" "$shield" pe sign --key "$work/k/db.key" --cert "$work/k/db.crt" "$work/efi/shield-dump.efi" -o "$work/ours.efi"
+        sbverify --cert "$work/k/db.crt" "$work/ours.efi" >/dev/null 2>&1 && echo "ok: sbverify accepts our signature" ||
+                { echo "FAIL: sbverify rejects our signature"; fails=$((fails + 1)); }
+        ours=$("$shield" pe hash "$work/ours.efi" | cut -d' ' -f1)
+        [ "$ours" = "$(pesign -h -i "$work/ours.efi" 2>/dev/null | awk '{print $NF}')" ] && echo "ok: pesign agrees on the signed image's hash" ||
+                { echo "FAIL: hash of our signed image"; fails=$((fails + 1)); }
+        "$shield" keys generate --out "$work/k2" >/dev/null 2>&1
+        expect 0 "pe sign --append" "$shield" pe sign --key "$work/k2/db.key" --cert "$work/k2/db.crt" --append "$work/ours.efi" -o "$work/two.efi"
+        [ "$(sbverify --list "$work/two.efi" 2>/dev/null | grep -c '^signature ')" = 2 ] && echo "ok: two signatures after --append" ||
+                { echo "FAIL: --append did not keep the first signature"; fails=$((fails + 1)); }
+        sbverify --cert "$work/k/db.crt" "$work/two.efi" >/dev/null 2>&1 && sbverify --cert "$work/k2/db.crt" "$work/two.efi" >/dev/null 2>&1 &&
+                echo "ok: both signatures verify" || { echo "FAIL: a signature no longer verifies"; fails=$((fails + 1)); }
+        expect 0 "pe sign without --append replaces" "$shield" pe sign --key "$work/k2/db.key" --cert "$work/k2/db.crt" "$work/two.efi" -o "$work/one.efi"
+        [ "$(sbverify --list "$work/one.efi" 2>/dev/null | grep -c '^signature ')" = 1 ] && echo "ok: one signature after replacing" ||
+                { echo "FAIL: replace"; fails=$((fails + 1)); }
+        expect 2 "a key that does not match the certificate" "$shield" pe sign --key "$work/k2/db.key" --cert "$work/k/db.crt" "$work/efi/shield-dump.efi" -o "$work/x.efi"
+fi
 if [ $have_debian_efi = 1 ]; then
         expect 0 "pe show shim" "$shield" pe show "$debian_efi/shimx64.efi.signed"
         contains "Microsoft Corporation UEFI CA 2011" "shim is signed through the Microsoft UEFI CA 2011"

@@ -2,7 +2,7 @@
 # The proof of a variable store is the firmware itself. Keys from
 # `shield keys generate`, a store from `shield varstore create`, programs
 # signed by sbsign; OVMF's secure-boot build decides:
-#   signed with the store's db key     → runs (SecureBoot=1, SetupMode=0 measured,
+#   signed (shield pe sign) with the db key → runs (SecureBoot=1, SetupMode=0 measured,
 #                                         the db authority in PCR 7 is our db cert)
 #   unsigned                           → refused
 #   signed by a key not in db          → refused
@@ -28,7 +28,9 @@ efi=$work/efi/shield-dump.efi
 "$shield" keys generate --out "$work/stranger" --cn-prefix "Stranger" >/dev/null 2>&1 || { bad "keys generate"; exit 1; }
 guid=$(cat "$work/owner/owner.guid")
 
-sbsign --key "$work/owner/db.key" --cert "$work/owner/db.crt" --output "$work/signed.efi" "$efi" 2>/dev/null
+# Our own Authenticode signature for the owner's image (the firmware is the judge), sbsign's for the stranger.
+"$shield" pe sign --key "$work/owner/db.key" --cert "$work/owner/db.crt" "$efi" -o "$work/signed.efi" >/dev/null ||
+        { bad "pe sign"; exit 1; }
 sbsign --key "$work/stranger/db.key" --cert "$work/stranger/db.crt" --output "$work/stranger.efi" "$efi" 2>/dev/null
 # dbx by image hash: the Authenticode SHA-256 (signatures excluded), as pesign computes it.
 hash=$(pesign -h -i "$work/signed.efi" 2>/dev/null | awk '{print $NF}')

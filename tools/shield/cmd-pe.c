@@ -18,6 +18,7 @@ static const char usage_family[] =
         "Commands:\n"
         "  hash   the Authenticode SHA-256 (what db/dbx hash entries and PCR 4 hold)\n"
         "  show   headers, sections and every signature\n"
+        "  sign   add an Authenticode signature (as sbsign does)\n"
         "\n"
         "Run 'shield pe COMMAND --help' for details.\n";
 
@@ -40,6 +41,22 @@ static const char usage_show[] =
         "\n"
         "Exit status: 0 shown and every signature signs this image, 1 a signature\n"
         "signs a different digest, 2 not a valid PE image.\n";
+
+static const char usage_sign[] =
+        "Usage: shield pe sign --key KEY --cert CERT IN -o OUT [--append]\n"
+        "\n"
+        "Sign a PE image with Authenticode, as sbsign does: a PKCS#7 SignedData\n"
+        "(SHA-256) over the image's Authenticode digest, the signer certificate\n"
+        "included, written to the certificate table. Without --append any\n"
+        "existing signature is replaced; with it the new one is added after them.\n"
+        "\n"
+        "Options:\n"
+        "  --key KEY     the signer's private key (PEM)\n"
+        "  --cert CERT   the signer's certificate (DER or PEM)\n"
+        "  --append      keep existing signatures\n"
+        "  -o OUT        the signed image (written atomically)\n"
+        "\n"
+        "Exit status: 0 signed, 2 bad usage or input.\n";
 
 static int load(const char *path, uint8_t **buf, size_t *len, struct shield_pe *pe) {
         struct shield_diag diag = { 0 };
@@ -173,10 +190,89 @@ static int verb_show(int argc, char **argv) {
         return all_match ? EXIT_OK : EXIT_VERIFY_FAILED;
 }
 
+static int verb_sign(int argc, char **argv) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },       { "key", required_argument, NULL, 'k' },
+                { "cert", required_argument, NULL, 'c' }, { "append", no_argument, NULL, 'a' },
+                { "output", required_argument, NULL, 'o' }, {},
+        };
+        const char *key = NULL, *cert = NULL, *out = NULL;
+        bool append = false;
+        int c;
+
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "ho:", options, NULL)) >= 0)
+                switch (c) {
+                case 'h': fputs(usage_sign, stdout); return EXIT_OK;
+                case 'k': key = optarg; break;
+                case 'c': cert = optarg; break;
+                case 'a': append = true; break;
+                case 'o': out = optarg; break;
+                default: return cli_usage_error(usage_sign, "sign: unknown option '%s'", argv[optind - 1]);
+                }
+        if (!key || !cert || !out || optind != argc - 1)
+                return cli_usage_error(usage_sign, "sign: --key, --cert, -o and one IN image are required");
+
+        uint8_t *img = NULL, *key_pem = NULL, *cert_buf = NULL, *cert_der = NULL, *prep = NULL, *sig = NULL, *signed_img = NULL;
+        size_t img_len, key_len, cert_len, der_len, prep_len, sig_len, signed_len;
+        struct shield_pe pe, prepared;
+        uint8_t digest[32];
+        int r = EXIT_BAD_INPUT;
+
+        if ((r = load(argv[optind], &img, &img_len, &pe)) != 0)
+                return r;
+        r = EXIT_BAD_INPUT;
+        if (cli_read_file(key, 1 << 20, &key_pem, &key_len) != 0 || cli_read_file(cert, 1 << 20, &cert_buf, &cert_len) != 0)
+                goto out;
+        if (shield_x509_load(cert_buf, cert_len, &cert_der, &der_len) < 0) {
+                cli_error("%s: not an X.509 certificate", cert);
+                goto out;
+        }
+        int s = shield_pe_prepare_for_signing(&pe, append, &prep, &prep_len);
+        if (s < 0) {
+                cli_error("%s: cannot sign: %s", argv[optind],
+                          s == SHIELD_E_UNSUPPORTED ? "no room for a certificate table, or it is not at the end of the file"
+                                                    : shield_strerror(s));
+                goto out;
+        }
+        if (shield_pe_parse(prep, prep_len, &prepared, NULL) < 0 ||
+            shield_pe_authenticode_hash(&prepared, SHIELD_ALG_SHA256, digest) < 0)
+                goto out;
+        s = shield_authenticode_sign((const char *)key_pem, key_len, cert_der, der_len, digest, &sig, &sig_len);
+        if (s < 0) {
+                cli_error("signing failed: %s", s == SHIELD_E_INVAL ? "the key does not belong to the certificate"
+                                                : s == SHIELD_E_FORMAT ? "the key is not a PEM private key"
+                                                                      : shield_strerror(s));
+                goto out;
+        }
+        if (shield_pe_add_signature(prep, prep_len, sig, sig_len, &signed_img, &signed_len) < 0 ||
+            shield_write_file_atomic(out, signed_img, signed_len, 0644) < 0) {
+                cli_error("%s: cannot write", out);
+                goto out;
+        }
+        char hex[65];
+        shield_hex_encode(digest, 32, hex);
+        printf("%s: signed (Authenticode SHA-256 %s)\n", out, hex);
+        r = EXIT_OK;
+out:
+        if (key_pem)
+                explicit_bzero(key_pem, key_len);
+        free(key_pem);
+        free(img);
+        free(cert_buf);
+        free(cert_der);
+        free(prep);
+        free(sig);
+        free(signed_img);
+        return r;
+}
+
 int cmd_pe(int argc, char **argv) {
         static const struct cli_verb verbs[] = {
                 { "hash", "Authenticode SHA-256", verb_hash },
                 { "show", "headers and signatures", verb_show },
+                { "sign", "add an Authenticode signature", verb_sign },
         };
         return cli_dispatch(argc, argv, usage_family, verbs, ELEMENTS(verbs));
 }

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "shield/crypto.h"
+#include "shield/pe.h"
 #include "shield/uefi.h"
 #include "shield/util.h"
 
@@ -25,7 +26,8 @@ static const char usage_family[] =
         "Run 'shield siglist COMMAND --help' for details.\n";
 
 static const char usage_create[] =
-        "Usage: shield siglist create (--x509 CERT | --sha256 HEX)… [--owner GUID] -o FILE.esl\n"
+        "Usage: shield siglist create (--x509 CERT | --sha256 HEX | --sha256-of FILE)… [--owner GUID]\n"
+        "                             -o FILE.esl\n"
         "\n"
         "Build an EFI signature list file: one EFI_CERT_X509 list per certificate\n"
         "(DER or PEM), then one EFI_CERT_SHA256 list holding every hash, in the\n"
@@ -35,6 +37,8 @@ static const char usage_create[] =
         "Options:\n"
         "  --x509 CERT    add a certificate (repeatable)\n"
         "  --sha256 HEX   add a SHA-256 hash, 64 hex digits (repeatable)\n"
+        "  --sha256-of FILE  add the Authenticode SHA-256 of a PE/COFF image, the\n"
+        "                 hash firmware looks up in db and dbx (repeatable)\n"
         "  --owner GUID   the SignatureOwner (default: all zeros)\n"
         "  -o FILE        where to write (written atomically)\n"
         "  -h, --help     this text\n"
@@ -59,11 +63,55 @@ static const char usage_show[] =
         "Exit status: 0 shown, 2 the file is not a signature list (the message\n"
         "gives the byte offset).\n";
 
+static int parse_sha256(const char *hex, uint8_t out[32]) {
+        uint8_t *h = NULL;
+        size_t len = 0;
+        int r = shield_hex_decode(hex, &h, &len);
+        if (r == 0 && len != 32)
+                r = SHIELD_E_FORMAT;
+        if (r == 0)
+                memcpy(out, h, 32);
+        free(h);
+        return r;
+}
+
+/*
+ * The Authenticode SHA-256 of a PE/COFF image: what firmware compares with
+ * db and dbx hash entries (and what hash-to-efi-sig-list puts there). The
+ * plain file hash would never match, so a file that is not a PE image is
+ * refused rather than hashed whole.
+ */
+static int image_sha256(const char *path, uint8_t out[32]) {
+        uint8_t *buf = NULL;
+        size_t len;
+        struct shield_diag diag = { 0 };
+        int r;
+
+        if (cli_read_file(path, SHIELD_PE_MAX, &buf, &len) != 0)
+                return EXIT_BAD_INPUT;
+        struct shield_pe *pe = malloc(sizeof *pe);
+        if (!pe) {
+                free(buf);
+                return EXIT_BAD_INPUT;
+        }
+        r = shield_pe_parse(buf, len, pe, &diag);
+        if (r < 0) {
+                r = cli_parse_failed(path, r, &diag);
+                cli_error("--sha256-of takes a PE/COFF image; give other hashes with --sha256 HEX");
+        } else if (shield_pe_authenticode_hash(pe, SHIELD_ALG_SHA256, out) < 0) {
+                cli_error("%s: cannot compute the Authenticode hash", path);
+                r = EXIT_BAD_INPUT;
+        }
+        free(pe);
+        free(buf);
+        return r;
+}
+
 static int verb_create(int argc, char **argv) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },      { "x509", required_argument, NULL, 'x' },
-                { "sha256", required_argument, NULL, 's' }, { "owner", required_argument, NULL, 'g' },
-                { "output", required_argument, NULL, 'o' }, {},
+                { "sha256", required_argument, NULL, 's' }, { "sha256-of", required_argument, NULL, 'f' },
+                { "owner", required_argument, NULL, 'g' },  { "output", required_argument, NULL, 'o' }, {},
         };
         shield_guid owner = { 0 };
         const char *out = NULL;
@@ -106,28 +154,25 @@ static int verb_create(int argc, char **argv) {
                         if (x < 0)
                                 goto out;
                         n_certs++;
-                } else if (c == 's') {
-                        uint8_t *h = NULL;
-                        size_t len = 0;
-                        if (shield_hex_decode(optarg, &h, &len) < 0 || len != 32) {
-                                free(h);
+                } else if (c == 's' || c == 'f') {
+                        uint8_t h[32];
+                        if (c == 's' && parse_sha256(optarg, h) < 0) {
                                 r = cli_usage_error(usage_create, "create: --sha256 takes 64 hex digits, not '%s'", optarg);
                                 goto out;
                         }
-                        void *grown = reallocarray(hashes, n_hashes + 1, 32);
-                        if (!grown) {
-                                free(h);
+                        if (c == 'f' && image_sha256(optarg, h) != 0)
                                 goto out;
-                        }
+                        void *grown = reallocarray(hashes, n_hashes + 1, 32);
+                        if (!grown)
+                                goto out;
                         hashes = grown;
                         memcpy(hashes[n_hashes++], h, 32);
-                        free(h);
                 }
         }
         if (n_hashes && shield_siglist_append_sha256(&esl, &esl_len, &owner, (const uint8_t(*)[32])hashes, n_hashes) < 0)
                 goto out;
         if (!esl_len) {
-                r = cli_usage_error(usage_create, "create: give at least one --x509 or --sha256");
+                r = cli_usage_error(usage_create, "create: give at least one --x509, --sha256 or --sha256-of");
                 goto out;
         }
         if (shield_write_file_atomic(out, esl, esl_len, 0644) < 0) {

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Writing the certificate table of a PE image (PE/COFF spec 5.1, "The Attribute Certificate Table"). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "shield/pe.h"
+
+#define WIN_CERT_REVISION_2_0 0x0200
+#define WIN_CERT_TYPE_PKCS_SIGNED_DATA 0x0002
+
+static void put32(uint8_t *p, uint32_t v) {
+        for (int i = 0; i < 4; i++)
+                p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p) {
+        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+int shield_pe_prepare_for_signing(const struct shield_pe *pe, bool append, uint8_t **ret, size_t *ret_len) {
+        if (!pe || !ret || !ret_len)
+                return SHIELD_E_INVAL;
+        if (!pe->cert_dir_offset)
+                return SHIELD_E_UNSUPPORTED; /* no data directory for a certificate table */
+        size_t keep = pe->len;
+        if (pe->cert_table_size) {
+                /* The table must be the file's tail for us to extend or drop it. */
+                if ((size_t)pe->cert_table_offset + pe->cert_table_size != pe->len)
+                        return SHIELD_E_UNSUPPORTED;
+                if (!append)
+                        keep = pe->cert_table_offset;
+        }
+        size_t padded = append && pe->cert_table_size ? keep : (keep + 7) & ~(size_t)7;
+        if (padded > UINT32_MAX)
+                return SHIELD_E_LIMIT;
+        uint8_t *out = calloc(1, padded ? padded : 1);
+        if (!out)
+                return SHIELD_E_NOMEM;
+        memcpy(out, pe->buf, keep);
+        if (!(append && pe->cert_table_size)) {
+                put32(out + pe->cert_dir_offset, (uint32_t)padded);
+                put32(out + pe->cert_dir_offset + 4, 0);
+        }
+        *ret = out;
+        *ret_len = padded;
+        return 0;
+}
+
+int shield_pe_add_signature(const uint8_t *prepared, size_t len, const uint8_t *signature, size_t sig_len, uint8_t **ret,
+                            size_t *ret_len) {
+        struct shield_pe pe;
+        if (!prepared || !signature || !ret || !ret_len || sig_len > UINT32_MAX - 16)
+                return SHIELD_E_INVAL;
+        int r = shield_pe_parse(prepared, len, &pe, NULL);
+        if (r < 0 && r != SHIELD_E_FORMAT)
+                return r;
+        /* prepared's directory points at its end (offset = len) with the current table size. */
+        size_t dir = pe.cert_dir_offset;
+        if (r < 0 || !dir)
+                return SHIELD_E_FORMAT;
+        uint32_t table_off = get32(prepared + dir), table_size = get32(prepared + dir + 4);
+        size_t entry = 8 + sig_len, padded_entry = (entry + 7) & ~(size_t)7;
+        if (len > SIZE_MAX - padded_entry || (uint64_t)table_size + padded_entry > UINT32_MAX)
+                return SHIELD_E_LIMIT;
+        uint8_t *out = calloc(1, len + padded_entry);
+        if (!out)
+                return SHIELD_E_NOMEM;
+        memcpy(out, prepared, len);
+        uint8_t *w = out + len;
+        put32(w, (uint32_t)entry);
+        w[4] = (uint8_t)WIN_CERT_REVISION_2_0, w[5] = (uint8_t)(WIN_CERT_REVISION_2_0 >> 8);
+        w[6] = WIN_CERT_TYPE_PKCS_SIGNED_DATA, w[7] = 0;
+        memcpy(w + 8, signature, sig_len);
+        put32(out + dir, table_size ? table_off : (uint32_t)len);
+        put32(out + dir + 4, table_size + (uint32_t)padded_entry);
+        *ret = out;
+        *ret_len = len + padded_entry;
+        return 0;
+}
