@@ -9,7 +9,7 @@ lib=/usr/lib
 [ -f "$lib/crt0-efi-x86_64.o" ] || { echo "efi/build.sh: gnu-efi is not installed" >&2; exit 77; }
 cflags=(-I/usr/include/efi -I/usr/include/efi/x86_64 -O2 -fpic -ffreestanding -fno-stack-protector
         -fno-stack-check -fshort-wchar -mno-red-zone -maccumulate-outgoing-args -DGNU_EFI_USE_MS_ABI
-        -Wall -Wextra -Wno-unused-parameter)
+        -Wall -Wextra -Werror -Wno-unused-parameter)
 gcc "${cflags[@]}" -c "$src/shield-dump.c" -o "$out/shield-dump.o"
 ld -shared -Bsymbolic -nostdlib -znocombreloc -L"$lib" -T "$lib/elf_x86_64_efi.lds" \
         "$lib/crt0-efi-x86_64.o" "$out/shield-dump.o" -o "$out/shield-dump.so" -lefi -lgnuefi

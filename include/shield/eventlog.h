@@ -119,8 +119,9 @@ struct shield_eventlog;
  * Parse a whole log. The log keeps its own copy of buf. Fails only when
  * the bytes cannot be walked as a log (diag says where and why: offset,
  * event index, what was expected); oddities of real firmware become quirks.
- * Trailing zero padding (as firmware leaves in its log area) is accepted
- * and noted; other trailing bytes that do not form an event are an error.
+ * Trailing zero or 0xFF padding (as firmware leaves in its log area) is
+ * accepted and noted; other trailing bytes that do not form an event are an
+ * error.
  */
 __attribute__((warn_unused_result))
 int shield_eventlog_parse(const uint8_t *buf, size_t len, struct shield_eventlog **ret,
@@ -170,7 +171,7 @@ int shield_eventlog_replay(const struct shield_eventlog *log, struct shield_hash
 /*
  * Recompute the digest of every event whose digest the spec defines over
  * its data (separators, EFI variables, EFI/EV actions, GPT, boot
- * variables, S-CRTM version, …) and add an "event-digest-mismatch" error
+ * variables, grub's PCR 8 command strings) and add an "event-digest-mismatch" error
  * for each bank where the logged digest differs. Events whose digest covers
  * something outside the log (images, firmware blobs) are not judged.
  * Returns 0 (mismatches are reasons, not a failure) or an error code.

@@ -15,6 +15,7 @@
 #define SHIELD_PE_MAX (512u << 20)           /* file size */
 #define SHIELD_PE_SECTIONS_MAX 96u           /* the PE/COFF spec's own limit */
 #define SHIELD_PE_SIGNATURES_MAX 32u
+#define SHIELD_PE_DIRECTORIES_MAX 16u        /* IMAGE_NUMBEROF_DIRECTORY_ENTRIES (PE/COFF 3.4.3) */
 
 struct shield_pe_section {
         char name[9];
@@ -40,6 +41,12 @@ struct shield_pe {
         size_t checksum_offset;         /* the CheckSum field */
         size_t cert_dir_offset;         /* the certificate-table data directory entry, 0 when absent */
         uint32_t cert_table_offset, cert_table_size;
+        uint32_t checksum;
+        size_t n_directories;           /* NumberOfRvaAndSizes */
+        struct {
+                uint32_t virtual_address; /* a file offset for the certificate table (index 4) */
+                uint32_t size;
+        } directories[SHIELD_PE_DIRECTORIES_MAX];
         size_t n_sections;
         struct shield_pe_section sections[SHIELD_PE_SECTIONS_MAX];
         size_t n_signatures;
@@ -49,8 +56,11 @@ struct shield_pe {
 /*
  * Parse and validate a PE image against its size: headers inside the file,
  * section raw data inside the file and not overlapping, the certificate
- * table inside the file, 8-aligned, holding whole WIN_CERTIFICATEs.
- * Errors give the offset of the field at fault.
+ * table inside the file, 8-aligned, clear of the headers and of every
+ * section, holding whole WIN_CERTIFICATEs. PE32 and PE32+ alike. Errors
+ * (SHIELD_E_FORMAT, SHIELD_E_TRUNCATED, SHIELD_E_LIMIT for the caps above,
+ * SHIELD_E_UNSUPPORTED for an unknown optional-header magic) give the
+ * offset of the field at fault; *ret is written only on success.
  */
 __attribute__((warn_unused_result))
 int shield_pe_parse(const uint8_t *buf, size_t len, struct shield_pe *ret, struct shield_diag *diag);

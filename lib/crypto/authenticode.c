@@ -9,6 +9,7 @@
  */
 #include <openssl/asn1.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
@@ -30,6 +31,23 @@ static PKCS7 *load(const uint8_t *der, size_t len) {
                 return NULL;
         }
         return p7;
+}
+
+/*
+ * Are all the SignedData's digestAlgorithms ones OpenSSL knows? OpenSSL 3.0's
+ * PKCS7_verify leaks its copy of the content BIO when PKCS7_dataInit fails
+ * on an unknown one (found by fuzz-pe), so such signatures are refused
+ * before it is called; firmware cannot verify them either.
+ */
+static bool digests_known(PKCS7 *p7) {
+        STACK_OF(X509_ALGOR) *algs = p7->d.sign->md_algs;
+        for (int i = 0; i < sk_X509_ALGOR_num(algs); i++) {
+                const ASN1_OBJECT *oid;
+                X509_ALGOR_get0(&oid, NULL, NULL, sk_X509_ALGOR_value(algs, i));
+                if (!EVP_get_digestbyobj(oid))
+                        return false;
+        }
+        return true;
 }
 
 /* The signed content: the SpcIndirectDataContent SEQUENCE's DER. */
@@ -165,7 +183,7 @@ int shield_authenticode_verify(const uint8_t *der, size_t len, const uint8_t *co
         PKCS7 *p7 = load(der, len);
         if (!p7)
                 return SHIELD_E_FORMAT;
-        const ASN1_STRING *seq = content_sequence(p7);
+        const ASN1_STRING *seq = digests_known(p7) ? content_sequence(p7) : NULL;
         int r = SHIELD_E_VERIFY;
         for (size_t i = 0; seq && i < n_trusted; i++)
                 if (verify_one(p7, seq, trusted[i], trusted_len[i])) {

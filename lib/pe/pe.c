@@ -54,7 +54,7 @@ int shield_pe_parse(const uint8_t *buf, size_t len, struct shield_pe *ret, struc
         struct shield_pe pe = { .buf = buf, .len = len };
         struct rd r = rd_init(buf, len);
         uint16_t mz, n_sections, opt_size, magic, characteristics;
-        uint32_t lfanew, sig, skip32, n_dirs;
+        uint32_t lfanew, sig, n_dirs;
 
         if (rd_le16(&r, &mz) < 0 || mz != 0x5a4d)
                 return fail(diag, SHIELD_E_FORMAT, 0, "no \"MZ\" DOS header: not a PE image");
@@ -81,19 +81,25 @@ int shield_pe_parse(const uint8_t *buf, size_t len, struct shield_pe *ret, struc
         size_t dirs_count_at = pe.pe32_plus ? 108 : 92, dirs_at = pe.pe32_plus ? 112 : 96;
         if (rd_seek(&o, 16) < 0 || rd_le32(&o, &pe.entry_point) < 0)
                 return fail(diag, SHIELD_E_TRUNCATED, opt + 16, "optional header too short");
-        if (rd_seek(&o, 60) < 0 || rd_le32(&o, &pe.size_of_headers) < 0 || rd_le32(&o, &skip32) < 0 || rd_le16(&o, &pe.subsystem) < 0)
+        if (rd_seek(&o, 60) < 0 || rd_le32(&o, &pe.size_of_headers) < 0 || rd_le32(&o, &pe.checksum) < 0 ||
+            rd_le16(&o, &pe.subsystem) < 0)
                 return fail(diag, SHIELD_E_TRUNCATED, opt + 60, "optional header too short for SizeOfHeaders and CheckSum");
         pe.checksum_offset = opt + 64;
         if (rd_seek(&o, dirs_count_at) < 0 || rd_le32(&o, &n_dirs) < 0)
                 return fail(diag, SHIELD_E_TRUNCATED, opt + dirs_count_at, "optional header too short for NumberOfRvaAndSizes");
-        if (n_dirs > 16 || (size_t)n_dirs * 8 > opt_size - dirs_at)
+        if (n_dirs > SHIELD_PE_DIRECTORIES_MAX || (size_t)n_dirs * 8 > opt_size - dirs_at)
                 return shield_diag_fail(diag, SHIELD_E_FORMAT, opt + dirs_count_at, -1,
                                         "NumberOfRvaAndSizes %u does not fit SizeOfOptionalHeader %u", n_dirs, opt_size);
+        pe.n_directories = n_dirs;
+        (void)rd_seek(&o, dirs_at);
+        for (unsigned i = 0; i < n_dirs; i++) {
+                (void)rd_le32(&o, &pe.directories[i].virtual_address);
+                (void)rd_le32(&o, &pe.directories[i].size);
+        }
         if (n_dirs > DIR_SECURITY) {
                 pe.cert_dir_offset = opt + dirs_at + DIR_SECURITY * 8;
-                (void)rd_seek(&o, dirs_at + DIR_SECURITY * 8);
-                (void)rd_le32(&o, &pe.cert_table_offset);
-                (void)rd_le32(&o, &pe.cert_table_size);
+                pe.cert_table_offset = pe.directories[DIR_SECURITY].virtual_address;
+                pe.cert_table_size = pe.directories[DIR_SECURITY].size;
         }
         if (pe.size_of_headers > len || pe.size_of_headers < r.off + (size_t)n_sections * SECTION_HEADER_SIZE)
                 return shield_diag_fail(diag, SHIELD_E_FORMAT, opt + 60, -1,
@@ -136,6 +142,15 @@ int shield_pe_parse(const uint8_t *buf, size_t len, struct shield_pe *ret, struc
                                                 "the certificate table at 0x%x is not 8-byte aligned", pe.cert_table_offset);
                 if (pe.cert_table_offset < pe.size_of_headers)
                         return fail(diag, SHIELD_E_FORMAT, pe.cert_dir_offset, "the certificate table overlaps the headers");
+                /* The hash skips the table, so a table inside a section would leave signed bytes unhashed. */
+                for (size_t i = 0; i < pe.n_sections; i++) {
+                        const struct shield_pe_section *s = &pe.sections[i];
+                        if (s->raw_size && pe.cert_table_offset < (uint64_t)s->raw_offset + s->raw_size &&
+                            s->raw_offset < (uint64_t)pe.cert_table_offset + pe.cert_table_size)
+                                return shield_diag_fail(diag, SHIELD_E_FORMAT, pe.cert_dir_offset, (long)i,
+                                                        "the certificate table (0x%x bytes at 0x%x) overlaps section %zu's raw data",
+                                                        pe.cert_table_size, pe.cert_table_offset, i);
+                }
                 int rc = parse_signatures(&pe, diag);
                 if (rc < 0)
                         return rc;

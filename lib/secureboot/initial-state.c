@@ -65,6 +65,14 @@ static int classify(const uint8_t *buf, size_t len, enum shield_is_file_type *re
         int r = shield_siglist_append_input(&out, &out_len, &zero, buf, len, &cert);
         if (r < 0)
                 return r;
+        /*
+         * A signed update with no payload (a deletion) carries no database:
+         * as BIN it would be empty content, which no reader accepts back.
+         */
+        if (out_len == 0) {
+                free(out);
+                return SHIELD_E_FORMAT;
+        }
         *ret_type = SHIELD_IS_BIN;
         *ret = out;
         *ret_len = out_len;
@@ -110,8 +118,12 @@ static int parse_entry(json_t *o, const char *field, size_t index, struct shield
                                         strcmp(type, "X509") == 0 ? "a DER X.509 certificate" : "EFI signature lists");
         }
         r = push(v, got, norm, norm_len);
-        if (r < 0)
+        if (r < 0) {
                 free(norm);
+                if (r == SHIELD_E_LIMIT)
+                        return shield_diag_fail(diag, r, 0, (long)index, "%s: more than %u entries", field,
+                                                SHIELD_INITIAL_STATE_ENTRIES_MAX);
+        }
         return r;
 }
 
@@ -214,11 +226,8 @@ static int copy_value(const struct shield_is_value *from, struct shield_is_value
         return 0;
 }
 
-/* Find a certificate with this SHA-1 thumbprint among DIR/certs. */
-static int find_cert(const char *dir, const uint8_t sha1[20], struct shield_is_value *v) {
-        char *certs = NULL;
-        if (asprintf(&certs, "%s/certs", dir) < 0)
-                return SHIELD_E_NOMEM;
+/* Find a certificate with this SHA-1 thumbprint in one directory (any file name, DER or PEM). */
+static int find_cert_in(const char *certs, const uint8_t sha1[20], struct shield_is_value *v) {
         DIR *d = opendir(certs);
         struct dirent *de;
         int r = SHIELD_E_NOT_FOUND;
@@ -242,7 +251,65 @@ static int find_cert(const char *dir, const uint8_t sha1[20], struct shield_is_v
         }
         if (d)
                 closedir(d);
+        return r;
+}
+
+/* DIR/certs first (the uefi-ms layout), then DIR itself (a flat directory of certificates). */
+static int find_cert(const char *dir, const uint8_t sha1[20], struct shield_is_value *v) {
+        char *certs = NULL;
+        if (asprintf(&certs, "%s/certs", dir) < 0)
+                return SHIELD_E_NOMEM;
+        int r = find_cert_in(certs, sha1, v);
         free(certs);
+        return r == SHIELD_E_NOT_FOUND ? find_cert_in(dir, sha1, v) : r;
+}
+
+/*
+ * The x64 revocation list. Nothing inside a DBX update names its
+ * architecture, so this one is found by name: Microsoft's current
+ * DBXUpdate-amd64.bin (or DBXUpdate.bin as uefi.org served it), else the
+ * newest revocationlist/dbxupdate_x64-DATE.bin.
+ */
+static int read_dbx(const char *dir, uint8_t **ret, size_t *ret_len, char **ret_path) {
+        static const char *const names[] = { "dbx/DBXUpdate-amd64.bin", "dbx/DBXUpdate.bin", "DBXUpdate-amd64.bin",
+                                             "DBXUpdate.bin" };
+        char *path = NULL;
+
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+                if (asprintf(&path, "%s/%s", dir, names[i]) < 0)
+                        return SHIELD_E_NOMEM;
+                if (shield_read_file(path, 16u << 20, ret, ret_len) == 0) {
+                        *ret_path = path;
+                        return 0;
+                }
+                free(path);
+        }
+        /* Dated names sort by date: the last one is the newest. */
+        char *rl = NULL, *best = NULL;
+        if (asprintf(&rl, "%s/revocationlist", dir) < 0)
+                return SHIELD_E_NOMEM;
+        DIR *d = opendir(rl);
+        for (struct dirent *de; d && (de = readdir(d));) {
+                size_t n = strlen(de->d_name);
+                if (strncmp(de->d_name, "dbxupdate_x64", 13) != 0 || n < 4 || strcmp(de->d_name + n - 4, ".bin") != 0)
+                        continue;
+                if (!best || strcmp(de->d_name, best) > 0) {
+                        free(best);
+                        best = strdup(de->d_name);
+                }
+        }
+        if (d)
+                closedir(d);
+        int r = SHIELD_E_NOT_FOUND;
+        if (best && asprintf(&path, "%s/%s", rl, best) > 0) {
+                r = shield_read_file(path, 16u << 20, ret, ret_len) == 0 ? 0 : SHIELD_E_NOT_FOUND;
+                if (r == 0)
+                        *ret_path = path;
+                else
+                        free(path);
+        }
+        free(best);
+        free(rl);
         return r;
 }
 
@@ -268,12 +335,14 @@ int shield_initial_state_defaults(const char *dir, const uint8_t *pk_der, size_t
                                      "Corporation UEFI CA 2011 (46def63b…)", dir);
                 goto out;
         }
-        if (asprintf(&path, "%s/dbx/DBXUpdate-amd64.bin", dir) < 0) {
-                r = SHIELD_E_NOMEM;
+        if (read_dbx(dir, &buf, &len, &path) < 0) {
+                r = shield_diag_fail(diag, SHIELD_E_NOT_FOUND, 0, -1,
+                                     "%s: no UEFI revocation list (dbx/DBXUpdate-amd64.bin or "
+                                     "revocationlist/dbxupdate_x64-*.bin)", dir);
                 goto out;
         }
-        if (shield_read_file(path, 16u << 20, &buf, &len) < 0 || (r = shield_initial_state_add(&st.dbxs, buf, len)) < 0) {
-                r = shield_diag_fail(diag, SHIELD_E_NOT_FOUND, 0, -1, "%s: no readable UEFI revocation list", path);
+        if ((r = shield_initial_state_add(&st.dbxs, buf, len)) < 0) {
+                r = shield_diag_fail(diag, r, 0, -1, "%s: not a signed update or signature lists", path);
                 goto out;
         }
         *ret = st;
@@ -342,6 +411,8 @@ int shield_initial_state_esl(const struct shield_is_value *v, const shield_guid 
         size_t len = 0;
         int r = 0;
 
+        if (!v || !owner || !ret || !ret_len)
+                return SHIELD_E_INVAL;
         for (size_t i = 0; i < v->n && r == 0; i++)
                 r = shield_siglist_append_input(&out, &len, owner, v->entries[i].content, v->entries[i].len, NULL);
         if (r < 0) {

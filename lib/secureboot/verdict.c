@@ -1,4 +1,25 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The Secure Boot image verdict, in the order edk2's
+ * DxeImageVerificationHandler takes its steps (UEFI 2.10, 32.5.3.2 "Image
+ * Verification Using Authenticode"):
+ *
+ *   unsigned image: its SHA-256 in dbx -> refused; in db -> allowed;
+ *                   otherwise refused.
+ *   signed image:   for every WIN_CERTIFICATE in table order, skipping ones
+ *                   that are not PKCS#7 or use an unknown digest:
+ *                     revoked (a dbx certificate the signature verifies to,
+ *                     or a chain certificate whose TBS hash is in dbx)
+ *                       -> refused, whatever earlier signatures said;
+ *                     verifies to a db certificate -> allowed (so far);
+ *                     the image's hash under the signature's digest
+ *                     algorithm in dbx -> refused; in db -> allowed (so far);
+ *                   a certificate table that its entries do not exactly
+ *                   fill -> refused.
+ *
+ * So one good signature is enough, but one revoked signature is enough to
+ * refuse: firmware stops at the first revocation it meets.
+ */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,12 +31,40 @@
 #include "shield/uefi.h"
 #include "shield/util.h"
 
-#define WIN_CERT_TYPE_PKCS_SIGNED_DATA 0x0002
+#define WIN_CERT_TYPE_PKCS_SIGNED_DATA 0x0002   /* PE/COFF spec 5.1 */
+#define WIN_CERT_HEADER 8
+
+/* The digest algorithms edk2 hashes images with (HashPeImageByType), by index. */
+static const uint16_t image_algs[] = { SHIELD_ALG_SHA1, SHIELD_ALG_SHA256, SHIELD_ALG_SHA384, SHIELD_ALG_SHA512 };
+
+/* The db/dbx entry type holding an image hash of that algorithm (UEFI 2.10, 32.4.1). */
+static const shield_guid *image_hash_type(size_t k) {
+        static const shield_guid *const types[] = { &SHIELD_GUID_CERT_SHA1, &SHIELD_GUID_CERT_SHA256,
+                                                    &SHIELD_GUID_CERT_SHA384, &SHIELD_GUID_CERT_SHA512 };
+        return types[k];
+}
+
+/* The X.509 TBS hash entry types dbx may revoke a certificate with (UEFI 2.10, 32.4.1). */
+static const struct {
+        const shield_guid *type;
+        uint16_t alg;
+} tbs_types[] = {
+        { &SHIELD_GUID_CERT_X509_SHA256, SHIELD_ALG_SHA256 },
+        { &SHIELD_GUID_CERT_X509_SHA384, SHIELD_ALG_SHA384 },
+        { &SHIELD_GUID_CERT_X509_SHA512, SHIELD_ALG_SHA512 },
+};
 
 struct certs {
         size_t n;
         const uint8_t **der;
         size_t *len;
+};
+
+/* The image's Authenticode digests, computed on first use per algorithm. */
+struct digests {
+        const struct shield_pe *pe;
+        bool have[4];
+        uint8_t d[4][64];
 };
 
 static int collect_certs(const struct shield_siglist *l, struct certs *c) {
@@ -45,27 +94,55 @@ static bool has_hash(const struct shield_siglist *l, const shield_guid *type, co
         return false;
 }
 
+static int image_digest(struct digests *ds, size_t k, const uint8_t **ret) {
+        if (!ds->have[k]) {
+                int r = shield_pe_authenticode_hash(ds->pe, image_algs[k], ds->d[k]);
+                if (r < 0)
+                        return r;
+                ds->have[k] = true;
+        }
+        *ret = ds->d[k];
+        return 0;
+}
+
 static void subject_of(const uint8_t *der, size_t len, char *out, size_t out_len) {
         struct shield_x509_info info;
         if (shield_x509_info(der, len, &info) == 0)
                 snprintf(out, out_len, "%s", info.subject);
 }
 
-/* A certificate of the signature whose TBS hash dbx lists (EFI_CERT_X509_SHA256). */
-static bool revoked_by_tbs(const struct shield_pe_signature *s, const struct shield_siglist *dbx, char *subject,
-                           size_t subject_len) {
+/*
+ * A certificate the signature carries whose TBS hash dbx lists
+ * (EFI_CERT_X509_SHA256/384/512). Firmware would spare a certificate revoked
+ * after a trusted timestamp (dbt); there is no dbt here, so any hit revokes.
+ * Returns 1 on a hit, 0 on none, or a negative error.
+ */
+static int revoked_by_tbs(const struct shield_pe_signature *s, const struct shield_siglist *dbx, char *subject,
+                          size_t subject_len) {
         uint8_t **certs = NULL;
         size_t *lens = NULL, n = 0;
-        bool hit = false;
+        int hit = 0;
 
-        if (shield_authenticode_chain(s->data, s->size, &certs, &lens, &n) < 0)
-                return false;
+        bool any = false;
+        for (size_t t = 0; t < sizeof tbs_types / sizeof tbs_types[0]; t++)
+                for (size_t i = 0; i < dbx->n && !any; i++)
+                        any = shield_guid_eq(&dbx->entries[i].type, tbs_types[t].type);
+        if (!any)
+                return 0;
+        int r = shield_authenticode_chain(s->data, s->size, &certs, &lens, &n);
+        if (r == SHIELD_E_NOMEM)
+                return r;
+        if (r < 0)
+                return 0;
         for (size_t i = 0; i < n; i++) {
-                uint8_t tbs[32];
-                if (!hit && shield_x509_tbs_hash(certs[i], lens[i], SHIELD_ALG_SHA256, tbs) == 0 &&
-                    has_hash(dbx, &SHIELD_GUID_CERT_X509_SHA256, tbs, 32)) {
-                        subject_of(certs[i], lens[i], subject, subject_len);
-                        hit = true;
+                for (size_t t = 0; !hit && t < sizeof tbs_types / sizeof tbs_types[0]; t++) {
+                        uint8_t tbs[64];
+                        size_t size = shield_hash_size(tbs_types[t].alg);
+                        if (shield_x509_tbs_hash(certs[i], lens[i], tbs_types[t].alg, tbs) == 0 &&
+                            has_hash(dbx, tbs_types[t].type, tbs, size)) {
+                                subject_of(certs[i], lens[i], subject, subject_len);
+                                hit = 1;
+                        }
                 }
                 free(certs[i]);
         }
@@ -74,10 +151,138 @@ static bool revoked_by_tbs(const struct shield_pe_signature *s, const struct shi
         return hit;
 }
 
+/*
+ * Do the table's WIN_CERTIFICATEs, each padded to 8 bytes, fill it exactly?
+ * Firmware refuses a signed image whose table has slack or a cut entry
+ * (edk2: "the attribute certificate table is corrupted").
+ */
+static bool cert_table_whole(const struct shield_pe *pe) {
+        size_t end = pe->cert_table_offset;
+        for (size_t i = 0; i < pe->n_signatures; i++) {
+                const struct shield_pe_signature *s = &pe->signatures[i];
+                if (s->size == 0)
+                        return false;
+                end = s->offset + ((WIN_CERT_HEADER + s->size + 7) & ~(size_t)7);
+        }
+        return end == (size_t)pe->cert_table_offset + pe->cert_table_size;
+}
+
 static void set(struct shield_sb_verdict *v, bool pass, const char *match, const char *reason) {
         v->pass = pass;
         v->match = match;
         snprintf(v->reason, sizeof v->reason, "%s", reason);
+}
+
+/* The unsigned path: only the image's SHA-256 can decide. */
+static void judge_unsigned(const uint8_t digest[32], const struct shield_siglist *db, const struct shield_siglist *dbx,
+                           struct shield_sb_verdict *v) {
+        if (has_hash(dbx, &SHIELD_GUID_CERT_SHA256, digest, 32))
+                set(v, false, "DBX_HASH_MATCH", "the image is not signed and its hash is in dbx (revoked)");
+        else if (has_hash(db, &SHIELD_GUID_CERT_SHA256, digest, 32))
+                set(v, true, "DB_HASH_MATCH", "the image is not signed; its hash is in db");
+        else
+                set(v, false, "NO_CERT_MATCH", "the image is not signed and its hash is not in db");
+}
+
+static int judge_signed(const struct shield_pe *pe, const struct shield_siglist *db, const struct shield_siglist *dbx,
+                        struct shield_sb_verdict *v) {
+        struct certs db_certs = { 0 }, dbx_certs = { 0 };
+        struct digests ds = { .pe = pe };
+        /* Why it fails: a usable signature's story beats one about a signature firmware skipped. */
+        char why[400] = "", why_used[400] = "", pass_subject[256] = "";
+        const char *pass_match = NULL;
+        int r;
+
+        if ((r = collect_certs(db, &db_certs)) < 0 || (r = collect_certs(dbx, &dbx_certs)) < 0)
+                goto out;
+        for (size_t i = 0; i < pe->n_signatures; i++) {
+                const struct shield_pe_signature *s = &pe->signatures[i];
+                struct shield_authenticode a;
+                const uint8_t *digest;
+                size_t anchor, k;
+
+                if (s->type != WIN_CERT_TYPE_PKCS_SIGNED_DATA) {
+                        if (!why[0])
+                                snprintf(why, sizeof why, "signature %zu is a WIN_CERTIFICATE of type 0x%04x, not PKCS#7", i,
+                                         s->type);
+                        continue;
+                }
+                if (shield_authenticode_parse(s->data, s->size, &a) < 0) {
+                        if (!why[0])
+                                snprintf(why, sizeof why, "signature %zu is not a readable Authenticode PKCS#7 signature", i);
+                        continue;
+                }
+                for (k = 0; k < sizeof image_algs / sizeof image_algs[0] && image_algs[k] != a.digest_alg; k++)
+                        ;
+                if (k == sizeof image_algs / sizeof image_algs[0]) {
+                        if (!why[0])
+                                snprintf(why, sizeof why, "signature %zu (%s) uses a digest algorithm firmware does not know", i,
+                                         a.signer_subject);
+                        continue;
+                }
+                if ((r = image_digest(&ds, k, &digest)) < 0)
+                        goto out;
+                size_t size = shield_hash_size(image_algs[k]);
+                bool digest_ok = a.digest_size == size && memcmp(a.digest, digest, size) == 0;
+
+                /* Revocation first; a signature that does not sign this image cannot verify to a dbx certificate. */
+                if (digest_ok && dbx_certs.n &&
+                    shield_authenticode_verify(s->data, s->size, dbx_certs.der, dbx_certs.len, dbx_certs.n, &anchor) == 0) {
+                        subject_of(dbx_certs.der[anchor], dbx_certs.len[anchor], v->cert_subject, sizeof v->cert_subject);
+                        snprintf(why, sizeof why, "signature %zu (%s) chains to a dbx certificate (revoked)", i, a.signer_subject);
+                        set(v, false, "DBX_CERT_MATCH", why);
+                        goto done;
+                }
+                if ((r = revoked_by_tbs(s, dbx, v->cert_subject, sizeof v->cert_subject)) < 0)
+                        goto out;
+                if (r > 0) {
+                        snprintf(why, sizeof why, "signature %zu (%s) carries a certificate whose TBS hash is in dbx (revoked)",
+                                 i, a.signer_subject);
+                        set(v, false, "DBX_CERT_HASH_MATCH", why);
+                        goto done;
+                }
+                if (!pass_match && digest_ok && db_certs.n &&
+                    shield_authenticode_verify(s->data, s->size, db_certs.der, db_certs.len, db_certs.n, &anchor) == 0) {
+                        pass_match = "DB_CERT_MATCH";
+                        subject_of(db_certs.der[anchor], db_certs.len[anchor], pass_subject, sizeof pass_subject);
+                }
+                if (has_hash(dbx, image_hash_type(k), digest, size)) {
+                        snprintf(v->cert_subject, sizeof v->cert_subject, "%s", a.signer_subject);
+                        set(v, false, "DBX_HASH_MATCH", "the image's hash is in dbx (revoked)");
+                        goto done;
+                }
+                if (!pass_match && has_hash(db, image_hash_type(k), digest, size)) {
+                        pass_match = "DB_HASH_MATCH";
+                        snprintf(pass_subject, sizeof pass_subject, "%s", a.signer_subject);
+                }
+                if (!v->cert_subject[0])
+                        snprintf(v->cert_subject, sizeof v->cert_subject, "%s", a.signer_subject);
+                if (pass_match || why_used[0])
+                        continue;
+                if (!digest_ok)
+                        snprintf(why_used, sizeof why_used,
+                                 "signature %zu (%s) signs a different digest than the image's: the image changed after signing", i,
+                                 a.signer_subject);
+                else
+                        snprintf(why_used, sizeof why_used, "signature %zu: signed by %s, which does not chain to any db certificate",
+                                 i, a.signer_subject);
+        }
+        if (!cert_table_whole(pe)) {
+                set(v, false, "NO_CERT_MATCH", "the certificate table is corrupt: its WIN_CERTIFICATEs do not fill it exactly");
+        } else if (pass_match) {
+                snprintf(v->cert_subject, sizeof v->cert_subject, "%s", pass_subject);
+                set(v, true, pass_match,
+                    strcmp(pass_match, "DB_CERT_MATCH") == 0 ? "a signature over this image chains to a db certificate"
+                                                             : "the image's hash is in db");
+        } else {
+                set(v, false, "NO_CERT_MATCH", why_used[0] ? why_used : why[0] ? why : "no signature firmware can use");
+        }
+done:
+        r = 0;
+out:
+        free_certs(&db_certs);
+        free_certs(&dbx_certs);
+        return r;
 }
 
 int shield_sb_check(const uint8_t *image, size_t len, const struct shield_sb_databases *dbs, struct shield_sb_verdict *ret,
@@ -87,7 +292,6 @@ int shield_sb_check(const uint8_t *image, size_t len, const struct shield_sb_dat
         struct shield_pe pe;
         struct shield_siglist db = { 0 }, dbx = { 0 };
         struct shield_sb_verdict v = { 0 };
-        struct certs db_certs_s = { 0 }, dbx_certs_s = { 0 }, *db_certs = &db_certs_s, *dbx_certs = &dbx_certs_s;
         uint8_t digest[32];
         int r;
 
@@ -101,65 +305,15 @@ int shield_sb_check(const uint8_t *image, size_t len, const struct shield_sb_dat
                 return r;
         if ((r = shield_siglist_parse(dbs->dbx, dbs->dbx_len, &dbx, diag)) < 0)
                 goto out;
-        if ((r = collect_certs(&db, db_certs)) < 0 || (r = collect_certs(&dbx, dbx_certs)) < 0)
+
+        /* edk2 takes the unsigned path when the certificate-table entry is absent or empty. */
+        if (pe.cert_table_size == 0)
+                judge_unsigned(digest, &db, &dbx, &v);
+        else if ((r = judge_signed(&pe, &db, &dbx, &v)) < 0)
                 goto out;
-
-        /* dbx first, always. */
-        if (has_hash(&dbx, &SHIELD_GUID_CERT_SHA256, digest, 32)) {
-                set(&v, false, "DBX_HASH_MATCH", "the image's hash is in dbx (revoked)");
-                goto done;
-        }
-        bool any_valid_digest = false;
-        char why[600] = "";
-        for (size_t i = 0; i < pe.n_signatures; i++) {
-                const struct shield_pe_signature *s = &pe.signatures[i];
-                struct shield_authenticode a;
-                size_t anchor;
-
-                if (s->type != WIN_CERT_TYPE_PKCS_SIGNED_DATA || shield_authenticode_parse(s->data, s->size, &a) < 0) {
-                        snprintf(why, sizeof why, "signature %zu is not an Authenticode PKCS#7 signature", i);
-                        continue;
-                }
-                if (a.digest_alg != SHIELD_ALG_SHA256 || a.digest_size != 32 || memcmp(a.digest, digest, 32) != 0) {
-                        snprintf(why, sizeof why, "signature %zu (%s) signs a different digest than the image's", i,
-                                 a.signer_subject);
-                        continue;
-                }
-                any_valid_digest = true;
-                if (dbx_certs->n &&
-                    shield_authenticode_verify(s->data, s->size, dbx_certs->der, dbx_certs->len, dbx_certs->n, &anchor) == 0) {
-                        subject_of(dbx_certs->der[anchor], dbx_certs->len[anchor], v.cert_subject, sizeof v.cert_subject);
-                        set(&v, false, "DBX_CERT_MATCH", "a certificate of its signature chain is in dbx (revoked)");
-                        goto done;
-                }
-                if (revoked_by_tbs(s, &dbx, v.cert_subject, sizeof v.cert_subject)) {
-                        set(&v, false, "DBX_CERT_HASH_MATCH", "a certificate of its signature chain is in dbx by hash (revoked)");
-                        goto done;
-                }
-                if (db_certs->n &&
-                    shield_authenticode_verify(s->data, s->size, db_certs->der, db_certs->len, db_certs->n, &anchor) == 0) {
-                        subject_of(db_certs->der[anchor], db_certs->len[anchor], v.cert_subject, sizeof v.cert_subject);
-                        set(&v, true, "DB_CERT_MATCH", "its signature chains to a db certificate");
-                        goto done;
-                }
-                snprintf(v.cert_subject, sizeof v.cert_subject, "%s", a.signer_subject);
-                snprintf(why, sizeof why, "signed by %s, which does not chain to any db certificate", a.signer_subject);
-        }
-        if (has_hash(&db, &SHIELD_GUID_CERT_SHA256, digest, 32)) {
-                set(&v, true, "DB_HASH_MATCH", "the image's hash is in db");
-                goto done;
-        }
-        set(&v, false, "NO_CERT_MATCH",
-            pe.n_signatures == 0 ? "the image is not signed and its hash is not in db"
-            : why[0]             ? why
-            : any_valid_digest   ? "no signature chains to a db certificate"
-                                 : "no usable signature");
-done:
         *ret = v;
         r = 0;
 out:
-        free_certs(db_certs);
-        free_certs(dbx_certs);
         shield_siglist_clear(&db);
         shield_siglist_clear(&dbx);
         return r;
@@ -168,6 +322,8 @@ out:
 char *shield_sb_event_line(const struct shield_sb_verdict *v) {
         json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "status", v->pass ? "Pass" : "Fail", "msg",
                               v->pass ? "The EFI executable loaded successfully"
+                              : strncmp(v->match, "DBX_", 4) == 0
+                                      ? "The EFI executable failed to load. Its hash or a certificate of its signature is revoked in DBX"
                                       : "The EFI executable failed to load. It's not signed, or the signature (or hash) did not match entries in DB",
                               "SB_Variable_Match", v->match, "CertSubject", v->cert_subject, "ImageDigest", v->image_digest);
         char *body = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;

@@ -440,6 +440,10 @@ static int parse_owned(uint8_t *buf, size_t len, struct shield_eventlog **ret, s
 int shield_eventlog_parse(const uint8_t *buf, size_t len, struct shield_eventlog **ret, struct shield_diag *diag) {
         if (!ret || (!buf && len))
                 return SHIELD_E_INVAL;
+        /* Refuse an oversized log before copying it, not after. */
+        if (len > SHIELD_EVENTLOG_MAX)
+                return shield_diag_fail(diag, SHIELD_E_LIMIT, 0, -1, "the log is %zu bytes, over the %u-byte limit",
+                                        len, SHIELD_EVENTLOG_MAX);
         uint8_t *copy = malloc(len ? len : 1);
         if (!copy)
                 return SHIELD_E_NOMEM;

@@ -20,7 +20,34 @@ enum digest_rule {
         RULE_NONE,          /* not defined over the data: not judged */
         RULE_WHOLE_DATA,    /* digest = H(event data) */
         RULE_VARIABLE,      /* H(UEFI_VARIABLE_DATA), or, as older firmware does, H(VariableData) */
+        RULE_GRUB_STRING,   /* grub's PCR 8 strings: H(string after the prefix) */
 };
+
+/*
+ * grub (grub-core/commands/tpm.c and the RHEL/Fedora patches it grew from)
+ * measures each command and kernel command line into PCR 8 as EV_IPL: the
+ * event data is a prefix, the string and a NUL; the digest is over the
+ * string alone (upstream) or the string and its NUL (RHEL). Every such
+ * event in the real logs tests/conformance reads (860 events from 17 logs)
+ * follows one of the two. Other EV_IPL events (grub's PCR 9 files, shim's
+ * PCR 14 MOK lists, systemd's PCR 12 strings) cover bytes outside the log
+ * and are not judged.
+ */
+#define GRUB_STRING_PCR 8
+static const char *const grub_prefixes[] = {
+        "grub_cmd: ", "kernel_cmdline: ", "module_cmdline: ", /* upstream grub 2.04+ */
+        "grub_cmd ", "grub_kernel_cmdline ",                    /* RHEL / Fedora grub 2.02 */
+};
+
+/* Bytes of the grub prefix ev's data starts with, 0 when none. */
+static size_t grub_prefix(const struct shield_event *ev) {
+        for (size_t i = 0; i < sizeof grub_prefixes / sizeof grub_prefixes[0]; i++) {
+                size_t n = strlen(grub_prefixes[i]);
+                if (ev->data_size > n && memcmp(ev->data, grub_prefixes[i], n) == 0)
+                        return n;
+        }
+        return 0;
+}
 
 static enum digest_rule rule_for(const struct shield_event *ev) {
         switch (ev->type) {
@@ -34,6 +61,15 @@ static enum digest_rule rule_for(const struct shield_event *ev) {
         case EV_EFI_VARIABLE_BOOT:
         case EV_EFI_VARIABLE_BOOT2:
                 return RULE_VARIABLE;
+        case EV_IPL:
+                return ev->pcr == GRUB_STRING_PCR && grub_prefix(ev) ? RULE_GRUB_STRING : RULE_NONE;
+        /*
+         * Not judged, on purpose: EV_S_CRTM_VERSION (a real Dell server's digest is not over
+         * its version string), EV_COMPACT_HASH and EV_PLATFORM_CONFIG_FLAGS (vendor-defined),
+         * EV_POST_CODE, EV_S_CRTM_CONTENTS, firmware blobs and images (digests of code),
+         * EV_EFI_HANDOFF_TABLES (the data holds pointers to the tables measured), EV_NO_ACTION
+         * (never extended) and EV_EVENT_TAG (systemd's tagged events hash other bytes).
+         */
         default:
                 return RULE_NONE;
         }
@@ -98,6 +134,31 @@ static bool variable_data(const struct shield_event *ev, const uint8_t **ret, si
         return true;
 }
 
+/* Does d match the grub string: with or without its NUL, after the prefix (or, defensively, with it)? */
+static int grub_string_matches(struct shield_hasher *h, const struct shield_event *ev,
+                               const struct shield_event_digest *d, bool *ret) {
+        size_t prefix = grub_prefix(ev), n = ev->data_size;
+        size_t nul = ev->data[n - 1] == 0 ? 1 : 0;
+        const struct {
+                size_t off, len;
+        } spans[] = { { prefix, n - prefix - nul }, { prefix, n - prefix }, { 0, n - nul }, { 0, n } };
+        uint8_t md[SHIELD_HASH_MAX_SIZE];
+
+        *ret = false;
+        for (size_t i = 0; i < sizeof spans / sizeof spans[0]; i++) {
+                if (i % 2 == 1 && !nul)
+                        continue; /* the same span as the one before */
+                int r = shield_hasher_digest2(h, d->alg, ev->data + spans[i].off, spans[i].len, NULL, 0, md);
+                if (r < 0)
+                        return r;
+                if (memcmp(md, d->bytes, d->size) == 0) {
+                        *ret = true;
+                        return 0;
+                }
+        }
+        return 0;
+}
+
 static int report(struct shield_reasons *out, const struct shield_event *ev, const struct shield_event_digest *d,
                   const uint8_t *computed) {
         char logged[2 * SHIELD_HASH_MAX_SIZE + 1], want[2 * SHIELD_HASH_MAX_SIZE + 1];
@@ -125,7 +186,8 @@ int shield_eventlog_check_integrity(const struct shield_eventlog *log, struct sh
                         return r;
                 hasher = own;
         }
-        for (size_t i = 0; i < log->n; i++) {
+        /* The Spec ID header (event 0 of a crypto-agile log) is not a measurement. */
+        for (size_t i = log->has_specid ? 1 : 0; i < log->n; i++) {
                 const struct shield_event *ev = &log->events[i];
                 enum digest_rule rule = rule_for(ev);
                 const uint8_t *vdata = NULL;
@@ -142,6 +204,24 @@ int shield_eventlog_check_integrity(const struct shield_eventlog *log, struct sh
 
                         if (shield_hash_size(d->alg) != d->size)
                                 continue; /* a bank we cannot compute */
+                        if (rule == RULE_GRUB_STRING) {
+                                bool ok;
+                                r = grub_string_matches(hasher, ev, d, &ok);
+                                if (r < 0)
+                                        goto out;
+                                if (!ok) {
+                                        /* Show what upstream grub would have logged: the string without its NUL. */
+                                        size_t p = grub_prefix(ev), n = ev->data_size - p;
+                                        n -= ev->data[ev->data_size - 1] == 0;
+                                        r = shield_hasher_digest2(hasher, d->alg, ev->data + p, n, NULL, 0, whole);
+                                        if (r < 0)
+                                                goto out;
+                                        r = report(out, ev, d, whole);
+                                        if (r < 0)
+                                                goto out;
+                                }
+                                continue;
+                        }
                         r = shield_hasher_digest2(hasher, d->alg, ev->data, ev->data_size, NULL, 0, whole);
                         if (r < 0)
                                 goto out;

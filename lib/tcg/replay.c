@@ -28,7 +28,8 @@ struct replay_bank {
 /* One pass over the events for all banks: the events array is the big memory traffic. */
 static int replay_banks(const struct shield_eventlog *log, struct shield_hasher *h, struct replay_bank *banks,
                         size_t n_banks, struct shield_reasons *skipped) {
-        for (size_t i = 0; i < log->n; i++) {
+        /* The Spec ID header is never a measurement, whatever type the firmware gave it. */
+        for (size_t i = log->has_specid ? 1 : 0; i < log->n; i++) {
                 const struct shield_event *ev = &log->events[i];
 
                 if (ev->type == EV_NO_ACTION || ev->pcr >= SHIELD_PCR_COUNT)

@@ -30,7 +30,11 @@ int shield_authvar2_parse(const uint8_t *buf, size_t len, struct shield_authvar2
                                         revision, type);
         if (!shield_guid_eq(&cert_type, &SHIELD_GUID_CERT_TYPE_PKCS7))
                 return shield_diag_fail(diag, SHIELD_E_FORMAT, 24, -1, "CertType is not EFI_CERT_TYPE_PKCS7_GUID");
-        if (cert_len < WIN_CERT_UEFI_GUID_HEADER || cert_len - WIN_CERT_UEFI_GUID_HEADER > rd_left(&r))
+        if (cert_len <= WIN_CERT_UEFI_GUID_HEADER)
+                return shield_diag_fail(diag, SHIELD_E_FORMAT, 16, -1,
+                                        "dwLength %u leaves no PKCS#7 after the %u-byte WIN_CERTIFICATE_UEFI_GUID header",
+                                        cert_len, WIN_CERT_UEFI_GUID_HEADER);
+        if (cert_len - WIN_CERT_UEFI_GUID_HEADER > rd_left(&r))
                 return shield_diag_fail(diag, SHIELD_E_FORMAT, 16, -1, "dwLength %u does not fit the %zu bytes after EFI_TIME",
                                         cert_len, len - EFI_TIME_SIZE);
         a.pkcs7_size = cert_len - WIN_CERT_UEFI_GUID_HEADER;

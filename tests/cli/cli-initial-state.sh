@@ -2,6 +2,8 @@
 # shield initial-state: the initial_state_config JSON, defaults and their rules.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
+# A kept platform PK in the real state directory must not change what these tests see.
+export XDG_STATE_HOME=$work
 
 "$shield" keys generate --out "$work/k" --cn-prefix Owner >/dev/null 2>&1
 "$shield" siglist create --sha256 "$(printf x | openssl dgst -sha256 -r | cut -c1-64)" -o "$work/dbx.esl" >/dev/null

@@ -55,4 +55,77 @@ if [ $have_debian_efi = 1 ]; then
                 contains "DBX_CERT_MATCH" "revoked by certificate"
         fi
 fi
+# Two signatures (sbsign, then sbattach adds a second one made by sbsign with
+# another key): edk2 passes the image when one signature chains to db, and
+# refuses it as soon as any signature is revoked, whatever the order.
+sbsign --key "$work/other/db.key" --cert "$work/other/db.crt" --detached --output "$work/other.p7" "$work/signed.efi" 2>/dev/null
+cp "$work/signed.efi" "$work/two.efi"
+if sbattach --attach "$work/other.p7" "$work/two.efi" >/dev/null 2>&1 &&
+        [ "$(sbverify --list "$work/two.efi" 2>/dev/null | grep -c '^signature ')" = 2 ]; then
+        expect 0 "two signatures, the first in db" "$shield" sb check "$work/two.efi" --db "$work/k/db.der"
+        contains "DB_CERT_MATCH" "DB_CERT_MATCH through the first signature"
+        expect 0 "two signatures, the second in db" "$shield" sb check "$work/two.efi" --db "$work/other/db.der"
+        expect 1 "two signatures, the first passes but the second is revoked" "$shield" sb check "$work/two.efi" \
+                --db "$work/k/db.der" --dbx "$work/other/db.der"
+        contains '"SB_Variable_Match":"DBX_CERT_MATCH","CertSubject":"CN=Shieldkit db"' "the revoked second signature decides"
+        contains "revoked in DBX" "the refusal says revoked"
+        expect 1 "two signatures, the first revoked" "$shield" sb check "$work/two.efi" --db "$work/other/db.der" \
+                --dbx "$work/k/db.der"
+        contains "DBX_CERT_MATCH" "the revoked first signature decides"
+else
+        echo "skip: sbattach could not add a second signature"
+fi
+
+# dbx by TBS hash of the signer (EFI_CERT_X509_SHA256/384/512, made by efitools).
+if command -v cert-to-efi-hash-list >/dev/null; then
+        for bits in 256 384 512; do
+                cert-to-efi-hash-list -s $bits "$work/k/db.crt" "$work/tbs$bits.esl" >/dev/null 2>&1
+                expect 1 "signer revoked by its X509_SHA$bits TBS hash" "$shield" sb check "$work/signed.efi" \
+                        --db "$work/k/db.der" --dbx "$work/tbs$bits.esl"
+                contains '"SB_Variable_Match":"DBX_CERT_HASH_MATCH"' "DBX_CERT_HASH_MATCH ($bits)"
+        done
+fi
+
+# A signed image changed after signing: the signature no longer signs it.
+cp "$work/signed.efi" "$work/patched.efi"
+printf '\x90' | dd of="$work/patched.efi" bs=1 seek=$((0x1000 + 16)) conv=notrunc status=none
+expect 1 "patched after signing" "$shield" sb check "$work/patched.efi" --db "$work/k/db.der"
+contains "NO_CERT_MATCH" "NO_CERT_MATCH for a changed image"
+contains "different digest" "the digest mismatch is named"
+expect 2 "not a PE image" "$shield" sb check /etc/hostname --db "$work/k/db.der"
+expect 2 "a db file that is nothing known" "$shield" sb check "$work/signed.efi" --db /etc/hostname
+
+if [ $have_debian_efi = 1 ] && have_data uefi-ms; then
+        shim=$debian_efi/shimx64.efi.signed
+        m=$data/uefi-ms/certs
+        ca2011=$m/MicCorUEFCA2011_2011-06-27.der
+        expect 0 "shim with db = Microsoft UEFI CA 2011" "$shield" sb check "$shim" --db "$ca2011"
+        contains '^SB_EVENT: \{"status":"Pass","msg":"The EFI executable loaded successfully","SB_Variable_Match":"DB_CERT_MATCH","CertSubject":"CN=Microsoft Corporation UEFI CA 2011' \
+                "shim: Pass, DB_CERT_MATCH, the Microsoft UEFI CA 2011"
+        shim_hash=$(pesign -h -i "$shim" 2>/dev/null | awk '{print $NF}')
+        contains "\"ImageDigest\":\"$shim_hash\"" "ImageDigest is pesign's hash"
+        expect 0 "shim with db = Microsoft UEFI CA 2011 and Microsoft's signed DBX update" "$shield" sb check "$shim" \
+                --db "$ca2011" --dbx "$data/uefi-ms/dbx/DBXUpdate-amd64.bin"
+        expect 1 "shim with a custom db" "$shield" sb check "$shim" --db "$work/k/db.der"
+        contains '"status":"Fail".*"SB_Variable_Match":"NO_CERT_MATCH"' "shim under custom keys: NO_CERT_MATCH"
+        "$shield" siglist create --sha256 "$shim_hash" -o "$work/shim-hash.esl" >/dev/null
+        expect 1 "shim whose hash is in dbx" "$shield" sb check "$shim" --db "$ca2011" --dbx "$work/shim-hash.esl"
+        contains '"status":"Fail".*"SB_Variable_Match":"DBX_HASH_MATCH"' "shim revoked by hash: DBX_HASH_MATCH"
+        # Debian's shim carries two signatures: Microsoft UEFI CA 2011 and 2023.
+        if [ -f "$m/microsoft-uefi-ca-2023.der" ]; then
+                expect 0 "shim with db = Microsoft UEFI CA 2023 (its second signature)" "$shield" sb check "$shim" \
+                        --db "$m/microsoft-uefi-ca-2023.der"
+                contains '"CertSubject":"CN=Microsoft UEFI CA 2023' "the 2023 CA is named"
+                expect 1 "shim when its 2023 signature is revoked, though the 2011 one is in db" "$shield" sb check "$shim" \
+                        --db "$ca2011" --dbx "$m/microsoft-uefi-ca-2023.der"
+                contains "DBX_CERT_MATCH" "revoked through the second signature"
+        fi
+        if command -v cert-to-efi-hash-list >/dev/null; then
+                openssl x509 -inform DER -in "$ca2011" -out "$work/ca2011.pem" 2>/dev/null
+                cert-to-efi-hash-list -s 384 "$work/ca2011.pem" "$work/ca2011-384.esl" >/dev/null 2>&1
+                expect 1 "shim when the UEFI CA 2011 is revoked by its X509_SHA384 TBS hash" "$shield" sb check "$shim" \
+                        --db "$ca2011" --dbx "$work/ca2011-384.esl"
+                contains "DBX_CERT_HASH_MATCH" "DBX_CERT_HASH_MATCH on a real chain"
+        fi
+fi
 finish

@@ -112,6 +112,41 @@ static void test_all_logs_parse_to_the_end(void **state) {
         free(logs);
 }
 
+/* Quirks of real firmware the data's README describes, each named where it occurs. */
+static void test_known_quirks_are_named(void **state) {
+        (void)state;
+        static const struct {
+                const char *log, *quirk;
+        } known[] = {
+                { "fragment-specid-vendordata.bin", "quirk-specid-vendor-info-outside-event" },
+                { "edge-short-no-action.bin", "quirk-legacy-format" },
+                { "edge-short-no-action.bin", "quirk-startup-locality" },
+                { "hp-ebs-missing-legacy-sha1.bin", "quirk-no-exit-boot-services" },
+                { "hp-windows-option-rom-legacy-sha1.bin", "quirk-wbcl-records" },
+                { "lenovo-thinkpad-n40et41w.bin", "quirk-post-code-string" },
+                { "gce-debian10-legacy-sha1.bin", "quirk-legacy-format" },
+                { "dell-server-gdc-host-sha256.bin", "quirk-startup-locality" },
+                { "hygon-dhyana-hcrtm.bin", "quirk-hcrtm-without-locality" },
+        };
+        for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+                struct shield_eventlog *log = load(known[i].log);
+                const struct shield_reasons *q = shield_eventlog_quirks(log);
+                bool found = false;
+                for (size_t k = 0; k < q->n; k++)
+                        if (strcmp(q->items[k].code, known[i].quirk) == 0) {
+                                found = true;
+                                assert_true(q->items[k].severity != SHIELD_SEV_ERROR);
+                        }
+                if (!found)
+                        fail_msg("%s: %s not reported", known[i].log, known[i].quirk);
+                shield_eventlog_free(log);
+        }
+        struct shield_eventlog *log = load("edge-short-no-action.bin");
+        assert_int_equal(shield_eventlog_format(log), SHIELD_EVENTLOG_LEGACY_SHA1);
+        assert_int_equal(shield_eventlog_startup_locality(log), 3);
+        shield_eventlog_free(log);
+}
+
 static void test_no_event_contradicts_its_digest(void **state) {
         (void)state;
         char **logs = NULL;
@@ -298,6 +333,7 @@ int main(void) {
 
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_all_logs_parse_to_the_end),
+                cmocka_unit_test(test_known_quirks_are_named),
                 cmocka_unit_test(test_no_event_contradicts_its_digest),
                 cmocka_unit_test(test_replay_matches_expected_pcrs),
                 cmocka_unit_test(test_replay_agrees_with_tpm2_eventlog),

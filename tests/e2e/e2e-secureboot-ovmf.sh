@@ -6,7 +6,10 @@
 #                                         the db authority in PCR 7 is our db cert)
 #   unsigned                           → refused
 #   signed by a key not in db          → refused
-#   signed with the db key, hash in dbx → refused
+#   signed with the db key, hash in dbx → refused (twice: a store made from an
+#                                         initial_state.json with pesign's hash, and
+#                                         one made from efitools' ESL files, whose
+#                                         hash-to-efi-sig-list computes the hash itself)
 set -uo pipefail
 root=${SHIELD_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 shield=${SHIELD_BIN:?SHIELD_BIN is set by meson}
@@ -32,6 +35,16 @@ guid=$(cat "$work/owner/owner.guid")
 "$shield" pe sign --key "$work/owner/db.key" --cert "$work/owner/db.crt" "$efi" -o "$work/signed.efi" >/dev/null ||
         { bad "pe sign"; exit 1; }
 sbsign --key "$work/stranger/db.key" --cert "$work/stranger/db.crt" --output "$work/stranger.efi" "$efi" 2>/dev/null
+# A second image with another hash (only the COFF TimeDateStamp differs), signed by sbsign with the
+# db key: the positive control for the revoking stores, whose dbx holds only the first image's hash.
+python3 - "$efi" "$work/other.efi" <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+pe = struct.unpack_from("<I", b, 0x3c)[0]          # e_lfanew (PE/COFF spec 3.2)
+struct.pack_into("<I", b, pe + 8, struct.unpack_from("<I", b, pe + 8)[0] ^ 0x5a5a5a5a)  # TimeDateStamp
+open(sys.argv[2], "wb").write(b)
+PY
+sbsign --key "$work/owner/db.key" --cert "$work/owner/db.crt" --output "$work/other-signed.efi" "$work/other.efi" 2>/dev/null
 # dbx by image hash: the Authenticode SHA-256 (signatures excluded), as pesign computes it.
 hash=$(pesign -h -i "$work/signed.efi" 2>/dev/null | awk '{print $NF}')
 [ ${#hash} -eq 64 ] || { bad "pesign -h gave no hash"; exit 1; }
@@ -47,6 +60,23 @@ hash=$(pesign -h -i "$work/signed.efi" 2>/dev/null | awk '{print $NF}')
 "$shield" varstore show "$work/VARS-dbx.fd" >"$work/show.txt" && grep -q "CN=E2E Owner db" "$work/show.txt" &&
         grep -q "$hash" "$work/show.txt" && ok "varstore show reads back db and dbx" || bad "varstore show"
 
+# The raw-ESL path, with independent tools: efitools builds every list, hash included.
+if command -v cert-to-efi-sig-list >/dev/null && command -v hash-to-efi-sig-list >/dev/null; then
+        for k in PK KEK db; do
+                cert-to-efi-sig-list -g "$guid" "$work/owner/$k.crt" "$work/$k.efitools.esl" >/dev/null
+        done
+        hash-to-efi-sig-list "$work/signed.efi" "$work/dbx.efitools.esl" >/dev/null
+        "$shield" siglist show "$work/dbx.efitools.esl" | grep -qi "$hash" &&
+                ok "hash-to-efi-sig-list and pesign -h agree on the image hash" || bad "efitools' dbx hash is not pesign's"
+        "$shield" varstore create --pk "$work/PK.efitools.esl" --kek "$work/KEK.efitools.esl" --db "$work/db.efitools.esl" \
+                --dbx "$work/dbx.efitools.esl" --owner "$guid" -o "$work/VARS-efitools.fd" >/dev/null ||
+                bad "varstore create from efitools ESL files refused"
+        cases="unsigned stranger revoked revoked-efitools"
+else
+        echo "note: efitools is not installed: the efitools-made store is not booted"
+        cases="unsigned stranger revoked"
+fi
+
 boot() { # NAME PROGRAM VARS → exit code of the boot in $work/NAME.rc
         "$root/scripts/boot-ovmf" --efi "$2" --vars "$3" --out "$work/$1" --timeout 60 2>"$work/$1.log"
         echo $? >"$work/$1.rc"
@@ -57,9 +87,21 @@ wait
 boot stranger "$work/stranger.efi" "$work/VARS.fd" &
 boot revoked "$work/signed.efi" "$work/VARS-dbx.fd" &
 wait
+boot control "$work/other-signed.efi" "$work/VARS-dbx.fd" &
+if [ -f "$work/VARS-efitools.fd" ]; then
+        boot revoked-efitools "$work/signed.efi" "$work/VARS-efitools.fd" &
+        wait
+        boot control-efitools "$work/other-signed.efi" "$work/VARS-efitools.fd"
+fi
+wait
 
 [ "$(cat "$work/signed.rc")" = 0 ] && ok "signed with the db key: the firmware ran it" || { cat "$work/signed.log"; bad "signed program did not run"; }
-for case in unsigned stranger revoked; do
+for case in control control-efitools; do
+        [ -f "$work/$case.rc" ] || continue
+        [ "$(cat "$work/$case.rc")" = 0 ] && ok "$case: the revoking store runs a db-signed image whose hash is not in dbx" ||
+                { cat "$work/$case.log"; bad "$case: exit $(cat "$work/$case.rc"), expected it to run"; }
+done
+for case in $cases; do
         if [ "$(cat "$work/$case.rc")" = 1 ] && grep -q "refused" "$work/$case.log"; then
                 ok "$case: the firmware refused it ($(grep -m1 -oE 'Access Denied|Security Violation' "$work/$case.log"))"
         else
@@ -79,5 +121,13 @@ assert sb["secure_boot"] == 1, sb["secure_boot"]
 assert sb["db"]["x509"] == 1
 assert any(a["variable"] == "db" and "E2E Owner db" in a.get("subject", "") for a in sb["authorities"]), sb["authorities"]
 PY
+        # tpm2-tools decodes the same log independently: the SecureBoot variable measured into PCR 7 is 01.
+        if command -v tpm2_eventlog >/dev/null; then
+                tpm2_eventlog "$work/signed/eventlog.bin" 2>/dev/null | grep -A4 "UnicodeName: SecureBoot$" |
+                        grep -q "VariableData: \"01\"" && ok "tpm2_eventlog: SecureBoot = 01 was measured" ||
+                        bad "tpm2_eventlog does not show SecureBoot = 01"
+        fi
+else
+        bad "the signed boot sent back no event log"
 fi
 [ $fails -eq 0 ]

@@ -122,6 +122,10 @@ static void test_malformed(void **state) {
                 { "certificate table not aligned", OPT + 112 + 32, HEADERS + 0x40c, 32, SHIELD_E_FORMAT, OPT + 112 + 32 },
                 { "WIN_CERTIFICATE length lies", HEADERS + 0x410, 0x100, 32, SHIELD_E_FORMAT, HEADERS + 0x410 },
                 { "too many data directories", OPT + 108, 17, 32, SHIELD_E_FORMAT, OPT + 108 },
+                { "directories past SizeOfOptionalHeader", LFANEW + 20, 112 + 8 * 4, 16, SHIELD_E_FORMAT, OPT + 108 },
+                { "optional header without NumberOfRvaAndSizes", LFANEW + 20, 100, 16, SHIELD_E_TRUNCATED, OPT + 108 },
+                { "certificate table inside a section", OPT + 112 + 32, HEADERS + 0x1f8, 32, SHIELD_E_FORMAT, OPT + 112 + 32 },
+                { "certificate table inside the headers", OPT + 112 + 32, 0x100, 32, SHIELD_E_FORMAT, OPT + 112 + 32 },
         };
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
                 size_t len;
@@ -141,10 +145,95 @@ static void test_malformed(void **state) {
         assert_int_equal(shield_pe_parse((const uint8_t *)"MZ", 2, &pe, NULL), SHIELD_E_TRUNCATED);
 }
 
+/* The same image as PE32 (PE/COFF 3.4: BaseOfData, 4-byte sizes, directories at 96). */
+static void test_pe32(void **state) {
+        (void)state;
+        size_t len;
+        uint8_t *b = make_pe(&len);
+        struct shield_pe pe;
+        uint8_t h32[32], h64[32];
+
+        assert_int_equal(shield_pe_parse(b, len, &pe, NULL), 0);
+        assert_int_equal(shield_pe_authenticode_hash(&pe, SHIELD_ALG_SHA256, h64), 0);
+        /* Move the 16 directories from 112 to 96 and shrink SizeOfOptionalHeader by 16; keep the section table where it is. */
+        memmove(b + OPT + 96, b + OPT + 112, 128);
+        memset(b + OPT + 224, 0, 16);
+        w32(b + OPT + 92, 16);
+        w16(b + OPT, 0x10b);
+        w16(b + LFANEW + 20, 224);
+        memmove(b + OPT + 224, b + SECTIONS, 80);
+        memset(b + OPT + 304, 0, 16);
+        assert_int_equal(shield_pe_parse(b, len, &pe, NULL), 0);
+        assert_false(pe.pe32_plus);
+        assert_int_equal(pe.n_sections, 2);
+        assert_int_equal(pe.n_directories, 16);
+        assert_int_equal(pe.cert_dir_offset, OPT + 96 + 32);
+        assert_int_equal(pe.cert_table_offset, HEADERS + 0x410);
+        assert_int_equal(pe.checksum, 0x12345678);
+        assert_int_equal(shield_pe_authenticode_hash(&pe, SHIELD_ALG_SHA256, h32), 0);
+        /* Different header bytes, different hash; both checked against the spec's ranges in test_parse_and_hash's way. */
+        assert_memory_not_equal(h32, h64, 32);
+        free(b);
+}
+
+/* Sections listed out of file order are hashed in file order (Authenticode, step 11). */
+static void test_section_order(void **state) {
+        (void)state;
+        size_t len;
+        uint8_t *b = make_pe(&len);
+        struct shield_pe pe;
+        uint8_t before[32], after[32];
+
+        assert_int_equal(shield_pe_parse(b, len, &pe, NULL), 0);
+        assert_int_equal(shield_pe_authenticode_hash(&pe, SHIELD_ALG_SHA256, before), 0);
+        uint8_t tmp[40];
+        memcpy(tmp, b + SECTIONS, 40);
+        memcpy(b + SECTIONS, b + SECTIONS + 40, 40);
+        memcpy(b + SECTIONS + 40, tmp, 40);
+        assert_int_equal(shield_pe_parse(b, len, &pe, NULL), 0);
+        assert_string_equal(pe.sections[0].name, ".data");
+        assert_int_equal(shield_pe_authenticode_hash(&pe, SHIELD_ALG_SHA256, after), 0);
+        /* The section table bytes are part of the headers, so hash those ranges by hand. */
+        size_t cs = OPT + 64, cd = OPT + 112 + 32;
+        size_t total = cs + (cd - cs - 4) + (HEADERS - cd - 8) + 0x410;
+        uint8_t *cat = malloc(total), *p = cat, want[32];
+        memcpy(p, b, cs), p += cs;
+        memcpy(p, b + cs + 4, cd - cs - 4), p += cd - cs - 4;
+        memcpy(p, b + cd + 8, HEADERS - cd - 8), p += HEADERS - cd - 8;
+        memcpy(p, b + HEADERS, 0x410);
+        assert_int_equal(shield_hash(SHIELD_ALG_SHA256, cat, total, want), 0);
+        assert_memory_equal(after, want, 32);
+        assert_memory_not_equal(after, before, 32);
+        free(cat);
+        free(b);
+}
+
+/* A failed parse leaves *ret as it was. */
+static void test_outputs_untouched(void **state) {
+        (void)state;
+        size_t len;
+        uint8_t *b = make_pe(&len);
+        struct shield_pe *pe = malloc(sizeof *pe), *poison = malloc(sizeof *pe);
+        memset(pe, 0xaa, sizeof *pe);
+        memcpy(poison, pe, sizeof *pe);
+        w32(b + OPT + 112 + 36, 0x1000);
+        assert_int_equal(shield_pe_parse(b, len, pe, NULL), SHIELD_E_FORMAT);
+        assert_memory_equal(pe, poison, sizeof *pe);
+        assert_int_equal(shield_pe_parse(NULL, 0, pe, NULL), SHIELD_E_INVAL);
+        assert_int_equal(shield_pe_parse(b, SHIELD_PE_MAX + (size_t)1, pe, NULL), SHIELD_E_LIMIT);
+        assert_memory_equal(pe, poison, sizeof *pe);
+        free(pe);
+        free(poison);
+        free(b);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_and_hash),
                 cmocka_unit_test(test_malformed),
+                cmocka_unit_test(test_pe32),
+                cmocka_unit_test(test_section_order),
+                cmocka_unit_test(test_outputs_untouched),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

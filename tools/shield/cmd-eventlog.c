@@ -26,55 +26,77 @@ static const char usage_family[] =
         "Run 'shield eventlog COMMAND --help' for details.\n";
 
 static const char usage_show[] =
-        "Usage: shield eventlog show LOG [--pcr N[,N…]] [--json]\n"
+        "Usage: shield eventlog show LOG [--pcr N[,N...]] [--verbose] [--json]\n"
         "\n"
-        "List every event of LOG, one per line: index, PCR, event type, the\n"
-        "first bytes of each bank's digest, and the decoded content (EFI\n"
-        "variables with their certificates, boot applications with their device\n"
-        "paths, GPT partitions, firmware blobs, actions, separators…). Quirks of\n"
-        "the firmware that wrote the log follow the table.\n"
+        "List every event of LOG, one per line: its index, PCR, event type, the\n"
+        "first 4 bytes of its digest in each bank the log carries (one column per\n"
+        "bank, headed by the bank's name), and its content decoded: EFI variables\n"
+        "(SecureBoot = 1; PK/KEK/db/dbx with their certificates' names; BootOrder;\n"
+        "Boot#### with description and device path), boot applications and drivers\n"
+        "with their device paths, GPT partitions, firmware blobs, handoff tables,\n"
+        "actions, grub commands and kernel command lines, separators, Spec ID,\n"
+        "StartupLocality and SP 800-155 records. Data that does not fit its type's\n"
+        "layout is shown as \"malformed ... at +OFFSET: what is wrong\".\n"
+        "Quirks of the firmware that wrote the log follow the table.\n"
         "\n"
         "Options:\n"
-        "  --pcr LIST   only events for these PCRs (e.g. 0,2,4-7)\n"
-        "  --json       every event with full digests and decoded fields, and the quirks\n"
-        "  -h, --help   this text\n"
+        "  --pcr LIST     only events for these PCRs (e.g. 0,2,4-7)\n"
+        "  -v, --verbose  under each event: its offset and size, the full digest in\n"
+        "                 every bank, and every decoded field (certificates with\n"
+        "                 subject and SHA-1 thumbprint, partitions, tables)\n"
+        "  --json         every event with full digests, its data (base64), a\n"
+        "                 summary and the decoded fields (\"decoded\"; an \"error\"\n"
+        "                 field when the data is malformed), and the quirks\n"
+        "  -h, --help     this text\n"
         "\n"
-        "Exit status: 0 shown, 2 the log cannot be read or parsed (the message\n"
-        "gives the byte offset and event index).\n"
+        "Exit status:\n"
+        "  0  the log was shown\n"
+        "  2  bad usage, or LOG cannot be read or parsed (the message gives the\n"
+        "     byte offset and event index)\n"
         "\n"
-        "Example:\n"
-        "  shield eventlog show /sys/kernel/security/tpm0/binary_bios_measurements --pcr 7\n";
+        "Examples:\n"
+        "  shield eventlog show /sys/kernel/security/tpm0/binary_bios_measurements\n"
+        "  shield eventlog show log.bin --pcr 7 --verbose\n"
+        "  shield eventlog show log.bin --json | jq '.events[] | select(.pcr == 4) | .summary'\n";
 
 static const char usage_replay[] =
         "Usage: shield eventlog replay LOG [--bank ALG] [--json]\n"
         "\n"
-        "Replay LOG into PCR values for every bank it carries: EV_NO_ACTION\n"
-        "events and Windows records (PCR 0xFFFFFFFF) are not extended, PCR 0\n"
-        "starts at the StartupLocality the log records, PCRs 17-22 start at all\n"
-        "ones. Prints one line per PCR the log extended: \"BANK PCR HEX\".\n"
+        "Replay LOG into the PCR values it implies, for every bank it carries:\n"
+        "each event's digest is extended into its PCR, except EV_NO_ACTION events\n"
+        "and Windows records (PCR 0xFFFFFFFF); PCR 0 starts at the StartupLocality\n"
+        "the log records, PCRs 17-22 at all ones, the others at zero. Prints one\n"
+        "line per PCR the log extended, banks in the log's order:\n"
+        "\n"
+        "  BANK PCR HEX        e.g. \"sha256 0 3d4580...\"\n"
         "\n"
         "Options:\n"
         "  --bank ALG   only this bank (sha1, sha256, sha384, sha512, sm3_256)\n"
-        "  --json       the values as PCRS.json ({\"sha256\": {\"0\": \"hex\", …}}),\n"
+        "  --json       the values as PCRS.json ({\"sha256\": {\"0\": \"hex\", ...}}),\n"
         "               the input format of 'shield eventlog verify --pcrs'\n"
         "  -h, --help   this text\n"
         "\n"
-        "Exit status: 0 replayed, 2 the log cannot be read or parsed or has no such bank.\n"
+        "Exit status:\n"
+        "  0  replayed\n"
+        "  2  bad usage, LOG cannot be read or parsed, or it has no such bank\n"
         "\n"
-        "Example:\n"
-        "  shield eventlog replay binary_bios_measurements --bank sha256\n";
+        "Examples:\n"
+        "  shield eventlog replay binary_bios_measurements --bank sha256\n"
+        "  shield eventlog replay --json log.bin > pcrs.json\n";
 
 static const char usage_verify[] =
-        "Usage: shield eventlog verify LOG --pcrs PCRS.json [--ignore PCR[,PCR…]] [--json]\n"
+        "Usage: shield eventlog verify LOG --pcrs PCRS.json [--ignore PCR[,PCR...]] [--json]\n"
         "\n"
         "Check that LOG explains the PCR values in PCRS.json (read from the TPM\n"
         "that recorded the log, e.g. by tpm2_pcrread or a verified quote): every\n"
         "PCR given must equal the replay, and every event whose digest the spec\n"
-        "defines over its data (separators, EFI variables, actions, GPT…) must\n"
-        "match its data, so a log with edited contents does not pass.\n"
+        "defines over its data (separators, EFI variables, actions, GPT...) must\n"
+        "match its data, so a log with edited contents does not pass even when\n"
+        "its digests were left alone.\n"
         "\n"
-        "PCRS.json is {\"sha256\": {\"0\": \"hex\", …}, \"sha1\": {…}}; only the\n"
-        "banks and PCRs it lists are compared.\n"
+        "PCRS.json is {\"sha256\": {\"0\": \"hex\", ...}, \"sha1\": {...}}; only the\n"
+        "banks and PCRs it lists are compared ('shield eventlog replay --json'\n"
+        "writes this format).\n"
         "\n"
         "Options:\n"
         "  --pcrs FILE    the expected PCR values (required)\n"
@@ -82,33 +104,49 @@ static const char usage_verify[] =
         "  --json         the result, each difference and finding as JSON\n"
         "  -h, --help     this text\n"
         "\n"
-        "Exit status: 0 every compared PCR matches and no event contradicts its\n"
-        "digest; 1 a PCR or an event differs (each is named); 2 LOG or PCRS.json\n"
-        "cannot be read or parsed.\n"
+        "Exit status:\n"
+        "  0  every compared PCR matches and no event contradicts its digest\n"
+        "  1  a PCR or an event differs (each bank, PCR and event is named)\n"
+        "  2  bad usage, or LOG or PCRS.json cannot be read or parsed\n"
         "\n"
-        "Example:\n"
-        "  shield eventlog verify binary_bios_measurements --pcrs pcrs.json --ignore 10\n";
+        "Examples:\n"
+        "  shield eventlog verify binary_bios_measurements --pcrs pcrs.json --ignore 10\n"
+        "  shield eventlog replay --json log.bin > x.json && shield eventlog verify log.bin --pcrs x.json\n";
 
 static const char usage_secureboot[] =
         "Usage: shield eventlog secureboot LOG [--json]\n"
         "\n"
         "Report the Secure Boot state as the firmware measured it into PCR 7:\n"
         "SecureBoot, SetupMode, AuditMode, DeployedMode; the PK, KEK, db and dbx\n"
-        "databases (certificates and hashes); which certificate authorised each\n"
-        "boot application (EV_EFI_VARIABLE_AUTHORITY); and structural findings:\n"
-        "separators missing, repeated or carrying the error value, variables\n"
-        "measured after the separator, a UEFI debugger, boot-order changes,\n"
-        "unexpected event types in PCR 7.\n"
+        "databases (certificates, hashes, SHA-256 of the data); which certificate\n"
+        "authorised each boot application (EV_EFI_VARIABLE_AUTHORITY, including\n"
+        "shim's); and findings, each with a stable code, the PCR, event and byte\n"
+        "offset:\n"
+        "\n"
+        "  separator-missing / -duplicated / -error   PCRs 0-7 separators (error:\n"
+        "                                the firmware reports a measurement error)\n"
+        "  variable-after-separator      Secure Boot configuration measured into\n"
+        "                                PCR 7 after the handover (error)\n"
+        "  uefi-debugger                 \"UEFI Debug Mode\" in PCR 7 (error)\n"
+        "  secure-boot-disabled          SecureBoot = 0 (warning)\n"
+        "  boot-next, boot-order-changed, boot-order-fallback   the boot order was\n"
+        "                                overridden or the first application loaded\n"
+        "                                is not BootOrder's first entry\n"
+        "  pcr7-unexpected-event         an event type PCR 7 should not hold\n"
+        "  exit-boot-services-missing    no ExitBootServices action in PCR 5 (info)\n"
         "\n"
         "Options:\n"
-        "  --json       the state and findings as JSON\n"
+        "  --json       the state, authorities and findings as JSON\n"
         "  -h, --help   this text\n"
         "\n"
-        "Exit status: 0 no finding of error severity, 1 at least one (Secure Boot\n"
-        "off is a warning, not an error), 2 the log cannot be read or parsed.\n"
+        "Exit status:\n"
+        "  0  no finding of error severity (Secure Boot off is a warning)\n"
+        "  1  at least one error-severity finding\n"
+        "  2  bad usage, or LOG cannot be read or parsed\n"
         "\n"
-        "Example:\n"
-        "  shield eventlog secureboot binary_bios_measurements --json\n";
+        "Examples:\n"
+        "  shield eventlog secureboot /sys/kernel/security/tpm0/binary_bios_measurements\n"
+        "  shield eventlog secureboot log.bin --json | jq .findings\n";
 
 enum {
         OPT_JSON = 0x100,
@@ -116,6 +154,7 @@ enum {
         OPT_PCRS,
         OPT_IGNORE,
         OPT_PCR,
+        OPT_VERBOSE,
 };
 
 struct eventlog_args {
@@ -125,6 +164,7 @@ struct eventlog_args {
         uint64_t ignore_mask;
         uint64_t pcr_filter; /* 0: all */
         bool json;
+        bool verbose;
 };
 
 /*
@@ -137,25 +177,40 @@ static int parse_args(int argc, char **argv, const char *usage, const int *allow
                 { "help", no_argument, NULL, 'h' },       { "json", no_argument, NULL, OPT_JSON },
                 { "bank", required_argument, NULL, OPT_BANK }, { "pcrs", required_argument, NULL, OPT_PCRS },
                 { "ignore", required_argument, NULL, OPT_IGNORE }, { "pcr", required_argument, NULL, OPT_PCR },
+                { "verbose", no_argument, NULL, OPT_VERBOSE },
                 {},
         };
         int c;
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "hv", options, NULL)) >= 0) {
                 bool ok = c == 'h';
+                /* -v is --verbose, for the verbs that take it. */
+                if (c == 'v')
+                        c = OPT_VERBOSE;
                 for (size_t i = 0; i < n_allowed; i++)
                         ok |= allowed[i] == c;
-                if (!ok || c == '?')
+                if (c == '?')
                         return cli_usage_error(usage, "%s: unknown or misplaced option '%s'", argv[0],
                                                argv[optind - 1]);
+                if (!ok) {
+                        /* A known option another verb takes: name it, not its argument. */
+                        const char *name = "?";
+                        for (size_t i = 0; options[i].name; i++)
+                                if (options[i].val == c)
+                                        name = options[i].name;
+                        return cli_usage_error(usage, "%s: the option '--%s' does not apply here", argv[0], name);
+                }
                 switch (c) {
                 case 'h':
                         fputs(usage, stdout);
                         return EXIT_OK;
                 case OPT_JSON:
                         a->json = true;
+                        break;
+                case OPT_VERBOSE:
+                        a->verbose = true;
                         break;
                 case OPT_BANK:
                         a->bank = optarg;
@@ -277,8 +332,181 @@ static void print_header(const struct shield_eventlog *log, const char *path) {
         printf("\n");
 }
 
+/* Print s with control characters escaped, so a forged log cannot drive the terminal. */
+static void print_escaped(const char *s) {
+        for (; *s; s++) {
+                unsigned char c = (unsigned char)*s;
+                if (c == '\n')
+                        fputs("\\n", stdout);
+                else if (c == '\t')
+                        fputs("\\t", stdout);
+                else if (c < 0x20 || c == 0x7f)
+                        printf("\\x%02x", c);
+                else
+                        putchar(c);
+        }
+}
+
+/* The banks to show as digest columns: the Spec ID's, or sha1 for a legacy log. */
+static size_t show_banks(const struct shield_eventlog *log, uint16_t banks[SHIELD_EVENTLOG_ALGS_MAX]) {
+        const struct shield_specid *spec = shield_eventlog_specid(log);
+        size_t n = 0;
+
+        if (!spec) {
+                banks[0] = SHIELD_ALG_SHA1;
+                return 1;
+        }
+        for (unsigned i = 0; i < spec->n_algs && n < SHIELD_EVENTLOG_ALGS_MAX; i++)
+                banks[n++] = spec->algs[i].alg;
+        return n;
+}
+
+static const struct shield_event_digest *find_digest(const struct shield_event *ev, uint16_t alg) {
+        for (unsigned k = 0; k < ev->n_digests && k < SHIELD_EVENTLOG_ALGS_MAX; k++)
+                if (ev->digests[k].alg == alg)
+                        return &ev->digests[k];
+        return NULL;
+}
+
+/* The decoded fields, one per line under the event, for --verbose. */
+static void print_decoded_details(json_t *decoded) {
+        const char *key;
+        json_t *value;
+
+        json_object_foreach(decoded, key, value) {
+                if (json_is_string(value) || json_is_integer(value) || json_is_boolean(value)) {
+                        printf("        %-24s ", key);
+                        if (json_is_string(value))
+                                print_escaped(json_string_value(value));
+                        else if (json_is_integer(value))
+                                printf("%" JSON_INTEGER_FORMAT, json_integer_value(value));
+                        else
+                                printf("%s", json_is_true(value) ? "true" : "false");
+                        printf("\n");
+                } else if (strcmp(key, "entries") == 0) {
+                        size_t i;
+                        json_t *e;
+                        json_array_foreach(value, i, e) {
+                                const char *subject = json_string_value(json_object_get(e, "subject"));
+                                if (!subject)
+                                        continue;
+                                printf("        certificate %-12zu ", i);
+                                print_escaped(subject);
+                                printf("  sha1 %s\n", json_string_value(json_object_get(e, "sha1")));
+                        }
+                } else if (strcmp(key, "partitions") == 0) {
+                        size_t i;
+                        json_t *p;
+                        json_array_foreach(value, i, p) {
+                                printf("        partition %-14zu %s %s LBA %" JSON_INTEGER_FORMAT "-%" JSON_INTEGER_FORMAT " \"",
+                                       i + 1, json_string_value(json_object_get(p, "type")),
+                                       json_string_value(json_object_get(p, "guid")),
+                                       json_integer_value(json_object_get(p, "first_lba")),
+                                       json_integer_value(json_object_get(p, "last_lba")));
+                                print_escaped(json_string_value(json_object_get(p, "name")));
+                                printf("\"\n");
+                        }
+                } else if ((json_is_object(value) && json_object_size(value)) ||
+                           (json_is_array(value) && json_array_size(value))) {
+                        /* Small structures (tables, locators, algorithms): compact JSON. */
+                        char *text = json_dumps(value, JSON_COMPACT | JSON_ENSURE_ASCII);
+                        if (text) {
+                                printf("        %-24s %s\n", key, text);
+                                free(text);
+                        }
+                }
+        }
+}
+
+static void print_event_verbose(const struct shield_eventlog *log, const struct shield_event *ev) {
+        json_t *decoded = NULL;
+
+        printf("        %-24s 0x%zx, %zu bytes, %u bytes of data\n", "record", ev->offset, ev->size, ev->data_size);
+        for (unsigned k = 0; k < ev->n_digests && k < SHIELD_EVENTLOG_ALGS_MAX; k++) {
+                char hex[2 * SHIELD_HASH_MAX_SIZE + 1], nb[8];
+                shield_hex_encode(ev->digests[k].bytes, ev->digests[k].size, hex);
+                printf("        %-24s %s\n", bank_name(ev->digests[k].alg, nb, sizeof nb), hex);
+        }
+        if (shield_event_decode_json(log, ev, &decoded) == 0) {
+                print_decoded_details(decoded);
+                json_decref(decoded);
+        }
+}
+
+/* Reasons for people: severity, code, where (PCR, event, offset), message. */
+static void print_findings(const struct shield_reasons *list) {
+        for (size_t i = 0; i < list->n; i++) {
+                const struct shield_reason *x = &list->items[i];
+                char where[64] = "";
+                size_t used = 0;
+
+                if (x->pcr >= 0)
+                        used += (size_t)snprintf(where + used, sizeof where - used, "PCR %d", x->pcr);
+                if (x->event_index >= 0 && used < sizeof where)
+                        used += (size_t)snprintf(where + used, sizeof where - used, "%sevent %ld", used ? ", " : "",
+                                                 x->event_index);
+                if (x->offset != SIZE_MAX && used < sizeof where)
+                        snprintf(where + used, sizeof where - used, "%soffset 0x%zx", used ? ", " : "", x->offset);
+                printf("  %-7s %-32s %s%s%s\n", shield_severity_name(x->severity), x->code, where, *where ? ": " : "",
+                       x->message);
+        }
+}
+
+static void print_show_text(const struct shield_eventlog *log, const char *path, const struct eventlog_args *a) {
+        uint16_t banks[SHIELD_EVENTLOG_ALGS_MAX];
+        size_t n_banks = show_banks(log, banks), n = shield_eventlog_count(log);
+        int width[SHIELD_EVENTLOG_ALGS_MAX];
+
+        print_header(log, path);
+        printf("%5s %4s  %-32s", "EVENT", "PCR", "TYPE");
+        for (size_t b = 0; b < n_banks; b++) {
+                char nb[8];
+                const char *name = bank_name(banks[b], nb, sizeof nb);
+                width[b] = strlen(name) > 8 ? (int)strlen(name) : 8;
+                printf("  %-*s", width[b], name);
+        }
+        printf("  %s\n", "CONTENT");
+        for (size_t i = 0; i < n; i++) {
+                const struct shield_event *ev = shield_eventlog_event(log, i);
+                const char *type = shield_event_type_name(ev->type);
+                char typebuf[16], pcr[12];
+                char *summary = NULL;
+
+                if (a->pcr_filter && (ev->pcr >= 64 || !(a->pcr_filter & (UINT64_C(1) << ev->pcr))))
+                        continue;
+                if (!type) {
+                        snprintf(typebuf, sizeof typebuf, "0x%08x", ev->type);
+                        type = typebuf;
+                }
+                if (ev->pcr == SHIELD_PCR_INDEX_WBCL)
+                        snprintf(pcr, sizeof pcr, "-");
+                else
+                        snprintf(pcr, sizeof pcr, "%u", ev->pcr);
+                printf("%5u %4s  %-32s", ev->index, pcr, type);
+                /* The first 4 bytes of each bank: enough to tell events apart at a glance. */
+                for (size_t b = 0; b < n_banks; b++) {
+                        const struct shield_event_digest *dg = find_digest(ev, banks[b]);
+                        char hex[9] = "-";
+                        if (dg)
+                                shield_hex_encode(dg->bytes, dg->size < 4 ? dg->size : 4, hex);
+                        printf("  %-*s", width[b], hex);
+                }
+                if (shield_event_summary(log, ev, &summary) < 0)
+                        summary = NULL;
+                printf("  %s\n", summary ? summary : "");
+                free(summary);
+                if (a->verbose)
+                        print_event_verbose(log, ev);
+        }
+        const struct shield_reasons *quirks = shield_eventlog_quirks(log);
+        if (quirks->n) {
+                printf("\nQuirks of the firmware that wrote this log:\n");
+                print_findings(quirks);
+        }
+}
+
 static int verb_show(int argc, char **argv) {
-        static const int allowed[] = { OPT_JSON, OPT_PCR };
+        static const int allowed[] = { OPT_JSON, OPT_PCR, OPT_VERBOSE };
         struct eventlog_args a = { 0 };
         struct shield_eventlog *log = NULL;
         int r = parse_args(argc, argv, usage_show, allowed, ELEMENTS(allowed), &a);
@@ -300,43 +528,7 @@ static int verb_show(int argc, char **argv) {
                 json_object_set_new(root, "quirks", cli_reasons_json(shield_eventlog_quirks(log)));
                 cli_print_json(root);
         } else {
-                print_header(log, a.log_path);
-                printf("%5s %4s  %-32s  %-22s  %s\n", "EVENT", "PCR", "TYPE", "DIGESTS", "CONTENT");
-                for (size_t i = 0; i < n; i++) {
-                        const struct shield_event *ev = shield_eventlog_event(log, i);
-                        const char *type = shield_event_type_name(ev->type);
-                        char typebuf[16], digests[64] = "", pcr[12];
-                        char *summary = NULL;
-                        size_t used = 0;
-
-                        if (a.pcr_filter && (ev->pcr >= 64 || !(a.pcr_filter & (UINT64_C(1) << ev->pcr))))
-                                continue;
-                        if (!type) {
-                                snprintf(typebuf, sizeof typebuf, "0x%08x", ev->type);
-                                type = typebuf;
-                        }
-                        /* The first 4 bytes of each bank: enough to tell events apart at a glance. */
-                        for (unsigned k = 0; k < ev->n_digests && used + 10 < sizeof digests; k++) {
-                                char hex[9];
-                                shield_hex_encode(ev->digests[k].bytes, ev->digests[k].size < 4 ? ev->digests[k].size : 4,
-                                                  hex);
-                                used += (size_t)snprintf(digests + used, sizeof digests - used, "%s%s", k ? " " : "",
-                                                         hex);
-                        }
-                        if (ev->pcr == SHIELD_PCR_INDEX_WBCL)
-                                snprintf(pcr, sizeof pcr, "-");
-                        else
-                                snprintf(pcr, sizeof pcr, "%u", ev->pcr);
-                        if (shield_event_summary(log, ev, &summary) < 0)
-                                summary = NULL;
-                        printf("%5u %4s  %-32s  %-22s  %s\n", ev->index, pcr, type, digests, summary ? summary : "");
-                        free(summary);
-                }
-                const struct shield_reasons *quirks = shield_eventlog_quirks(log);
-                if (quirks->n) {
-                        printf("\nQuirks of the firmware that wrote this log:\n");
-                        cli_print_reasons(stdout, quirks);
-                }
+                print_show_text(log, a.log_path, &a);
         }
         shield_eventlog_free(log);
         return EXIT_OK;
@@ -498,12 +690,16 @@ static json_t *db_json(const struct shield_sb_db *db) {
 }
 
 static void print_db(const char *name, const struct shield_sb_db *db) {
-        if (db->event_index < 0)
+        char hex[65];
+
+        if (db->event_index < 0) {
                 printf("  %-4s  not measured\n", name);
-        else
-                printf("  %-4s  %zu certificate%s, %zu hash%s%s (event %ld)\n", name, db->n_x509,
-                       db->n_x509 == 1 ? "" : "s", db->n_hashes, db->n_hashes == 1 ? "" : "es",
-                       db->n_other ? ", other entries" : "", db->event_index);
+                return;
+        }
+        shield_hex_encode(db->sha256, 32, hex);
+        printf("  %-4s  %4zu certificate%s %5zu hash%s%s  (event %ld, sha256 %.16s...)\n", name, db->n_x509,
+               db->n_x509 == 1 ? ", " : "s,", db->n_hashes, db->n_hashes == 1 ? "  " : "es",
+               db->n_other ? ", other entries" : "", db->event_index, hex);
 }
 
 static int verb_secureboot(int argc, char **argv) {
@@ -580,7 +776,7 @@ static int verb_secureboot(int argc, char **argv) {
                 }
                 if (sb.findings.n) {
                         printf("Findings:\n");
-                        cli_print_reasons(stdout, &sb.findings);
+                        print_findings(&sb.findings);
                 } else {
                         printf("Findings: none\n");
                 }

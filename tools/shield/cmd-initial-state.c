@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "shield/crypto.h"
@@ -56,10 +57,11 @@ static const char usage_show[] =
         "Exit status: 0 shown, 2 the file is not a valid initial state.\n";
 
 static const char usage_resolve[] =
-        "Usage: shield initial-state resolve FILE --defaults DIR --platform-pk CERT [-o FILE] [--json]\n"
+        "Usage: shield initial-state resolve FILE --defaults DIR [--platform-pk CERT] [-o FILE] [--json]\n"
         "\n"
         "Apply the platform defaults as instance creation does: every value the\n"
-        "initial state leaves out takes its default (PK: the platform key CERT;\n"
+        "initial state leaves out takes its default (PK: the platform key CERT, or\n"
+        "the one kept in $XDG_STATE_HOME/shieldkit/platform-pk/PK.der;\n"
         "KEK: Microsoft Corporation KEK CA 2011; db: Microsoft Windows Production\n"
         "PCA 2011 and Microsoft Corporation UEFI CA 2011; dbx: the UEFI\n"
         "revocation list); a value given replaces its default. DIR holds certs/\n"
@@ -68,7 +70,9 @@ static const char usage_resolve[] =
         "\n"
         "Options:\n"
         "  --defaults DIR      the Microsoft certificates and revocation list\n"
-        "  --platform-pk CERT  the platform's PK, used when FILE has none\n"
+        "  --platform-pk CERT  the platform's PK, used when FILE has none (default:\n"
+        "                      $XDG_STATE_HOME/shieldkit/platform-pk/PK.der, made once\n"
+        "                      with shield keys generate --out that directory)\n"
         "  -o FILE             also write the resolved initial state\n"
         "  --json              the resolved state as JSON on stdout\n"
         "\n"
@@ -144,6 +148,14 @@ static int verb_create(int argc, char **argv) {
                 r = cli_usage_error(usage_create, "create: exactly one --pk X.509 certificate is required");
                 goto out;
         }
+        /* The option-ROM warning, now rather than at instance creation: resolving against no defaults gives it. */
+        struct shield_initial_state none = { 0 }, resolved;
+        struct shield_reasons warnings = { 0 };
+        if (shield_initial_state_resolve(&st, &none, &resolved, &warnings) == 0)
+                shield_initial_state_clear(&resolved);
+        for (size_t i = 0; i < warnings.n; i++)
+                cli_warn("%s", warnings.items[i].message);
+        shield_reasons_clear(&warnings);
         r = write_state(&st, out);
         if (r == 0)
                 printf("%s: pk, %zu keks, %zu dbs, %zu dbxs\n", out, st.keks.n, st.dbs.n, st.dbxs.n);
@@ -246,6 +258,23 @@ static int verb_show(int argc, char **argv) {
         return r;
 }
 
+/*
+ * The platform PK the owner generated once and keeps, for states that leave
+ * pk to the platform: $XDG_STATE_HOME/shieldkit/platform-pk/PK.der (or
+ * ~/.local/state/…), as `shield keys generate --out` that directory writes
+ * it. Never generated here: a platform key made silently in a test or a
+ * build would differ on every machine. NULL when there is no state dir.
+ */
+static char *platform_pk_dir(void) {
+        const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+        char *dir = NULL;
+        if (state && state[0] == '/')
+                return asprintf(&dir, "%s/shieldkit/platform-pk", state) < 0 ? NULL : dir;
+        if (home && home[0] == '/')
+                return asprintf(&dir, "%s/.local/state/shieldkit/platform-pk", home) < 0 ? NULL : dir;
+        return NULL;
+}
+
 /* Shared with `varstore create --initial-state`: FILE resolved against the defaults. */
 int cli_resolve_initial_state(const char *path, const char *defaults_dir, const char *platform_pk,
                               struct shield_initial_state *ret) {
@@ -254,10 +283,14 @@ int cli_resolve_initial_state(const char *path, const char *defaults_dir, const 
         struct shield_diag diag = { 0 };
         uint8_t *pk = NULL;
         size_t pk_len = 0;
+        char *kept_dir = NULL, *kept = NULL;
         int r = read_state(path, &st);
 
         if (r)
                 return r;
+        if (!st.pk.set && !platform_pk && (kept_dir = platform_pk_dir()) &&
+            asprintf(&kept, "%s/PK.der", kept_dir) > 0 && access(kept, R_OK) == 0)
+                platform_pk = kept;
         if (platform_pk && cli_read_file(platform_pk, INPUT_MAX, &pk, &pk_len) != 0) {
                 r = EXIT_BAD_INPUT;
                 goto out;
@@ -268,7 +301,11 @@ int cli_resolve_initial_state(const char *path, const char *defaults_dir, const 
                 goto out;
         }
         if (!st.pk.set && !platform_pk) {
-                r = cli_usage_error(NULL, "%s has no pk: give --platform-pk CERT", path);
+                r = cli_usage_error(NULL,
+                                    "%s has no pk: give --platform-pk CERT, or keep a platform key in %s "
+                                    "(shield keys generate --out %s)",
+                                    path, kept_dir ? kept_dir : "$XDG_STATE_HOME/shieldkit/platform-pk",
+                                    kept_dir ? kept_dir : "DIR");
                 goto out;
         }
         if (need_defaults && shield_initial_state_defaults(defaults_dir, pk, pk_len, &defaults, &diag) < 0) {
@@ -290,6 +327,8 @@ int cli_resolve_initial_state(const char *path, const char *defaults_dir, const 
                 cli_warn("%s", warnings.items[i].message);
 out:
         free(pk);
+        free(kept);
+        free(kept_dir);
         shield_reasons_clear(&warnings);
         shield_initial_state_clear(&defaults);
         shield_initial_state_clear(&st);

@@ -117,6 +117,33 @@ static int verb_hash(int argc, char **argv) {
         return EXIT_OK;
 }
 
+/* Data directory names, by index (PE/COFF 3.4.3). */
+static const char *const dir_names[SHIELD_PE_DIRECTORIES_MAX] = {
+        "export", "import", "resource", "exception", "certificate", "base-relocation", "debug", "architecture",
+        "global-ptr", "tls", "load-config", "bound-import", "iat", "delay-import", "clr-runtime", "reserved",
+};
+
+/* The certificates a signature carries, signer's chain first as the bag holds them: subject and issuer each. */
+static json_t *chain_json(const struct shield_pe_signature *s, bool print) {
+        uint8_t **certs = NULL;
+        size_t *lens = NULL, n = 0;
+        json_t *arr = json_array();
+        if (shield_authenticode_chain(s->data, s->size, &certs, &lens, &n) < 0)
+                return arr;
+        for (size_t i = 0; i < n; i++) {
+                struct shield_x509_info info;
+                if (shield_x509_info(certs[i], lens[i], &info) == 0) {
+                        json_array_append_new(arr, json_pack("{s:s, s:s}", "subject", info.subject, "issuer", info.issuer));
+                        if (print)
+                                printf("      cert %zu: %s\n              issued by %s\n", i, info.subject, info.issuer);
+                }
+                free(certs[i]);
+        }
+        free(certs);
+        free(lens);
+        return arr;
+}
+
 static int verb_show(int argc, char **argv) {
         bool json = false;
         int r = parse_common(argc, argv, usage_show, &json);
@@ -135,22 +162,38 @@ static int verb_show(int argc, char **argv) {
         }
         shield_hex_encode(digest, 32, hex);
         bool all_match = true;
-        json_t *root = json_pack("{s:s, s:s, s:I, s:I, s:s, s:I, s:I}", "file", path, "format", pe.pe32_plus ? "PE32+" : "PE32",
-                                 "machine", (json_int_t)pe.machine, "subsystem", (json_int_t)pe.subsystem, "authenticode_sha256",
-                                 hex, "size_of_headers", (json_int_t)pe.size_of_headers, "size", (json_int_t)len);
-        json_t *secs = json_array(), *sigs = json_array();
+        json_t *root = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:I}", "file", path, "format",
+                                 pe.pe32_plus ? "PE32+" : "PE32", "machine", (json_int_t)pe.machine, "subsystem",
+                                 (json_int_t)pe.subsystem, "entry_point", (json_int_t)pe.entry_point, "checksum",
+                                 (json_int_t)pe.checksum, "size_of_headers", (json_int_t)pe.size_of_headers,
+                                 "authenticode_sha256", hex, "size", (json_int_t)len, "number_of_sections",
+                                 (json_int_t)pe.n_sections);
+        json_t *secs = json_array(), *dirs = json_array(), *sigs = json_array();
         if (!json)
-                printf("%s: %s, machine 0x%04x, subsystem %u, %zu bytes\nAuthenticode SHA-256  %s\n%-8s %10s %10s %10s %10s\n",
-                       path, pe.pe32_plus ? "PE32+" : "PE32", pe.machine, pe.subsystem, len, hex, "SECTION", "VADDR", "VSIZE",
-                       "RAWOFF", "RAWSIZE");
+                printf("%s: %s, machine 0x%04x, subsystem %u, %zu bytes\n"
+                       "entry point 0x%08x, SizeOfHeaders 0x%x, CheckSum 0x%08x\n"
+                       "Authenticode SHA-256  %s\n%-8s %10s %10s %10s %10s\n",
+                       path, pe.pe32_plus ? "PE32+" : "PE32", pe.machine, pe.subsystem, len, pe.entry_point,
+                       pe.size_of_headers, pe.checksum, hex, "SECTION", "VADDR", "VSIZE", "RAWOFF", "RAWSIZE");
         for (size_t i = 0; i < pe.n_sections; i++) {
                 const struct shield_pe_section *s = &pe.sections[i];
-                json_array_append_new(secs, json_pack("{s:s, s:I, s:I, s:I, s:I}", "name", s->name, "virtual_address",
+                json_array_append_new(secs, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "name", s->name, "virtual_address",
                                                       (json_int_t)s->virtual_address, "virtual_size", (json_int_t)s->virtual_size,
-                                                      "raw_offset", (json_int_t)s->raw_offset, "raw_size", (json_int_t)s->raw_size));
+                                                      "raw_offset", (json_int_t)s->raw_offset, "raw_size", (json_int_t)s->raw_size,
+                                                      "characteristics", (json_int_t)s->characteristics));
                 if (!json)
                         printf("%-8s 0x%08x 0x%08x 0x%08x 0x%08x\n", s->name, s->virtual_address, s->virtual_size,
                                s->raw_offset, s->raw_size);
+        }
+        if (!json)
+                printf("Data directories: %zu\n", pe.n_directories);
+        for (size_t i = 0; i < pe.n_directories; i++) {
+                json_array_append_new(dirs, json_pack("{s:s, s:I, s:I}", "name", dir_names[i], "virtual_address",
+                                                      (json_int_t)pe.directories[i].virtual_address, "size",
+                                                      (json_int_t)pe.directories[i].size));
+                if (!json && (pe.directories[i].virtual_address || pe.directories[i].size))
+                        printf("  %-16s 0x%08x 0x%08x%s\n", dir_names[i], pe.directories[i].virtual_address,
+                               pe.directories[i].size, i == 4 ? " (file offset)" : "");
         }
         if (!json)
                 printf("Signatures: %zu (certificate table 0x%x bytes at 0x%x)\n", pe.n_signatures, pe.cert_table_size,
@@ -158,29 +201,36 @@ static int verb_show(int argc, char **argv) {
         for (size_t i = 0; i < pe.n_signatures; i++) {
                 struct shield_authenticode a;
                 char d[129] = "", sha1[41] = "";
+                uint8_t own[64];
                 bool ok = shield_authenticode_parse(pe.signatures[i].data, pe.signatures[i].size, &a) == 0;
-                bool matches = ok && a.digest_size == 32 && memcmp(a.digest, digest, 32) == 0;
+                /* Compare with the image's digest under the signature's own algorithm, as firmware does. */
+                size_t size = ok ? shield_hash_size(a.digest_alg) : 0;
+                bool matches = size && a.digest_size == size && shield_pe_authenticode_hash(&pe, a.digest_alg, own) == 0 &&
+                               memcmp(a.digest, own, size) == 0;
+                const char *alg = ok && shield_hash_name(a.digest_alg) ? shield_hash_name(a.digest_alg) : "?";
                 all_match &= matches;
                 if (ok) {
                         shield_hex_encode(a.digest, a.digest_size, d);
                         shield_hex_encode(a.signer_sha1, 20, sha1);
                 }
-                json_array_append_new(sigs, ok ? json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:I}", "signer", a.signer_subject,
-                                                           "issuer", a.signer_issuer, "signer_sha1", sha1, "digest_algorithm",
-                                                           shield_hash_name(a.digest_alg) ? shield_hash_name(a.digest_alg) : "?",
-                                                           "signed_digest", d, "matches_image", matches, "certificates",
-                                                           (json_int_t)a.n_certs)
-                                                 : json_pack("{s:s}", "error", "not an Authenticode PKCS#7 signature"));
                 if (!json) {
                         if (ok)
                                 printf("  [%zu] signer %s\n      issuer %s\n      signs %s %s (%s)\n", i, a.signer_subject,
-                                       a.signer_issuer, shield_hash_name(a.digest_alg) ? shield_hash_name(a.digest_alg) : "?", d,
-                                       matches ? "matches the image" : "DOES NOT match the image");
+                                       a.signer_issuer, alg, d, matches ? "matches the image" : "DOES NOT match the image");
                         else
-                                printf("  [%zu] not an Authenticode PKCS#7 signature\n", i);
+                                printf("  [%zu] not an Authenticode PKCS#7 signature (WIN_CERTIFICATE type 0x%04x, %zu bytes)\n", i,
+                                       pe.signatures[i].type, pe.signatures[i].size);
                 }
+                json_t *chain = ok ? chain_json(&pe.signatures[i], !json) : NULL;
+                json_array_append_new(sigs, ok ? json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:o}", "signer", a.signer_subject,
+                                                           "issuer", a.signer_issuer, "signer_sha1", sha1, "digest_algorithm", alg,
+                                                           "signed_digest", d, "matches_image", matches, "certificates",
+                                                           (json_int_t)a.n_certs, "chain", chain)
+                                                 : json_pack("{s:s, s:I}", "error", "not an Authenticode PKCS#7 signature",
+                                                             "type", (json_int_t)pe.signatures[i].type));
         }
         json_object_set_new(root, "sections", secs);
+        json_object_set_new(root, "data_directories", dirs);
         json_object_set_new(root, "signatures", sigs);
         if (json)
                 cli_print_json(root);

@@ -42,9 +42,12 @@ static const char usage_create[] =
         "one database are concatenated in order. With --initial-state the four\n"
         "values come from an image's initial_state.json, the platform defaults\n"
         "filling what it leaves out (see 'shield initial-state resolve').\n"
+        "The records carry a zero timestamp, so that any later signed update\n"
+        "(such as a Microsoft DBX update) counts as newer.\n"
         "\n"
         "Options:\n"
-        "  --pk FILE          the platform key: exactly one X.509 certificate (required)\n"
+        "  --pk FILE          the platform key: one X.509 certificate, or a signature\n"
+        "                     list holding just one (required)\n"
         "  --kek FILE         a key-exchange key (repeatable)\n"
         "  --db FILE          an allowed signer or hash (repeatable)\n"
         "  --dbx FILE         a revoked signer or hash (repeatable)\n"
@@ -65,9 +68,13 @@ static const char usage_create[] =
 static const char usage_show[] =
         "Usage: shield varstore show VARS.fd [--json]\n"
         "\n"
-        "List every variable record of an edk2/OVMF variable store: name, vendor\n"
-        "GUID, attributes, state (live, deleted, in-transition), size; PK, KEK,\n"
-        "db, dbx and other signature databases are decoded.\n"
+        "List every variable record of an edk2/OVMF variable store in flash order:\n"
+        "name, vendor GUID (with its well-known name), attributes (NV BS RT HR AW\n"
+        "AT AP EA), state (live, deleted, in-transition, incomplete), data size\n"
+        "and the authenticated-variable timestamp. PK, KEK, db, dbx and other\n"
+        "signature databases are decoded (type, certificate subject and\n"
+        "thumbprint, or hash). The firmware uses the live records, and an\n"
+        "in-transition one only when a variable has no live record.\n"
         "\n"
         "Options:\n"
         "  --json       the records as JSON\n"
@@ -94,23 +101,32 @@ static int load_store(const char *path, struct shield_varstore **ret) {
         return r < 0 ? cli_parse_failed(path, r, &diag) : 0;
 }
 
+/* UEFI 2.10, 32.3.1: PK holds exactly one EFI_CERT_X509 entry. */
+static bool one_x509(const uint8_t *esl, size_t len) {
+        struct shield_siglist list;
+        if (shield_siglist_parse(esl, len, &list, NULL) < 0)
+                return false;
+        bool ok = list.n == 1 && shield_guid_eq(&list.entries[0].type, &SHIELD_GUID_CERT_X509);
+        shield_siglist_clear(&list);
+        return ok;
+}
+
 static int build_db(const struct db_input *in, const shield_guid *owner, uint8_t **ret, size_t *ret_len) {
         for (size_t i = 0; i < in->n; i++) {
                 uint8_t *buf = NULL;
                 size_t len = 0;
-                bool cert = false;
                 if (cli_read_file(in->files[i], DB_INPUT_MAX, &buf, &len) != 0)
                         return EXIT_BAD_INPUT;
-                int r = shield_siglist_append_input(ret, ret_len, owner, buf, len, &cert);
+                int r = shield_siglist_append_input(ret, ret_len, owner, buf, len, NULL);
                 free(buf);
                 if (r < 0) {
                         cli_error("%s: not an X.509 certificate, signature list or signed update", in->files[i]);
                         return EXIT_BAD_INPUT;
                 }
-                if (strcmp(in->name, "PK") == 0 && (!cert || in->n != 1)) {
-                        cli_error("the PK must be exactly one X.509 certificate");
-                        return EXIT_BAD_INPUT;
-                }
+        }
+        if (strcmp(in->name, "PK") == 0 && !one_x509(*ret, *ret_len)) {
+                cli_error("the PK must be exactly one X.509 certificate (a DER/PEM file or a one-entry signature list)");
+                return EXIT_BAD_INPUT;
         }
         return 0;
 }
@@ -201,6 +217,12 @@ static int verb_create(int argc, char **argv) {
                 const struct db_input *in = &dbs[order[k]];
                 if (!present[order[k]])
                         continue;
+                if (esl_len[order[k]] == 0) {
+                        /* SetVariable() with no data deletes: an empty database cannot be stored. */
+                        cli_error("the %s value is empty; leave it out instead", in->name);
+                        r = EXIT_BAD_INPUT;
+                        break;
+                }
                 if (shield_varstore_find(vs, in->name, in->vendor) && !force) {
                         cli_error("%s: already holds %s; use --force to replace it", template, in->name);
                         r = EXIT_BAD_INPUT;
@@ -208,9 +230,12 @@ static int verb_create(int argc, char **argv) {
                 }
                 int s = shield_varstore_set(vs, in->name, in->vendor, SHIELD_VAR_SECURE_BOOT_DB, NULL, esl[order[k]],
                                             esl_len[order[k]]);
-                if (s < 0) {
-                        cli_error("%s: cannot write %s: %s", out, in->name,
-                                  s == SHIELD_E_LIMIT ? "the variable store is full" : shield_strerror(s));
+                if (s == SHIELD_E_LIMIT) {
+                        cli_error("%s: the variable store is full: %s needs %zu bytes of data, %zu bytes are free", template,
+                                  in->name, esl_len[order[k]], shield_varstore_free_space(vs));
+                        r = EXIT_BAD_INPUT;
+                } else if (s < 0) {
+                        cli_error("%s: cannot write %s: %s", template, in->name, shield_strerror(s));
                         r = EXIT_BAD_INPUT;
                 }
         }
@@ -221,8 +246,11 @@ static int verb_create(int argc, char **argv) {
                         cli_error("%s: cannot write", out);
                         r = EXIT_BAD_INPUT;
                 } else {
-                        printf("%s: PK, KEK, db and dbx written (%zu, %zu, %zu and %zu bytes); %zu bytes free\n", out,
-                               esl_len[0], esl_len[1], esl_len[2], esl_len[3], shield_varstore_free_space(vs));
+                        printf("%s:", out);
+                        for (size_t k = 0; k < 4; k++)
+                                if (present[k])
+                                        printf(" %s (%zu bytes)", dbs[k].name, esl_len[k]);
+                        printf(" written; %zu bytes free\n", shield_varstore_free_space(vs));
                 }
         }
         shield_varstore_free(vs);
@@ -272,7 +300,8 @@ static int verb_show(int argc, char **argv) {
                        shield_varstore_free_space(vs));
         for (size_t i = 0; i < shield_varstore_count(vs); i++) {
                 const struct shield_variable *v = shield_varstore_variable(vs, i);
-                char guid[SHIELD_GUID_STRING_SIZE], attrs[40];
+                char guid[SHIELD_GUID_STRING_SIZE], attrs[64], when[48];
+                bool timed = shield_var_time_text(v->timestamp, when, sizeof when);
                 const char *gname = shield_guid_name(&v->vendor);
                 struct shield_siglist list;
                 bool is_db = shield_siglist_parse(v->data, v->data_size, &list, NULL) == 0 && list.n > 0 &&
@@ -288,6 +317,12 @@ static int verb_show(int argc, char **argv) {
                                               (json_int_t)v->offset);
                         if (gname)
                                 json_object_set_new(o, "vendor_name", json_string(gname));
+                        json_object_set_new(o, "raw_state", json_integer(v->raw_state));
+                        json_object_set_new(o, "timestamp", timed ? json_string(when) : json_null());
+                        if (shield_varstore_authenticated(vs)) {
+                                json_object_set_new(o, "monotonic_count", json_integer((json_int_t)v->monotonic_count));
+                                json_object_set_new(o, "pubkey_index", json_integer(v->pubkey_index));
+                        }
                         if (is_db)
                                 json_object_set_new(o, "signatures", cli_siglist_json(&list));
                         else if (v->data_size <= 64) {
@@ -301,6 +336,8 @@ static int verb_show(int argc, char **argv) {
                                state_name(v->state), v->data_size);
                         if (v->data_size == 1)
                                 printf("  = %u", v->data[0]);
+                        if (timed)
+                                printf("  time %s", when);
                         printf("\n");
                         if (is_db && v->state == SHIELD_VAR_LIVE)
                                 cli_siglist_print(&list, "    ");

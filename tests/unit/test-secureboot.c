@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The Secure Boot verdict (lib/secureboot/verdict.c) on a small PE32+ image
+ * built here, signed with keys generated here. Every rule of edk2's
+ * DxeImageVerificationHandler gets a case: unsigned images go by their hash,
+ * signed ones by the first revocation met or any signature chaining to db,
+ * corrupt certificate tables are refused. The same rules on real binaries
+ * (shim, sbsign/sbattach output, efitools' hash lists) are in
+ * tests/cli/cli-sb.sh.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "shield/crypto.h"
+#include "shield/keys.h"
+#include "shield/pe.h"
+#include "shield/secureboot.h"
+#include "shield/uefi.h"
+
+#define LFANEW 0x40
+#define OPT (LFANEW + 24)
+#define SECTIONS (OPT + 240) /* PE32+ optional header with 16 data directories (PE/COFF 3.4) */
+#define HEADERS 0x200
+
+static struct shield_keypair key_a, key_b;
+
+static void w16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static void w32(uint8_t *p, uint32_t v) { w16(p, (uint16_t)v); w16(p + 2, (uint16_t)(v >> 16)); }
+
+/* An unsigned PE32+ image: headers and one 0x200-byte section, no certificate table. */
+static uint8_t *make_pe(size_t *ret_len) {
+        size_t len = HEADERS + 0x200;
+        uint8_t *b = calloc(1, len);
+        assert_non_null(b);
+        b[0] = 'M', b[1] = 'Z';
+        w32(b + 0x3c, LFANEW);
+        memcpy(b + LFANEW, "PE\0\0", 4);
+        w16(b + LFANEW + 4, 0x8664);
+        w16(b + LFANEW + 6, 1);
+        w16(b + LFANEW + 20, 240);
+        w16(b + OPT, 0x20b);
+        w32(b + OPT + 60, HEADERS);
+        w16(b + OPT + 68, 10);
+        w32(b + OPT + 108, 16);
+        memcpy(b + SECTIONS, ".text", 5);
+        w32(b + SECTIONS + 8, 0x200);
+        w32(b + SECTIONS + 12, 0x1000);
+        w32(b + SECTIONS + 16, 0x200);
+        w32(b + SECTIONS + 20, HEADERS);
+        for (size_t i = HEADERS; i < len; i++)
+                b[i] = (uint8_t)(i * 7);
+        *ret_len = len;
+        return b;
+}
+
+/* Sign (replacing or appending) with kp, through the library's Authenticode signer. */
+static uint8_t *sign(const uint8_t *img, size_t len, const struct shield_keypair *kp, bool append, size_t *ret_len) {
+        struct shield_pe pe;
+        uint8_t *prepared, *sig, *out, digest[32];
+        size_t plen, slen;
+        assert_int_equal(shield_pe_parse(img, len, &pe, NULL), 0);
+        assert_int_equal(shield_pe_prepare_for_signing(&pe, append, &prepared, &plen), 0);
+        assert_int_equal(shield_pe_parse(prepared, plen, &pe, NULL), 0);
+        assert_int_equal(shield_pe_authenticode_hash(&pe, SHIELD_ALG_SHA256, digest), 0);
+        assert_int_equal(shield_authenticode_sign(kp->key_pem, kp->key_pem_len, kp->cert_der, kp->cert_der_len, digest, &sig,
+                                                  &slen),
+                         0);
+        assert_int_equal(shield_pe_add_signature(prepared, plen, sig, slen, &out, ret_len), 0);
+        free(prepared);
+        free(sig);
+        return out;
+}
+
+/* One EFI_SIGNATURE_LIST (UEFI 2.10, 32.4.1) of one entry: type, zero owner, data. */
+static uint8_t *esl(const char *type, const uint8_t *data, size_t size, size_t *ret_len) {
+        shield_guid g;
+        size_t len = 28 + 16 + size;
+        uint8_t *b = calloc(1, len);
+        assert_non_null(b);
+        assert_int_equal(shield_guid_parse(type, &g), 0);
+        memcpy(b, g.b, 16);
+        w32(b + 16, (uint32_t)len);
+        w32(b + 20, 0);
+        w32(b + 24, (uint32_t)(16 + size));
+        memcpy(b + 44, data, size);
+        *ret_len = len;
+        return b;
+}
+
+#define GUID_X509 "a5c059a1-94e4-4aa7-87b5-ab155c2bf072"
+#define GUID_SHA256 "c1c41626-504c-4092-aca9-41f936934328"
+#define GUID_X509_SHA384 "7076876e-80c2-4ee6-aad2-28b349a6865b"
+
+static uint8_t *cert_esl(const struct shield_keypair *kp, size_t *ret_len) {
+        return esl(GUID_X509, kp->cert_der, kp->cert_der_len, ret_len);
+}
+
+static uint8_t *hash_esl(const uint8_t *img, size_t len, size_t *ret_len) {
+        struct shield_pe pe;
+        uint8_t d[32];
+        assert_int_equal(shield_pe_parse(img, len, &pe, NULL), 0);
+        assert_int_equal(shield_pe_authenticode_hash(&pe, SHIELD_ALG_SHA256, d), 0);
+        return esl(GUID_SHA256, d, 32, ret_len);
+}
+
+static struct shield_sb_verdict check(const uint8_t *img, size_t len, const uint8_t *db, size_t db_len, const uint8_t *dbx,
+                                      size_t dbx_len) {
+        struct shield_sb_databases dbs = { db, db_len, dbx, dbx_len };
+        struct shield_sb_verdict v;
+        memset(&v, 0xaa, sizeof v);
+        assert_int_equal(shield_sb_check(img, len, &dbs, &v, NULL), 0);
+        return v;
+}
+
+static int setup(void **state) {
+        (void)state;
+        if (shield_keypair_generate(SHIELD_KEY_RSA2048, "Test A", 30, &key_a) < 0 ||
+            shield_keypair_generate(SHIELD_KEY_RSA2048, "Test B", 30, &key_b) < 0)
+                return -1;
+        return 0;
+}
+
+static int teardown(void **state) {
+        (void)state;
+        shield_keypair_clear(&key_a);
+        shield_keypair_clear(&key_b);
+        return 0;
+}
+
+static void test_unsigned(void **state) {
+        (void)state;
+        size_t len, hl;
+        uint8_t *img = make_pe(&len), *h = hash_esl(img, len, &hl);
+
+        struct shield_sb_verdict v = check(img, len, NULL, 0, NULL, 0);
+        assert_false(v.pass);
+        assert_string_equal(v.match, "NO_CERT_MATCH");
+        assert_non_null(strstr(v.reason, "not signed"));
+        assert_int_equal(v.n_signatures, 0);
+        assert_string_equal(v.cert_subject, "");
+        assert_int_equal(strlen(v.image_digest), 64);
+
+        v = check(img, len, h, hl, NULL, 0);
+        assert_true(v.pass);
+        assert_string_equal(v.match, "DB_HASH_MATCH");
+
+        /* dbx wins over db. */
+        v = check(img, len, h, hl, h, hl);
+        assert_false(v.pass);
+        assert_string_equal(v.match, "DBX_HASH_MATCH");
+        free(h);
+        free(img);
+}
+
+static void test_signed(void **state) {
+        (void)state;
+        size_t len, slen, al, bl, hl;
+        uint8_t *img = make_pe(&len), *s = sign(img, len, &key_a, false, &slen);
+        uint8_t *a = cert_esl(&key_a, &al), *b = cert_esl(&key_b, &bl), *h = hash_esl(s, slen, &hl);
+
+        struct shield_sb_verdict v = check(s, slen, a, al, NULL, 0);
+        assert_true(v.pass);
+        assert_string_equal(v.match, "DB_CERT_MATCH");
+        assert_string_equal(v.cert_subject, "CN=Test A");
+        assert_int_equal(v.n_signatures, 1);
+
+        v = check(s, slen, b, bl, NULL, 0);
+        assert_false(v.pass);
+        assert_string_equal(v.match, "NO_CERT_MATCH");
+        assert_non_null(strstr(v.reason, "does not chain"));
+        assert_string_equal(v.cert_subject, "CN=Test A");
+
+        /* Signed by a stranger, but its hash is in db: allowed. */
+        v = check(s, slen, h, hl, NULL, 0);
+        assert_true(v.pass);
+        assert_string_equal(v.match, "DB_HASH_MATCH");
+
+        v = check(s, slen, a, al, h, hl);
+        assert_false(v.pass);
+        assert_string_equal(v.match, "DBX_HASH_MATCH");
+
+        v = check(s, slen, a, al, a, al);
+        assert_false(v.pass);
+        assert_string_equal(v.match, "DBX_CERT_MATCH");
+
+        /* The signer revoked by the SHA-384 hash of its TBSCertificate (+ a zero EFI_TIME). */
+        uint8_t tbs[48 + 16] = { 0 };
+        size_t tl;
+        assert_int_equal(shield_x509_tbs_hash(key_a.cert_der, key_a.cert_der_len, SHIELD_ALG_SHA384, tbs), 0);
+        uint8_t *t = esl(GUID_X509_SHA384, tbs, sizeof tbs, &tl);
+        v = check(s, slen, a, al, t, tl);
+        assert_false(v.pass);
+        assert_string_equal(v.match, "DBX_CERT_HASH_MATCH");
+        assert_string_equal(v.cert_subject, "CN=Test A");
+
+        /* Changed after signing: the signature no longer signs it. */
+        s[HEADERS + 3] ^= 1;
+        v = check(s, slen, a, al, NULL, 0);
+        assert_false(v.pass);
+        assert_string_equal(v.match, "NO_CERT_MATCH");
+        assert_non_null(strstr(v.reason, "different digest"));
+        free(t);
+        free(h);
+        free(a);
+        free(b);
+        free(s);
+        free(img);
+}
+
+/* edk2 stops at the first revoked signature: one revoked signature refuses the image in either order. */
+static void test_two_signatures(void **state) {
+        (void)state;
+        size_t len, l1, l2, al, bl;
+        uint8_t *img = make_pe(&len), *s1 = sign(img, len, &key_a, false, &l1), *s2 = sign(s1, l1, &key_b, true, &l2);
+        uint8_t *a = cert_esl(&key_a, &al), *b = cert_esl(&key_b, &bl);
+
+        struct shield_sb_verdict v = check(s2, l2, a, al, NULL, 0);
+        assert_true(v.pass);
+        assert_int_equal(v.n_signatures, 2);
+        assert_string_equal(v.cert_subject, "CN=Test A");
+        v = check(s2, l2, b, bl, NULL, 0);
+        assert_true(v.pass);
+        assert_string_equal(v.cert_subject, "CN=Test B");
+
+        v = check(s2, l2, a, al, b, bl);
+        assert_false(v.pass);
+        assert_string_equal(v.match, "DBX_CERT_MATCH");
+        assert_string_equal(v.cert_subject, "CN=Test B");
+        v = check(s2, l2, b, bl, a, al);
+        assert_false(v.pass);
+        assert_string_equal(v.match, "DBX_CERT_MATCH");
+        assert_string_equal(v.cert_subject, "CN=Test A");
+        free(a);
+        free(b);
+        free(s2);
+        free(s1);
+        free(img);
+}
+
+static void test_corrupt_table(void **state) {
+        (void)state;
+        size_t len, slen, al;
+        uint8_t *img = make_pe(&len), *s = sign(img, len, &key_a, false, &slen), *a = cert_esl(&key_a, &al);
+        size_t dir = OPT + 112 + 4 * 8;
+        uint32_t table = (uint32_t)s[dir] | (uint32_t)s[dir + 1] << 8 | (uint32_t)s[dir + 2] << 16 | (uint32_t)s[dir + 3] << 24;
+
+        /* Four bytes of slack after the last WIN_CERTIFICATE: firmware refuses the image. */
+        uint8_t *x = calloc(1, slen + 8);
+        assert_non_null(x);
+        memcpy(x, s, slen);
+        uint32_t size = (uint32_t)x[dir + 4] | (uint32_t)x[dir + 5] << 8 | (uint32_t)x[dir + 6] << 16 | (uint32_t)x[dir + 7] << 24;
+        w32(x + dir + 4, size + 4);
+        struct shield_sb_verdict v = check(x, slen + 4, a, al, NULL, 0);
+        assert_false(v.pass);
+        assert_string_equal(v.match, "NO_CERT_MATCH");
+        assert_non_null(strstr(v.reason, "corrupt"));
+
+        /* Eight zero bytes read as a WIN_CERTIFICATE of dwLength 0: a malformed image, not a verdict. */
+        w32(x + dir + 4, size + 8);
+        struct shield_sb_databases dbs = { a, al, NULL, 0 };
+        struct shield_diag d = { 0 };
+        assert_int_equal(shield_sb_check(x, slen + 8, &dbs, &v, &d), SHIELD_E_FORMAT);
+        assert_int_equal(d.offset, table + size);
+
+        /* A WIN_CERTIFICATE that is not PKCS#7 is skipped; with nothing else, even a db hash does not help. */
+        memcpy(x, s, slen);
+        w16(x + table + 6, 0x0001); /* WIN_CERT_TYPE_X509 */
+        size_t hl;
+        uint8_t *h = hash_esl(x, slen, &hl);
+        v = check(x, slen, h, hl, NULL, 0);
+        assert_false(v.pass);
+        assert_string_equal(v.match, "NO_CERT_MATCH");
+        assert_non_null(strstr(v.reason, "not PKCS#7"));
+        free(h);
+        free(x);
+        free(a);
+        free(s);
+        free(img);
+}
+
+static void test_errors(void **state) {
+        (void)state;
+        size_t len;
+        uint8_t *img = make_pe(&len), junk[40] = { 1, 2, 3 };
+        struct shield_sb_databases dbs = { junk, sizeof junk, NULL, 0 };
+        struct shield_sb_verdict v, poison;
+        struct shield_diag d = { 0 };
+
+        memset(&v, 0xaa, sizeof v);
+        memcpy(&poison, &v, sizeof v);
+        assert_int_equal(shield_sb_check(img, len, &dbs, &v, &d), SHIELD_E_FORMAT);
+        assert_memory_equal(&v, &poison, sizeof v);
+        dbs = (struct shield_sb_databases){ NULL, 0, junk, sizeof junk };
+        assert_true(shield_sb_check(img, len, &dbs, &v, &d) < 0);
+        dbs = (struct shield_sb_databases){ 0 };
+        assert_true(shield_sb_check(img, 0x100, &dbs, &v, &d) < 0);
+        assert_int_equal(shield_sb_check((const uint8_t *)"MZ", 2, &dbs, &v, NULL), SHIELD_E_TRUNCATED);
+        assert_int_equal(shield_sb_check(NULL, 0, &dbs, &v, NULL), SHIELD_E_INVAL);
+        assert_memory_equal(&v, &poison, sizeof v);
+        free(img);
+}
+
+static void test_event_line(void **state) {
+        (void)state;
+        struct shield_sb_verdict v = { .pass = true, .match = "DB_CERT_MATCH", .cert_subject = "CN=A \"quoted\"" };
+        memset(v.image_digest, 'a', 64);
+        char *l = shield_sb_event_line(&v);
+        assert_non_null(l);
+        assert_string_equal(l, "SB_EVENT: {\"status\":\"Pass\",\"msg\":\"The EFI executable loaded successfully\","
+                               "\"SB_Variable_Match\":\"DB_CERT_MATCH\",\"CertSubject\":\"CN=A \\\"quoted\\\"\",\"ImageDigest\":\""
+                               "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}");
+        free(l);
+        v.pass = false;
+        v.match = "NO_CERT_MATCH";
+        l = shield_sb_event_line(&v);
+        assert_non_null(strstr(l, "\"status\":\"Fail\",\"msg\":\"The EFI executable failed to load. It's not signed, or the "
+                                  "signature (or hash) did not match entries in DB\",\"SB_Variable_Match\":\"NO_CERT_MATCH\""));
+        free(l);
+        v.match = "DBX_HASH_MATCH";
+        l = shield_sb_event_line(&v);
+        assert_non_null(strstr(l, "revoked"));
+        free(l);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_unsigned),       cmocka_unit_test(test_signed),  cmocka_unit_test(test_two_signatures),
+                cmocka_unit_test(test_corrupt_table), cmocka_unit_test(test_errors), cmocka_unit_test(test_event_line),
+        };
+        return cmocka_run_group_tests(tests, setup, teardown);
+}
