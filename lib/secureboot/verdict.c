@@ -184,10 +184,13 @@ static void judge_unsigned(const uint8_t digest[32], const struct shield_siglist
                 set(v, false, "NO_CERT_MATCH", "the image is not signed and its hash is not in db");
 }
 
-static int judge_signed(const struct shield_pe *pe, const struct shield_siglist *db, const struct shield_siglist *dbx,
-                        struct shield_sb_verdict *v) {
+static int judge_signed(const struct shield_pe *pe, const uint8_t sha256[32], const struct shield_siglist *db,
+                        const struct shield_siglist *dbx, struct shield_sb_verdict *v) {
         struct certs db_certs = { 0 }, dbx_certs = { 0 };
         struct digests ds = { .pe = pe };
+        /* The SHA-256 is already known: hashing a kernel twice would double the cost of a check. */
+        memcpy(ds.d[1], sha256, 32);
+        ds.have[1] = true;
         /* Why it fails: a usable signature's story beats one about a signature firmware skipped. */
         char why[400] = "", why_used[400] = "", pass_subject[256] = "";
         const char *pass_match = NULL;
@@ -309,7 +312,7 @@ int shield_sb_check(const uint8_t *image, size_t len, const struct shield_sb_dat
         /* edk2 takes the unsigned path when the certificate-table entry is absent or empty. */
         if (pe.cert_table_size == 0)
                 judge_unsigned(digest, &db, &dbx, &v);
-        else if ((r = judge_signed(&pe, &db, &dbx, &v)) < 0)
+        else if ((r = judge_signed(&pe, digest, &db, &dbx, &v)) < 0)
                 goto out;
         *ret = v;
         r = 0;
