@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -116,4 +117,28 @@ int cli_dispatch(int argc, char **argv, const char *usage, const struct cli_verb
                         return verbs[i].run(argc - 1, argv + 1);
         return top ? cli_usage_error(usage, "unknown command \"%s\"", argv[1])
                    : cli_usage_error(usage, "%s: unknown command \"%s\"", argv[0], argv[1]);
+}
+
+int cli_parse_file_json(int argc, char **argv, const char *usage, const char **ret_path, bool *ret_json) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' }, { "json", no_argument, NULL, 'j' }, {},
+        };
+        int c;
+
+        *ret_json = false;
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                if (c == 'h') {
+                        fputs(usage, stdout);
+                        return EXIT_OK;
+                }
+                if (c != 'j')
+                        return cli_usage_error(usage, "%s: unknown option '%s'", argv[0], argv[optind - 1]);
+                *ret_json = true;
+        }
+        if (optind != argc - 1)
+                return cli_usage_error(usage, "%s: expected exactly one FILE", argv[0]);
+        *ret_path = argv[optind];
+        return -1;
 }

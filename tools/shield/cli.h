@@ -77,6 +77,13 @@ void cli_print_reasons(FILE *f, const struct shield_reasons *list);
  */
 int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * The options of a verb that takes one FILE and an optional --json (the
+ * "show"-like verbs): -1 to go on with *ret_path and *ret_json set, or an
+ * exit code (EXIT_OK after --help, EXIT_BAD_INPUT on bad usage).
+ */
+int cli_parse_file_json(int argc, char **argv, const char *usage, const char **ret_path, bool *ret_json);
+
 /* A subcommand: a name, a one-line summary and a function taking argv[0] = name. */
 struct cli_verb {
         const char *name;

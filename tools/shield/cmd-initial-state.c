@@ -230,27 +230,13 @@ static int print_state(const struct shield_initial_state *st, bool json) {
 }
 
 static int verb_show(int argc, char **argv) {
-        static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' }, { "json", no_argument, NULL, 'j' }, {},
-        };
-        bool json = false;
-        int c;
-
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
-                if (c == 'h') {
-                        fputs(usage_show, stdout);
-                        return EXIT_OK;
-                }
-                if (c != 'j')
-                        return cli_usage_error(usage_show, "show: unknown option '%s'", argv[optind - 1]);
-                json = true;
-        }
-        if (optind != argc - 1)
-                return cli_usage_error(usage_show, "show: expected exactly one FILE");
+        const char *path;
+        bool json;
+        int parsed = cli_parse_file_json(argc, argv, usage_show, &path, &json);
+        if (parsed >= 0)
+                return parsed;
         struct shield_initial_state st;
-        int r = read_state(argv[optind], &st);
+        int r = read_state(path, &st);
         if (r)
                 return r;
         r = print_state(&st, json);

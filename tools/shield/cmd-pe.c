@@ -70,33 +70,12 @@ static int load(const char *path, uint8_t **buf, size_t *len, struct shield_pe *
         return 0;
 }
 
-static int parse_common(int argc, char **argv, const char *usage, bool *json) {
-        static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' }, { "json", no_argument, NULL, 'j' }, {},
-        };
-        int c;
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
-                if (c == 'h') {
-                        fputs(usage, stdout);
-                        return EXIT_OK;
-                }
-                if (c != 'j')
-                        return cli_usage_error(usage, "%s: unknown option '%s'", argv[0], argv[optind - 1]);
-                *json = true;
-        }
-        if (optind != argc - 1)
-                return cli_usage_error(usage, "%s: expected exactly one FILE", argv[0]);
-        return -1;
-}
-
 static int verb_hash(int argc, char **argv) {
-        bool json = false;
-        int r = parse_common(argc, argv, usage_hash, &json);
+        const char *path;
+        bool json;
+        int r = cli_parse_file_json(argc, argv, usage_hash, &path, &json);
         if (r >= 0)
                 return r;
-        const char *path = argv[optind];
         uint8_t *buf, digest[32];
         size_t len;
         struct shield_pe pe;
@@ -145,11 +124,11 @@ static json_t *chain_json(const struct shield_pe_signature *s, bool print) {
 }
 
 static int verb_show(int argc, char **argv) {
-        bool json = false;
-        int r = parse_common(argc, argv, usage_show, &json);
+        const char *path;
+        bool json;
+        int r = cli_parse_file_json(argc, argv, usage_show, &path, &json);
         if (r >= 0)
                 return r;
-        const char *path = argv[optind];
         uint8_t *buf, digest[32];
         size_t len;
         struct shield_pe pe;

@@ -255,26 +255,11 @@ void cli_siglist_print(const struct shield_siglist *list, const char *indent) {
 }
 
 static int verb_show(int argc, char **argv) {
-        static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' }, { "json", no_argument, NULL, 'j' }, {},
-        };
-        bool json = false;
-        int c;
-
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
-                if (c == 'h') {
-                        fputs(usage_show, stdout);
-                        return EXIT_OK;
-                }
-                if (c != 'j')
-                        return cli_usage_error(usage_show, "show: unknown option '%s'", argv[optind - 1]);
-                json = true;
-        }
-        if (optind != argc - 1)
-                return cli_usage_error(usage_show, "show: expected exactly one FILE");
-        const char *path = argv[optind];
+        const char *path;
+        bool json;
+        int parsed = cli_parse_file_json(argc, argv, usage_show, &path, &json);
+        if (parsed >= 0)
+                return parsed;
         uint8_t *buf = NULL;
         size_t len = 0;
         if (cli_read_file(path, SIGLIST_FILE_MAX, &buf, &len) != 0)

@@ -270,32 +270,18 @@ static const char *state_name(enum shield_var_state s) {
 }
 
 static int verb_show(int argc, char **argv) {
-        static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' }, { "json", no_argument, NULL, 'j' }, {},
-        };
-        bool json = false;
-        int c;
-
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
-                if (c == 'h') {
-                        fputs(usage_show, stdout);
-                        return EXIT_OK;
-                }
-                if (c != 'j')
-                        return cli_usage_error(usage_show, "show: unknown option '%s'", argv[optind - 1]);
-                json = true;
-        }
-        if (optind != argc - 1)
-                return cli_usage_error(usage_show, "show: expected exactly one VARS.fd");
+        const char *path;
+        bool json;
+        int parsed = cli_parse_file_json(argc, argv, usage_show, &path, &json);
+        if (parsed >= 0)
+                return parsed;
         struct shield_varstore *vs = NULL;
-        int r = load_store(argv[optind], &vs);
+        int r = load_store(path, &vs);
         if (r)
                 return r;
         json_t *arr = json ? json_array() : NULL;
         if (!json)
-                printf("%s: %s variable store, %zu records, %zu bytes free\n", argv[optind],
+                printf("%s: %s variable store, %zu records, %zu bytes free\n", path,
                        shield_varstore_authenticated(vs) ? "authenticated" : "plain", shield_varstore_count(vs),
                        shield_varstore_free_space(vs));
         for (size_t i = 0; i < shield_varstore_count(vs); i++) {
