@@ -1140,31 +1140,34 @@ static void decode_event(struct decoded *d, const struct shield_eventlog *log, c
         }
 }
 
-int shield_event_summary(const struct shield_eventlog *log, const struct shield_event *ev, char **ret) {
-        struct decoded d = { .j = json_object() };
-
-        if (!log || !ev || !ret) {
-                json_decref(d.j);
+/* Decode one event into d (a new JSON object and the summary); 0 or an error code. */
+static int decode(const struct shield_eventlog *log, const struct shield_event *ev, struct decoded *d) {
+        if (!log || !ev)
                 return SHIELD_E_INVAL;
-        }
-        if (!d.j)
+        *d = (struct decoded){ .j = json_object() };
+        if (!d->j)
                 return SHIELD_E_NOMEM;
-        decode_event(&d, log, ev);
+        decode_event(d, log, ev);
+        return 0;
+}
+
+int shield_event_summary(const struct shield_eventlog *log, const struct shield_event *ev, char **ret) {
+        struct decoded d;
+        int r = ret ? decode(log, ev, &d) : SHIELD_E_INVAL;
+
+        if (r < 0)
+                return r;
         json_decref(d.j);
         *ret = strdup(d.summary);
         return *ret ? 0 : SHIELD_E_NOMEM;
 }
 
 int shield_event_decode_json(const struct shield_eventlog *log, const struct shield_event *ev, json_t **ret) {
-        struct decoded d = { .j = json_object() };
+        struct decoded d;
+        int r = ret ? decode(log, ev, &d) : SHIELD_E_INVAL;
 
-        if (!log || !ev || !ret) {
-                json_decref(d.j);
-                return SHIELD_E_INVAL;
-        }
-        if (!d.j)
-                return SHIELD_E_NOMEM;
-        decode_event(&d, log, ev);
+        if (r < 0)
+                return r;
         *ret = d.j;
         return 0;
 }
