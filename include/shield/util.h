@@ -6,6 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The value of one hex digit (either case), or -1. */
+int shield_hex_digit(char c);
+
 /* Lower-case hex of len bytes into out, which must hold 2*len+1 bytes. */
 void shield_hex_encode(const uint8_t *in, size_t len, char *out);
 

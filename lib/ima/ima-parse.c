@@ -371,19 +371,13 @@ static int parse_binary(struct parser *ps) {
         return 0;
 }
 
-static const int8_t hexval[256] = {
-        ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9,
-        ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16, ['A'] = 11,
-        ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
-};
-
-/* Decode n hex digits (n even) into out; false on a non-hex digit. (Table values are digit + 1.) */
+/* Decode n hex digits (n even) into out; false on a non-hex digit. */
 static bool unhex(const char *hex, size_t n, uint8_t *out) {
         for (size_t i = 0; i < n; i += 2) {
-                int hi = hexval[(uint8_t)hex[i]], lo = hexval[(uint8_t)hex[i + 1]];
-                if (!hi || !lo)
+                int hi = shield_hex_digit(hex[i]), lo = shield_hex_digit(hex[i + 1]);
+                if (hi < 0 || lo < 0)
                         return false;
-                out[i / 2] = (uint8_t)((hi - 1) << 4 | (lo - 1));
+                out[i / 2] = (uint8_t)(hi << 4 | lo);
         }
         return true;
 }

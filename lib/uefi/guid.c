@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "shield/uefi.h"
+#include "shield/util.h"
 
 /* Wire order: Data1 (u32 LE), Data2 (u16 LE), Data3 (u16 LE), Data4[8]. */
 #define GUID(a, b, c, d0, d1, d2, d3, d4, d5, d6, d7)                                            \
@@ -98,16 +99,6 @@ void shield_guid_format(const shield_guid *g, char out[SHIELD_GUID_STRING_SIZE])
                  b[5], b[4], b[7], b[6], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
-static int hexval(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 int shield_guid_parse(const char *s, shield_guid *ret) {
         /* Text byte i goes to wire byte order[i]: the first three fields are little-endian. */
         static const uint8_t order[16] = { 3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15 };
@@ -129,7 +120,7 @@ int shield_guid_parse(const char *s, shield_guid *ret) {
                                 return SHIELD_E_FORMAT;
                         continue;
                 }
-                int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+                int hi = shield_hex_digit(s[i]), lo = shield_hex_digit(s[i + 1]);
                 if (hi < 0 || lo < 0)
                         return SHIELD_E_FORMAT;
                 g.b[order[k++]] = (uint8_t)(hi << 4 | lo);

@@ -15,7 +15,7 @@ void shield_hex_encode(const uint8_t *in, size_t len, char *out) {
         out[2 * len] = '\0';
 }
 
-static int hexval(char c) {
+int shield_hex_digit(char c) {
         if (c >= '0' && c <= '9')
                 return c - '0';
         if (c >= 'a' && c <= 'f')
@@ -37,7 +37,7 @@ int shield_hex_decode(const char *hex, uint8_t **ret_buf, size_t *ret_len) {
         if (!buf)
                 return SHIELD_E_NOMEM;
         for (size_t i = 0; i < n / 2; i++) {
-                int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+                int hi = shield_hex_digit(hex[2 * i]), lo = shield_hex_digit(hex[2 * i + 1]);
                 if (hi < 0 || lo < 0) {
                         free(buf);
                         return SHIELD_E_FORMAT;
