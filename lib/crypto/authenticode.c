@@ -20,6 +20,7 @@
 
 #include "shield/crypto.h"
 #include "shield/pe.h"
+#include "signer.h"
 
 static PKCS7 *load(const uint8_t *der, size_t len) {
         const unsigned char *p = der;
@@ -264,25 +265,19 @@ int shield_authenticode_sign(const char *key_pem, size_t key_len, const uint8_t 
                              const uint8_t digest[32], uint8_t **ret, size_t *ret_len) {
         if (!key_pem || !cert || !digest || !ret || !ret_len || key_len > INT32_MAX || cert_len > LONG_MAX)
                 return SHIELD_E_INVAL;
-        BIO *kb = BIO_new_mem_buf(key_pem, (int)key_len), *bio = NULL;
-        EVP_PKEY *key = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
-        const unsigned char *cp = cert;
-        X509 *x = d2i_X509(NULL, &cp, (long)cert_len);
-        PKCS7 *p7 = PKCS7_new(), *inner = NULL;
+        BIO *bio = NULL;
+        EVP_PKEY *key = NULL;
+        X509 *x = NULL;
+        PKCS7 *p7 = NULL, *inner = NULL;
         ASN1_STRING *seq = NULL;
-        int idc_len = 0, r = SHIELD_E_CRYPTO;
-        unsigned char *idc = build_indirect_data(digest, &idc_len), *der = NULL;
+        int idc_len = 0, r = crypto_load_signer(key_pem, key_len, cert, cert_len, &key, &x);
+        unsigned char *idc = NULL, *der = NULL;
 
-        if (!key) {
-                r = SHIELD_E_FORMAT;
+        if (r < 0)
+                return r;
+        r = SHIELD_E_CRYPTO;
+        if (!(p7 = PKCS7_new()) || !(idc = build_indirect_data(digest, &idc_len)))
                 goto out;
-        }
-        if (!x || !p7 || !idc)
-                goto out;
-        if (X509_check_private_key(x, key) != 1) {
-                r = SHIELD_E_INVAL;
-                goto out;
-        }
         PKCS7_SIGNER_INFO *si;
         if (!PKCS7_set_type(p7, NID_pkcs7_signed) || !(si = PKCS7_add_signature(p7, x, key, EVP_sha256())) ||
             !PKCS7_add_certificate(p7, x) ||
@@ -326,7 +321,6 @@ out:
         PKCS7_free(p7);
         X509_free(x);
         EVP_PKEY_free(key);
-        BIO_free(kb);
         ERR_clear_error();
         return r;
 }

@@ -15,6 +15,7 @@
 
 #include "shield/crypto.h"
 #include "shield/error.h"
+#include "signer.h"
 
 /* DER prefix of ContentInfo's contentType: OID 1.2.840.113549.1.7.2 (signedData). */
 static const uint8_t SIGNED_DATA_OID[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02 };
@@ -62,22 +63,18 @@ int shield_pkcs7_sign_detached(const char *key_pem, size_t key_len, const uint8_
                                const uint8_t *data, size_t len, uint8_t **ret, size_t *ret_len) {
         if (!key_pem || !cert || (!data && len) || !ret || !ret_len || key_len > INT32_MAX || len > INT32_MAX)
                 return SHIELD_E_INVAL;
-        BIO *kb = BIO_new_mem_buf(key_pem, (int)key_len), *db = BIO_new_mem_buf(data ? data : (const uint8_t *)"", (int)len);
-        EVP_PKEY *key = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
-        const unsigned char *cp = cert;
-        X509 *x = cert_len <= LONG_MAX ? d2i_X509(NULL, &cp, (long)cert_len) : NULL;
+        EVP_PKEY *key = NULL;
+        X509 *x = NULL;
+        BIO *db = NULL;
         PKCS7 *p7 = NULL;
         unsigned char *der = NULL;
-        int r = SHIELD_E_CRYPTO, n;
+        int n, r = crypto_load_signer(key_pem, key_len, cert, cert_len, &key, &x);
 
-        if (!key || !x || !db) {
-                r = !key ? SHIELD_E_FORMAT : SHIELD_E_CRYPTO;
+        if (r < 0)
+                return r;
+        r = SHIELD_E_CRYPTO;
+        if (!(db = BIO_new_mem_buf(data ? data : (const uint8_t *)"", (int)len)))
                 goto out;
-        }
-        if (X509_check_private_key(x, key) != 1) {
-                r = SHIELD_E_INVAL;
-                goto out;
-        }
         /* SHA-256, the signer's certificate included, no S/MIME capabilities. */
         p7 = PKCS7_sign(x, key, NULL, db, PKCS7_DETACHED | PKCS7_BINARY | PKCS7_NOSMIMECAP);
         if (!p7 || (n = i2d_PKCS7(p7, &der)) <= 0)
@@ -108,7 +105,6 @@ out:
         PKCS7_free(p7);
         X509_free(x);
         EVP_PKEY_free(key);
-        BIO_free(kb);
         BIO_free(db);
         ERR_clear_error();
         return r;
