@@ -33,6 +33,10 @@ int cmd_initial_state(int argc, char **argv);
 int cmd_pe(int argc, char **argv);
 int cmd_authvar(int argc, char **argv);
 int cmd_sb(int argc, char **argv);
+int cmd_image(int argc, char **argv);
+int cmd_vm(int argc, char **argv);
+int cmd_tpm(int argc, char **argv);
+int cmd_attest(int argc, char **argv);
 
 struct shield_initial_state;
 /* Read an initial state and fill what it leaves out from the platform defaults; 0 or an exit code. */

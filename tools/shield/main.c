@@ -19,6 +19,10 @@ static const char usage[] =
         "  pe         hash and inspect PE/COFF boot images\n"
         "  sb         decide whether firmware would run an image (db/dbx)\n"
         "  varstore   write and read OVMF firmware variable stores\n"
+        "  image      build, check and register custom shielded images\n"
+        "  vm         local shielded VMs: OVMF, Secure Boot, a vTPM\n"
+        "  tpm        provision a TPM (EK, AK, AK certificate), read PCRs, quote\n"
+        "  attest     collect evidence from this machine's TPM\n"
         "\n"
         "Run 'shield COMMAND --help' for a command's options.\n"
         "\n"
@@ -35,6 +39,10 @@ static const struct cli_verb commands[] = {
         { "pe", "PE/COFF images", cmd_pe },
         { "sb", "Secure Boot verdicts", cmd_sb },
         { "varstore", "OVMF variable stores", cmd_varstore },
+        { "image", "shielded images", cmd_image },
+        { "vm", "local shielded VMs", cmd_vm },
+        { "tpm", "TPM provisioning, PCRs and quotes", cmd_tpm },
+        { "attest", "evidence from this machine's TPM", cmd_attest },
 };
 
 int main(int argc, char **argv) {
