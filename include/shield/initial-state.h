@@ -126,3 +126,14 @@ int shield_initial_state_resolve(const struct shield_initial_state *st, const st
  */
 __attribute__((warn_unused_result))
 int shield_initial_state_esl(const struct shield_is_value *v, const shield_guid *owner, uint8_t **ret, size_t *ret_len);
+
+struct shield_varstore;
+/*
+ * Write the values of a resolved state into vs (db, dbx, KEK, then PK),
+ * each as shield_initial_state_esl() builds it with SignatureOwner owner.
+ * Values with no entries are left out. SHIELD_E_LIMIT when the store is
+ * full; diag names the value.
+ */
+__attribute__((warn_unused_result))
+int shield_initial_state_enroll(struct shield_varstore *vs, const struct shield_initial_state *st,
+                                const shield_guid *owner, struct shield_diag *diag);

@@ -128,3 +128,14 @@ __attribute__((warn_unused_result))
 int shield_pe_add_signature(const uint8_t *prepared, size_t len, const uint8_t *signature, size_t sig_len,
                             uint8_t **ret, size_t *ret_len);
 
+
+/*
+ * The whole signing step: prepare, hash (SHA-256 into digest), sign with
+ * key_pem/cert_der and add the signature. Errors as the steps': notably
+ * SHIELD_E_UNSUPPORTED (no room for a certificate table), SHIELD_E_INVAL
+ * (the key does not belong to the certificate), SHIELD_E_FORMAT (not a PE
+ * image or not a PEM key).
+ */
+__attribute__((warn_unused_result))
+int shield_pe_sign(const uint8_t *img, size_t len, const char *key_pem, size_t key_len, const uint8_t *cert_der,
+                   size_t cert_len, bool append, uint8_t **ret, size_t *ret_len, uint8_t digest[32]);

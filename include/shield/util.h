@@ -76,3 +76,18 @@ void *shield_alloc_large(size_t n);
 
 /* Constant-time comparison for secrets and MACs (true when equal). */
 bool shield_memeq_secret(const void *a, const void *b, size_t len);
+
+struct shield_diag;
+/*
+ * Run a program (found on PATH) with stdin/stdout on /dev/null and wait.
+ * env_extra (NULL-terminated "NAME=VALUE", may be NULL) is added to the
+ * environment. 0 when it exits 0; otherwise SHIELD_E_SYSTEM with diag
+ * holding the exit status and the last line it wrote to stderr, or
+ * SHIELD_E_NOT_FOUND when it cannot be started.
+ */
+__attribute__((warn_unused_result))
+int shield_run(const char *const argv[], const char *const env_extra[], struct shield_diag *diag);
+
+/* Parse a size such as "100M", "1G", "512K" or "4096" (bytes; K/M/G/T are powers of 1024). */
+__attribute__((warn_unused_result))
+int shield_parse_size(const char *s, uint64_t *ret);

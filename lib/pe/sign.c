@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shield/crypto.h"
 #include "shield/pe.h"
 
 #define WIN_CERT_REVISION_2_0 0x0200
@@ -76,4 +77,24 @@ int shield_pe_add_signature(const uint8_t *prepared, size_t len, const uint8_t *
         *ret = out;
         *ret_len = len + padded_entry;
         return 0;
+}
+
+int shield_pe_sign(const uint8_t *img, size_t len, const char *key_pem, size_t key_len, const uint8_t *cert_der,
+                   size_t cert_len, bool append, uint8_t **ret, size_t *ret_len, uint8_t digest[32]) {
+        struct shield_pe pe, prepared;
+        uint8_t *prep = NULL, *sig = NULL;
+        size_t prep_len, sig_len;
+        int r;
+
+        if ((r = shield_pe_parse(img, len, &pe, NULL)) < 0)
+                return r;
+        if ((r = shield_pe_prepare_for_signing(&pe, append, &prep, &prep_len)) < 0)
+                return r;
+        if ((r = shield_pe_parse(prep, prep_len, &prepared, NULL)) == 0 &&
+            (r = shield_pe_authenticode_hash(&prepared, SHIELD_ALG_SHA256, digest)) == 0 &&
+            (r = shield_authenticode_sign(key_pem, key_len, cert_der, cert_len, digest, &sig, &sig_len)) == 0)
+                r = shield_pe_add_signature(prep, prep_len, sig, sig_len, ret, ret_len);
+        free(prep);
+        free(sig);
+        return r;
 }

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "shield/error.h"
 #include "shield/util.h"
@@ -78,5 +79,30 @@ int shield_parse_index_list(const char *s, unsigned max_value, uint64_t *ret_mas
                         return SHIELD_E_FORMAT;
         }
         *ret_mask = mask;
+        return 0;
+}
+
+int shield_parse_size(const char *s, uint64_t *ret) {
+        if (!s || !ret || !*s)
+                return SHIELD_E_INVAL;
+        size_t n = strlen(s);
+        unsigned shift = 0;
+        switch (s[n - 1]) {
+        case 'K': case 'k': shift = 10; break;
+        case 'M': case 'm': shift = 20; break;
+        case 'G': case 'g': shift = 30; break;
+        case 'T': case 't': shift = 40; break;
+        default: break;
+        }
+        char digits[32];
+        size_t dn = shift ? n - 1 : n;
+        if (dn == 0 || dn >= sizeof digits)
+                return SHIELD_E_FORMAT;
+        memcpy(digits, s, dn);
+        digits[dn] = '\0';
+        uint64_t v;
+        if (shield_parse_u64(digits, 10, UINT64_MAX >> shift, &v) < 0)
+                return SHIELD_E_FORMAT;
+        *ret = v << shift;
         return 0;
 }

@@ -243,9 +243,9 @@ static int verb_sign(int argc, char **argv) {
         if (!key || !cert || !out || optind != argc - 1)
                 return cli_usage_error(usage_sign, "sign: --key, --cert, -o and one IN image are required");
 
-        uint8_t *img = NULL, *key_pem = NULL, *cert_buf = NULL, *cert_der = NULL, *prep = NULL, *sig = NULL, *signed_img = NULL;
-        size_t img_len, key_len, cert_len, der_len, prep_len, sig_len, signed_len;
-        struct shield_pe pe, prepared;
+        uint8_t *img = NULL, *key_pem = NULL, *cert_buf = NULL, *cert_der = NULL, *signed_img = NULL;
+        size_t img_len, key_len, cert_len, der_len, signed_len;
+        struct shield_pe pe;
         uint8_t digest[32];
         int r = EXIT_BAD_INPUT;
 
@@ -258,25 +258,17 @@ static int verb_sign(int argc, char **argv) {
                 cli_error("%s: not an X.509 certificate", cert);
                 goto out;
         }
-        int s = shield_pe_prepare_for_signing(&pe, append, &prep, &prep_len);
+        int s = shield_pe_sign(img, img_len, (const char *)key_pem, key_len, cert_der, der_len, append, &signed_img,
+                               &signed_len, digest);
         if (s < 0) {
                 cli_error("%s: cannot sign: %s", argv[optind],
                           s == SHIELD_E_UNSUPPORTED ? "no room for a certificate table, or it is not at the end of the file"
+                          : s == SHIELD_E_INVAL     ? "the key does not belong to the certificate"
+                          : s == SHIELD_E_FORMAT    ? "the key is not a PEM private key"
                                                     : shield_strerror(s));
                 goto out;
         }
-        if (shield_pe_parse(prep, prep_len, &prepared, NULL) < 0 ||
-            shield_pe_authenticode_hash(&prepared, SHIELD_ALG_SHA256, digest) < 0)
-                goto out;
-        s = shield_authenticode_sign((const char *)key_pem, key_len, cert_der, der_len, digest, &sig, &sig_len);
-        if (s < 0) {
-                cli_error("signing failed: %s", s == SHIELD_E_INVAL ? "the key does not belong to the certificate"
-                                                : s == SHIELD_E_FORMAT ? "the key is not a PEM private key"
-                                                                      : shield_strerror(s));
-                goto out;
-        }
-        if (shield_pe_add_signature(prep, prep_len, sig, sig_len, &signed_img, &signed_len) < 0 ||
-            shield_write_file_atomic(out, signed_img, signed_len, 0644) < 0) {
+        if (shield_write_file_atomic(out, signed_img, signed_len, 0644) < 0) {
                 cli_error("%s: cannot write", out);
                 goto out;
         }
@@ -291,8 +283,6 @@ out:
         free(img);
         free(cert_buf);
         free(cert_der);
-        free(prep);
-        free(sig);
         free(signed_img);
         return r;
 }
