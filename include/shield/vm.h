@@ -46,3 +46,135 @@ int shield_platform_pk(const char *state, uint8_t **ret_der, size_t *ret_len, st
  */
 __attribute__((warn_unused_result))
 int shield_platform_defaults(const char *state, struct shield_initial_state *ret, struct shield_diag *diag);
+
+/* ---- serial frames (docs/REAL-BOOTS.md): what a guest sends out over its console ---- */
+
+#define SHIELD_FRAMES_MAX 32
+#define SHIELD_FRAME_NAME_MAX 32
+#define SHIELD_FRAME_MAX_BYTES (64u << 20)
+
+struct shield_frame {
+        char name[SHIELD_FRAME_NAME_MAX + 1];
+        uint8_t *data;          /* malloc'd */
+        size_t len;
+        size_t offset;          /* of its SHIELD-BEGIN line in the console text */
+};
+
+struct shield_frames {
+        size_t n;
+        struct shield_frame items[SHIELD_FRAMES_MAX];
+        bool done;              /* SHIELD-DONE seen */
+        size_t n_errors;        /* SHIELD-ERROR lines the guest printed */
+        char first_error[256];  /* the first of them */
+};
+
+/*
+ * Decode every frame in a console capture (len bytes; carriage returns and
+ * ANSI escapes are skipped): "SHIELD-BEGIN name len crc32", base64 lines,
+ * "SHIELD-END name". Each frame's length and CRC-32 must match, names are
+ * [a-z0-9_-]{1,32} and sent once. SHIELD_E_FORMAT with the byte offset of
+ * the bad frame in diag; *ret (free with shield_frames_clear) is written
+ * only on success. Text outside frames is ignored.
+ */
+__attribute__((warn_unused_result))
+int shield_frames_parse(const uint8_t *text, size_t len, struct shield_frames *ret, struct shield_diag *diag);
+const struct shield_frame *shield_frames_find(const struct shield_frames *f, const char *name);
+void shield_frames_clear(struct shield_frames *f);
+
+/* ---- instances: STATE/instances/NAME/ ---- */
+
+#define SHIELD_VM_TPM_BANKS "sha1,sha256"
+
+struct shield_instance {
+        char name[64];
+        char *dir;              /* STATE/instances/NAME */
+        char *image;            /* the image it was made from */
+        char *image_disk;       /* that image's disk.raw (the overlay's backing file) */
+        char *disk;             /* DIR/disk.qcow2: copy-on-write overlay */
+        char *vars;             /* DIR/OVMF_VARS.fd: its own variable store */
+        char *tpm_dir;          /* DIR/tpm: swtpm state (EK, AK, certificates in NV) */
+        char *serial;           /* DIR/serial.log: the console of the last or current boot */
+        char *created;
+};
+
+/*
+ * Make an instance of image: the overlay (qemu-img), a variable store from
+ * OVMF_VARS_4M.fd with the image's effective initial state enrolled
+ * (Secure Boot on), and a vTPM (swtpm_setup, banks SHIELD_VM_TPM_BANKS)
+ * provisioned once with an EK and an AK whose certificates the platform CA
+ * (STATE/platform-ca) issues into NV. dir NULL: STATE/instances/NAME.
+ * Nothing is left behind on failure. progress may be NULL.
+ */
+__attribute__((warn_unused_result))
+int shield_instance_create(const char *state, const char *name, const char *image, const char *dir,
+                           void (*progress)(const char *step), struct shield_diag *diag);
+/* Load STATE/instances/NAME (or dir when not NULL). */
+__attribute__((warn_unused_result))
+int shield_instance_load(const char *state, const char *name, const char *dir, struct shield_instance *ret,
+                         struct shield_diag *diag);
+void shield_instance_clear(struct shield_instance *inst);
+__attribute__((warn_unused_result))
+int shield_instance_names(const char *state, char ***ret, size_t *ret_n);
+/* The running QEMU's pid (from DIR/qemu.pid), or 0. */
+int shield_instance_pid(const struct shield_instance *inst);
+/* The platform CA's directory (STATE/platform-ca), created with the CA when missing. malloc'd path. */
+__attribute__((warn_unused_result))
+int shield_platform_ca(const char *state, char **ret_dir, struct shield_diag *diag);
+
+/* ---- booting ---- */
+
+enum shield_boot_outcome {
+        SHIELD_BOOT_DONE,       /* the guest finished (SHIELD-DONE) */
+        SHIELD_BOOT_REFUSED,    /* the firmware refused the boot program (Secure Boot) */
+        SHIELD_BOOT_TIMEOUT,    /* neither within the timeout */
+        SHIELD_BOOT_EXITED,     /* QEMU ended before either */
+};
+
+struct shield_boot_opts {
+        const uint8_t *nonce;   /* passed as fw_cfg opt/shieldkit/nonce; NULL: none */
+        size_t nonce_len;
+        unsigned timeout_s;     /* 0: 90 */
+        unsigned memory_mib;    /* 0: 512 */
+        void (*progress)(const char *step, double seconds);
+};
+
+struct shield_boot_result {
+        enum shield_boot_outcome outcome;
+        double seconds;                 /* start to outcome */
+        double firmware_seconds;        /* start to the boot program starting (or refusal), 0 unknown */
+        char detail[256];               /* the refusal line, or why QEMU ended */
+        uint8_t *console;               /* the serial log, malloc'd */
+        size_t console_len;
+};
+
+/*
+ * Boot the instance once in the foreground: swtpm on its state, QEMU q35
+ * with SMM and OVMF's secure-boot build under TCG (KVM cannot run OVMF on
+ * these machines), the overlay disk, the instance's variable store, serial
+ * to DIR/serial.log. Watches the console and stops QEMU on SHIELD-DONE, on
+ * the firmware's refusal ("Access Denied", "Security Violation", the boot
+ * manager prompt it would wait at forever), or on timeout. Returns 0 with
+ * the outcome in *ret (free with shield_boot_result_clear), SHIELD_E_* when
+ * QEMU or swtpm cannot be started.
+ */
+__attribute__((warn_unused_result))
+int shield_instance_boot(const struct shield_instance *inst, const struct shield_boot_opts *o,
+                         struct shield_boot_result *ret, struct shield_diag *diag);
+void shield_boot_result_clear(struct shield_boot_result *r);
+
+/* Start the instance in the background (DIR/qemu.pid); stop it (SIGTERM, then SIGKILL). */
+__attribute__((warn_unused_result))
+int shield_instance_start(const struct shield_instance *inst, unsigned memory_mib, struct shield_diag *diag);
+__attribute__((warn_unused_result))
+int shield_instance_stop(const struct shield_instance *inst, struct shield_diag *diag);
+
+struct shield_evidence;
+/*
+ * Evidence from a boot's frames: the Linux path sends one "evidence" frame
+ * (docs/EVIDENCE.md JSON); the EFI agent sends its parts (info, eventlog,
+ * pcrs, nonce, quote-attest, quote-signature, ak-public, ak-cert, ek-cert).
+ * SHIELD_E_FORMAT/NOT_FOUND with diag naming the frame at fault.
+ */
+__attribute__((warn_unused_result))
+int shield_evidence_from_frames(const struct shield_frames *f, const char *producer, struct shield_evidence *ret,
+                                struct shield_diag *diag);

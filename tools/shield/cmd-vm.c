@@ -1,9 +1,524 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* shield vm create|start|stop|delete|console|list|run */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "cli.h"
+#include "platform-cli.h"
+#include "shield/attest.h"
+#include "shield/evidence.h"
+#include "shield/image.h"
+#include "shield/keys.h"
+#include "shield/secureboot.h"
+#include "shield/util.h"
+#include "shield/vm.h"
+
+static const char usage_family[] =
+        "Usage: shield vm COMMAND [OPTIONS]\n"
+        "\n"
+        "Local shielded VMs: an instance of an image has its own copy-on-write\n"
+        "disk, its own OVMF variable store holding the image's Secure Boot keys\n"
+        "(Secure Boot on), and its own vTPM (swtpm) with an EK and an attestation\n"
+        "key certified by the local platform CA. Boots run QEMU q35 with SMM and\n"
+        "OVMF's secure-boot build under TCG emulation.\n"
+        "\n"
+        "Commands:\n"
+        "  create     make an instance of an image\n"
+        "  start      boot it in the background\n"
+        "  stop       stop it\n"
+        "  delete     remove it (stops it first)\n"
+        "  console    print its serial console\n"
+        "  list       the instances and whether they run\n"
+        "  run        one boot from start to power-off: verdicts and evidence\n"
+        "\n"
+        "Instances live in $SHIELD_STATE_DIR/instances (default\n"
+        "$XDG_STATE_HOME/shieldkit, else ~/.local/state/shieldkit).\n"
+        "Run 'shield vm COMMAND --help' for details.\n";
+
+static const char usage_create[] =
+        "Usage: shield vm create NAME --image IMAGE [--json]\n"
+        "\n"
+        "Make an instance: a qcow2 overlay over the image's disk, a variable store\n"
+        "with the image's effective initial state (its keys, the platform\n"
+        "defaults for values it leaves unset), and a vTPM provisioned once with\n"
+        "an EK (0x81010001, certificate in NV 0x01c00002) and a restricted\n"
+        "attestation key (0x81010002, certificate in NV 0x01c10000) whose\n"
+        "certificates the local platform CA ($SHIELD_STATE_DIR/platform-ca/ca.crt)\n"
+        "issues, as a cloud's managed vTPM does.\n"
+        "\n"
+        "Exit status: 0 created, 2 bad input or a tool failed (nothing left behind).\n";
+
+static const char usage_run[] =
+        "Usage: shield vm run NAME [--nonce HEX] [--evidence FILE] [--timeout SECONDS] [--json]\n"
+        "\n"
+        "One boot from start to power-off, for tests and CI. NAME is an instance\n"
+        "(its vTPM and variable store are kept: a second run is a reboot of the\n"
+        "same machine) or an image (a throw-away instance is made and removed).\n"
+        "\n"
+        "Prints the SB_EVENT line for the bootloader (the offline db/dbx check),\n"
+        "then boots. When the firmware refuses the bootloader, the console's\n"
+        "refusal confirms the verdict. When the boot program finishes, its\n"
+        "evidence (event log, PCRs of every bank, a quote over the nonce, AK\n"
+        "public key and certificate) is checked: the quote's signature, nonce\n"
+        "and PCR digest, the AK certificate against the platform CA, and the\n"
+        "event log replayed against the quoted PCRs.\n"
+        "\n"
+        "Options:\n"
+        "  --nonce HEX       the nonce to quote over (default: 32 random bytes)\n"
+        "  --evidence FILE   write the evidence (docs/EVIDENCE.md JSON) to FILE\n"
+        "  --timeout SECONDS give up after this long (default 90)\n"
+        "  --memory MIB      guest memory (default 512)\n"
+        "  --json            the outcome as JSON on stdout\n"
+        "  -h, --help        this text\n"
+        "\n"
+        "Exit status: 0 it booted and its evidence checks out; 1 the firmware\n"
+        "refused it, or its evidence failed a check; 2 an error or a timeout.\n"
+        "\n"
+        "Example:\n"
+        "  shield vm run web-1 --nonce $(openssl rand -hex 32) --evidence ev.json\n";
+
+static const char usage_simple[] =
+        "Usage: shield vm start NAME [--memory MIB]\n"
+        "       shield vm stop NAME\n"
+        "       shield vm delete NAME\n"
+        "       shield vm console NAME\n"
+        "       shield vm list [--json]\n"
+        "\n"
+        "start: boot in the background (console in the instance's serial.log).\n"
+        "stop: stop QEMU (its swtpm ends with it). delete: stop, then remove the\n"
+        "instance with its disk overlay, variable store and vTPM. console: print\n"
+        "the serial console of the current or last boot. list: every instance,\n"
+        "its image and whether it runs.\n"
+        "\n"
+        "Exit status: 0 ok, 2 no such instance or bad usage.\n";
+
+static bool quiet_progress;
+
+static void progress(const char *step) {
+        if (!quiet_progress)
+                fprintf(stderr, "vm: %s…\n", step);
+}
+
+static void boot_progress(const char *step, double seconds) {
+        if (!quiet_progress)
+                fprintf(stderr, "vm: %s (%.1f s)\n", step, seconds);
+}
+
+static int verb_create(int argc, char **argv) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' }, { "image", required_argument, NULL, 'i' },
+                { "json", no_argument, NULL, 'j' }, {},
+        };
+        const char *image = NULL;
+        bool json = false;
+        int c;
+
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h': fputs(usage_create, stdout); return EXIT_OK;
+                case 'i': image = optarg; break;
+                case 'j': json = true; break;
+                default: return cli_usage_error(usage_create, "create: unknown option '%s'", argv[optind - 1]);
+                }
+        if (optind != argc - 1 || !image)
+                return cli_usage_error(usage_create, "create: NAME and --image are required");
+        char *state = cli_state_dir();
+        struct shield_diag diag = { 0 };
+        if (!state)
+                return EXIT_BAD_INPUT;
+        quiet_progress = json;
+        int r = shield_instance_create(state, argv[optind], image, NULL, progress, &diag);
+        if (r < 0) {
+                cli_error("create %s: %s", argv[optind], diag.msg[0] ? diag.msg : shield_strerror(r));
+        } else if (json) {
+                cli_print_json(json_pack("{s:s, s:s, s:s}", "name", argv[optind], "image", image, "state", state));
+        } else {
+                printf("instance %s created from image %s (vTPM provisioned: EK, AK + certificate)\n", argv[optind],
+                       image);
+        }
+        free(state);
+        return r < 0 ? EXIT_BAD_INPUT : EXIT_OK;
+}
+
+/* The offline Secure Boot verdict on the image's bootloader, under the image's effective keys. */
+static int offline_verdict(const char *state, const char *image, struct shield_image_check *chk) {
+        struct shield_image_record rec = { 0 };
+        struct shield_initial_state resolved = { 0 };
+        struct shield_diag diag = { 0 };
+        uint8_t *db = NULL, *dbx = NULL;
+        size_t db_len = 0, dbx_len = 0;
+        int r = EXIT_BAD_INPUT;
+
+        if (shield_image_load(state, image, &rec, &diag) < 0) {
+                cli_error("%s", diag.msg);
+                return EXIT_BAD_INPUT;
+        }
+        if (cli_effective_state(state, rec.has_initial_state ? &rec.initial_state : NULL, &resolved) != EXIT_OK ||
+            cli_sb_databases(&resolved, &db, &db_len, &dbx, &dbx_len) != EXIT_OK)
+                goto out;
+        struct shield_sb_databases dbs = { db, db_len, dbx, dbx_len };
+        if (shield_image_check(rec.disk, &dbs, chk, &diag) < 0) {
+                cli_error("%s: %s", rec.disk, diag.msg);
+                goto out;
+        }
+        r = EXIT_OK;
+out:
+        free(db);
+        free(dbx);
+        shield_initial_state_clear(&resolved);
+        shield_image_record_clear(&rec);
+        return r;
+}
+
+static int load_ca(const char *state, uint8_t **ret, size_t *ret_len) {
+        char *dir = NULL, *path = NULL;
+        struct shield_diag diag = { 0 };
+        int r = shield_platform_ca(state, &dir, &diag);
+        if (r == 0 && asprintf(&path, "%s/ca.crt", dir) > 0)
+                r = shield_read_file(path, 1u << 20, ret, ret_len);
+        free(dir);
+        free(path);
+        return r;
+}
+
+static void print_reasons_sev(const struct shield_reasons *rs) {
+        for (size_t i = 0; i < rs->n; i++)
+                printf("  %-7s [%s] %s\n", shield_severity_name(rs->items[i].severity), rs->items[i].code,
+                       rs->items[i].message);
+}
+
+static int verb_run(int argc, char **argv) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },        { "nonce", required_argument, NULL, 'n' },
+                { "evidence", required_argument, NULL, 'e' }, { "timeout", required_argument, NULL, 't' },
+                { "memory", required_argument, NULL, 'm' }, { "json", no_argument, NULL, 'j' },
+                {},
+        };
+        const char *nonce_hex = NULL, *evidence_path = NULL;
+        uint64_t timeout = 90, memory = 512;
+        bool json = false;
+        int c;
+
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h': fputs(usage_run, stdout); return EXIT_OK;
+                case 'n': nonce_hex = optarg; break;
+                case 'e': evidence_path = optarg; break;
+                case 't':
+                        if (shield_parse_u64(optarg, 10, 3600, &timeout) < 0 || timeout == 0)
+                                return cli_usage_error(usage_run, "run: --timeout %s: 1 to 3600 seconds", optarg);
+                        break;
+                case 'm':
+                        if (shield_parse_u64(optarg, 10, 65536, &memory) < 0 || memory < 64)
+                                return cli_usage_error(usage_run, "run: --memory %s: 64 to 65536 MiB", optarg);
+                        break;
+                case 'j': json = true; break;
+                default: return cli_usage_error(usage_run, "run: unknown option '%s'", argv[optind - 1]);
+                }
+        if (optind != argc - 1)
+                return cli_usage_error(usage_run, "run: expected exactly one NAME (an instance or an image)");
+        const char *name = argv[optind];
+
+        uint8_t *nonce = NULL;
+        size_t nonce_len = 32;
+        if (nonce_hex) {
+                if (shield_hex_decode(nonce_hex, &nonce, &nonce_len) < 0 || nonce_len == 0 || nonce_len > 64) {
+                        free(nonce);
+                        return cli_usage_error(usage_run, "run: --nonce: 1 to 64 bytes of hex");
+                }
+        } else if (!(nonce = malloc(nonce_len)) || shield_random_bytes(nonce, nonce_len) < 0) {
+                free(nonce);
+                cli_error("no random nonce");
+                return EXIT_BAD_INPUT;
+        }
+        quiet_progress = json;
+
+        char *state = cli_state_dir(), *scratch = NULL;
+        struct shield_instance inst = { 0 };
+        struct shield_image_check chk = { 0 };
+        struct shield_boot_result boot = { 0 };
+        struct shield_frames frames = { 0 };
+        struct shield_evidence ev = { 0 };
+        struct shield_evidence_result res = { 0 };
+        struct shield_diag diag = { 0 };
+        uint8_t *ca = NULL;
+        size_t ca_len = 0;
+        bool have_ev = false;
+        int r = EXIT_BAD_INPUT;
+        json_t *out = json_object();
+
+        if (!state)
+                goto out;
+        /* An instance by that name, else a throw-away instance of the image by that name. */
+        if (shield_instance_load(state, name, NULL, &inst, &diag) < 0) {
+                struct shield_image_record rec;
+                struct shield_diag d2 = { 0 };
+                if (shield_image_load(state, name, &rec, &d2) < 0) {
+                        cli_error("no instance or image named %s", name);
+                        goto out;
+                }
+                shield_image_record_clear(&rec);
+                if (asprintf(&scratch, "%s/instances/.run-%s-%ld", state, name, (long)getpid()) < 0) {
+                        scratch = NULL;
+                        goto out;
+                }
+                if (shield_instance_create(state, name, name, scratch, progress, &diag) < 0 ||
+                    shield_instance_load(state, name, scratch, &inst, &diag) < 0) {
+                        cli_error("throw-away instance of %s: %s", name, diag.msg);
+                        goto out;
+                }
+        }
+        if (offline_verdict(state, inst.image, &chk) != EXIT_OK)
+                goto out;
+        if (chk.sb_event && !json)
+                printf("%s\n", chk.sb_event);
+        json_object_set_new(out, "instance", json_string(inst.name));
+        json_object_set_new(out, "image", json_string(inst.image));
+        if (chk.sb_event) {
+                json_t *sb = json_loads(strchr(chk.sb_event, '{'), 0, NULL);
+                json_object_set_new(out, "sb_event", sb ? sb : json_null());
+        }
+
+        struct shield_boot_opts bo = { .nonce = nonce, .nonce_len = nonce_len, .timeout_s = (unsigned)timeout,
+                                       .memory_mib = (unsigned)memory, .progress = boot_progress };
+        if (shield_instance_boot(&inst, &bo, &boot, &diag) < 0) {
+                cli_error("boot: %s", diag.msg);
+                goto out;
+        }
+        static const char *const outcomes[] = { "booted", "refused", "timeout", "exited" };
+        json_object_set_new(out, "outcome", json_string(outcomes[boot.outcome]));
+        json_object_set_new(out, "seconds", json_real(boot.seconds));
+        if (boot.outcome == SHIELD_BOOT_REFUSED) {
+                if (!json) {
+                        printf("firmware refused the boot: %s (after %.1f s)\n", boot.detail, boot.seconds);
+                        if (chk.sb_checked && chk.sb_pass)
+                                printf("note: the offline check said Pass; the firmware disagrees (keys changed in "
+                                       "the variable store?)\n");
+                }
+                json_object_set_new(out, "firmware", json_string(boot.detail));
+                r = EXIT_VERIFY_FAILED;
+                goto out;
+        }
+        if (boot.outcome != SHIELD_BOOT_DONE) {
+                cli_error("%s: %s (console: %s)", name, boot.detail, inst.serial);
+                json_object_set_new(out, "error", json_string(boot.detail));
+                r = EXIT_BAD_INPUT;
+                goto out;
+        }
+        if (shield_frames_parse(boot.console, boot.console_len, &frames, &diag) < 0 ||
+            shield_evidence_from_frames(&frames, NULL, &ev, &diag) < 0) {
+                cli_error("%s: the guest's evidence is damaged: %s (console offset %zu in %s)", name, diag.msg,
+                          diag.offset, inst.serial);
+                goto out;
+        }
+        have_ev = true;
+        if (!ev.nonce && !(ev.nonce = malloc(nonce_len)))
+                goto out;
+        if (ev.nonce_len == 0) {
+                memcpy(ev.nonce, nonce, nonce_len);
+                ev.nonce_len = nonce_len;
+        }
+        if (evidence_path) {
+                char *text = NULL;
+                if (shield_evidence_to_json(&ev, &text) < 0 || shield_write_file_atomic(evidence_path, text, strlen(text), 0644) < 0) {
+                        free(text);
+                        cli_error("%s: cannot write the evidence", evidence_path);
+                        goto out;
+                }
+                free(text);
+        }
+        if (load_ca(state, &ca, &ca_len) < 0) {
+                cli_error("the platform CA cannot be read");
+                goto out;
+        }
+        struct shield_evidence_policy pol = { nonce, nonce_len, ca, ca_len };
+        int v = shield_evidence_check(&ev, &pol, &res);
+        if (v < 0 && v != SHIELD_E_VERIFY) {
+                cli_error("checking the evidence: %s", shield_strerror(v));
+                goto out;
+        }
+        char db_subject[256] = "";
+        if (res.has_secureboot)
+                for (size_t i = 0; i < res.secureboot.n_authorities; i++)
+                        if (res.secureboot.authorities[i].has_cert && !db_subject[0])
+                                snprintf(db_subject, sizeof db_subject, "%s", res.secureboot.authorities[i].subject);
+        json_object_set_new(out, "secure_boot", ev.secure_boot < 0 ? json_null() : json_boolean(ev.secure_boot));
+        json_object_set_new(out, "quote_ok", json_boolean(res.quote_ok));
+        json_object_set_new(out, "ak_cert_ok", json_boolean(res.ak_cert_ok));
+        json_object_set_new(out, "eventlog_ok", json_boolean(res.eventlog_ok));
+        if (res.ima_checked)
+                json_object_set_new(out, "ima_ok", json_boolean(res.ima_ok));
+        json_object_set_new(out, "db_authority", db_subject[0] ? json_string(db_subject) : json_null());
+        json_object_set_new(out, "reasons", cli_reasons_json(&res.reasons));
+        if (!json) {
+                printf("booted in %.1f s (boot program at %.1f s); SecureBoot=%d\n", boot.seconds, boot.firmware_seconds,
+                       ev.secure_boot);
+                printf("quote: %s; AK certificate: %s; event log replays to the quoted PCRs: %s%s%s\n",
+                       res.quote_ok ? "verified (AK signature, nonce, PCR digest)" : "FAILED",
+                       res.ak_cert_ok ? "issued by the platform CA" : "FAILED", res.eventlog_ok ? "yes" : "NO",
+                       res.ima_checked ? "; IMA list replays to PCR 10: " : "",
+                       res.ima_checked ? (res.ima_ok ? "yes" : "NO") : "");
+                if (db_subject[0])
+                        printf("db authority in PCR 7: %s\n", db_subject);
+                print_reasons_sev(&res.reasons);
+                if (evidence_path)
+                        printf("evidence: %s\n", evidence_path);
+        }
+        r = v == 0 ? EXIT_OK : EXIT_VERIFY_FAILED;
+out:
+        if (json)
+                cli_print_json(out);
+        else
+                json_decref(out);
+        if (have_ev)
+                shield_evidence_free(&ev);
+        shield_evidence_result_clear(&res);
+        shield_frames_clear(&frames);
+        shield_boot_result_clear(&boot);
+        shield_image_check_clear(&chk);
+        shield_instance_clear(&inst);
+        if (scratch) {
+                shield_remove_tree(scratch);
+                free(scratch);
+        }
+        free(ca);
+        free(nonce);
+        free(state);
+        return r;
+}
+
+static int verb_simple(int argc, char **argv) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' }, { "json", no_argument, NULL, 'j' },
+                { "memory", required_argument, NULL, 'm' }, {},
+        };
+        const char *verb = argv[0];
+        bool json = false;
+        uint64_t memory = 512;
+        int c;
+
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h': fputs(usage_simple, stdout); return EXIT_OK;
+                case 'j': json = true; break;
+                case 'm':
+                        if (shield_parse_u64(optarg, 10, 65536, &memory) < 0 || memory < 64)
+                                return cli_usage_error(usage_simple, "%s: --memory %s: 64 to 65536 MiB", verb, optarg);
+                        break;
+                default: return cli_usage_error(usage_simple, "%s: unknown option '%s'", verb, argv[optind - 1]);
+                }
+        bool is_list = strcmp(verb, "list") == 0;
+        if (is_list ? optind != argc : optind != argc - 1)
+                return cli_usage_error(usage_simple, is_list ? "list: takes no arguments" : "%s: expected one NAME", verb);
+
+        char *state = cli_state_dir();
+        struct shield_diag diag = { 0 };
+        struct shield_instance inst = { 0 };
+        int r = EXIT_BAD_INPUT;
+        if (!state)
+                return EXIT_BAD_INPUT;
+        if (is_list) {
+                char **names = NULL;
+                size_t n = 0;
+                json_t *arr = json_array();
+                if (shield_instance_names(state, &names, &n) == 0) {
+                        if (!json && n)
+                                printf("%-24s %-24s %s\n", "NAME", "IMAGE", "STATUS");
+                        for (size_t i = 0; i < n; i++) {
+                                if (shield_instance_load(state, names[i], NULL, &inst, NULL) == 0) {
+                                        int pid = shield_instance_pid(&inst);
+                                        if (json)
+                                                json_array_append_new(arr, json_pack("{s:s, s:s, s:b}", "name", inst.name,
+                                                                                     "image", inst.image, "running",
+                                                                                     pid > 0));
+                                        else
+                                                printf("%-24s %-24s %s\n", inst.name, inst.image,
+                                                       pid > 0 ? "running" : "stopped");
+                                        shield_instance_clear(&inst);
+                                }
+                                free(names[i]);
+                        }
+                        free(names);
+                        r = EXIT_OK;
+                }
+                if (json)
+                        cli_print_json(arr);
+                else
+                        json_decref(arr);
+                free(state);
+                return r;
+        }
+        if (shield_instance_load(state, argv[optind], NULL, &inst, &diag) < 0) {
+                cli_error("%s", diag.msg);
+                free(state);
+                return EXIT_BAD_INPUT;
+        }
+        if (strcmp(verb, "start") == 0) {
+                if (shield_instance_start(&inst, (unsigned)memory, &diag) < 0)
+                        cli_error("start %s: %s", inst.name, diag.msg);
+                else {
+                        printf("instance %s started (console: shield vm console %s)\n", inst.name, inst.name);
+                        r = EXIT_OK;
+                }
+        } else if (strcmp(verb, "stop") == 0) {
+                if (shield_instance_stop(&inst, &diag) < 0)
+                        cli_error("stop %s: %s", inst.name, diag.msg);
+                else {
+                        printf("instance %s stopped\n", inst.name);
+                        r = EXIT_OK;
+                }
+        } else if (strcmp(verb, "delete") == 0) {
+                if (shield_instance_pid(&inst) > 0 && shield_instance_stop(&inst, &diag) < 0)
+                        cli_error("delete %s: %s", inst.name, diag.msg);
+                else if (shield_remove_tree(inst.dir) < 0)
+                        cli_error("delete %s: %s", inst.dir, strerror(errno));
+                else {
+                        printf("instance %s deleted\n", inst.name);
+                        r = EXIT_OK;
+                }
+        } else { /* console: the log without the firmware's escape sequences */
+                uint8_t *text = NULL;
+                size_t len;
+                if (shield_read_file(inst.serial, 512u << 20, &text, &len) < 0) {
+                        cli_error("%s: no console yet (the instance never booted)", inst.name);
+                } else {
+                        for (size_t i = 0; i < len; i++) {
+                                if (text[i] == 0x1b && i + 1 < len && text[i + 1] == '[') {
+                                        for (i += 2; i < len && !((text[i] >= 'A' && text[i] <= 'Z') ||
+                                                                  (text[i] >= 'a' && text[i] <= 'z'));
+                                             i++)
+                                                ;
+                                        continue;
+                                }
+                                if (text[i] != '\r')
+                                        putchar(text[i]);
+                        }
+                        free(text);
+                        r = EXIT_OK;
+                }
+        }
+        shield_instance_clear(&inst);
+        free(state);
+        return r;
+}
 
 int cmd_vm(int argc, char **argv) {
-        (void)argc;
-        (void)argv;
-        cli_error("vm: not implemented yet");
-        return EXIT_BAD_INPUT;
+        static const struct cli_verb verbs[] = {
+                { "create", "make an instance", verb_create }, { "start", "start it", verb_simple },
+                { "stop", "stop it", verb_simple },           { "delete", "delete it", verb_simple },
+                { "console", "its console", verb_simple },    { "list", "list instances", verb_simple },
+                { "run", "one boot", verb_run },
+        };
+        return cli_dispatch(argc, argv, usage_family, verbs, ELEMENTS(verbs));
 }
