@@ -124,7 +124,7 @@ int shield_platform_ca(const char *state, char **ret_dir, struct shield_diag *di
 /* ---- booting ---- */
 
 enum shield_boot_outcome {
-        SHIELD_BOOT_DONE,       /* the guest finished (SHIELD-DONE) */
+        SHIELD_BOOT_DONE,       /* the guest finished (SHIELD-DONE, or the until text) */
         SHIELD_BOOT_REFUSED,    /* the firmware refused the boot program (Secure Boot) */
         SHIELD_BOOT_TIMEOUT,    /* neither within the timeout */
         SHIELD_BOOT_EXITED,     /* QEMU ended before either */
@@ -135,6 +135,8 @@ struct shield_boot_opts {
         size_t nonce_len;
         unsigned timeout_s;     /* 0: 90 */
         unsigned memory_mib;    /* 0: 512 */
+        const char *until;      /* console text that also ends the boot as finished (a program that is
+                                 * not the agent, e.g. "Welcome to GRUB"); NULL: only SHIELD-DONE */
         void (*progress)(const char *step, double seconds);
 };
 

@@ -5,6 +5,7 @@
  * as FILE@@OFFSET, so nothing needs loop devices or root. The disk is built
  * beside the output and renamed over it only when complete.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libfdisk/libfdisk.h>
@@ -161,6 +162,49 @@ out:
         return r;
 }
 
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Copy every entry of dir into the ESP's root, merging directories that exist (mcopy -s -D o). */
+static int copy_esp_dir(const char *dir, const char *at, bool reproducible, const char *const *env,
+                        void (*progress)(const char *step), struct shield_diag *diag) {
+        DIR *d = opendir(dir);
+        char **names = NULL;
+        size_t n = 0;
+        int r = 0;
+        struct dirent *de;
+
+        if (!d)
+                return shield_diag_fail(diag, SHIELD_E_NOT_FOUND, 0, -1, "--esp-dir %s: %s", dir, strerror(errno));
+        while ((de = readdir(d))) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                char **grown = realloc(names, (n + 1) * sizeof *names);
+                if (!grown || asprintf(&grown[n], "%s/%s", dir, de->d_name) < 0) {
+                        names = grown ? grown : names;
+                        r = SHIELD_E_NOMEM;
+                        break;
+                }
+                names = grown;
+                n++;
+        }
+        closedir(d);
+        if (n)
+                qsort(names, n, sizeof *names, cmp_str);
+        if (r == 0 && n && progress)
+                progress("copying --esp-dir to the ESP");
+        for (size_t i = 0; i < n && r == 0; i++) {
+                const char *argv[] = { "mcopy", "-s", "-n", "-D", "o", "-i", at, reproducible ? "-m" : "-p", names[i],
+                                       "::/", NULL };
+                r = shield_run(argv, env, diag);
+        }
+        for (size_t i = 0; i < n; i++)
+                free(names[i]);
+        free(names);
+        return r;
+}
+
 int shield_image_create(const struct shield_image_spec *spec, void (*progress)(const char *step),
                         struct shield_diag *diag) {
         if (!spec || !spec->output || !spec->bootloader || spec->n_data > SHIELD_IMAGE_DATA_MAX)
@@ -222,28 +266,18 @@ int shield_image_create(const struct shield_image_spec *spec, void (*progress)(c
         const char *env_repro[] = { REPRODUCIBLE_EPOCH, "MTOOLS_SKIP_CHECK=1", NULL };
         const char *env_plain[] = { "MTOOLS_SKIP_CHECK=1", NULL };
         const char *const *env = spec->reproducible ? env_repro : env_plain;
-        if (progress)
-                progress("copying the bootloader to \\EFI\\Boot\\bootx64.efi");
         const char *mmd[] = { "mmd", "-i", at, "::/EFI", "::/EFI/Boot", NULL };
         if ((r = shield_run(mmd, env, diag)) < 0)
                 goto fail;
-        const char *mcopy[] = { "mcopy", "-i", at, spec->reproducible ? "-m" : "-p", spec->bootloader,
+        /* --esp-dir first, merged entry by entry (sorted, for reproducibility); the bootloader last, so it wins. */
+        if (spec->esp_dir && (r = copy_esp_dir(spec->esp_dir, at, spec->reproducible, env, progress, diag)) < 0)
+                goto fail;
+        if (progress)
+                progress("copying the bootloader to \\EFI\\Boot\\bootx64.efi");
+        const char *mcopy[] = { "mcopy", "-n", "-D", "o", "-i", at, spec->reproducible ? "-m" : "-p", spec->bootloader,
                                 "::/EFI/Boot/bootx64.efi", NULL };
         if ((r = shield_run(mcopy, env, diag)) < 0)
                 goto fail;
-        if (spec->esp_dir) {
-                char *src = NULL;
-                if (asprintf(&src, "%s/.", spec->esp_dir) < 0) {
-                        r = SHIELD_E_NOMEM;
-                        goto fail;
-                }
-                const char *mcopy_dir[] = { "mcopy", "-s", "-n", "-i", at, spec->reproducible ? "-m" : "-p", src,
-                                            "::/", NULL };
-                r = shield_run(mcopy_dir, env, diag);
-                free(src);
-                if (r < 0)
-                        goto fail;
-        }
         if (spec->os_image) {
                 if (progress)
                         progress("copying the OS image");

@@ -156,7 +156,7 @@ int shield_instance_boot(const struct shield_instance *inst, const struct shield
                                 o->progress("boot program running", now);
                 }
                 const char *refusal = find_any(s, refusals, sizeof refusals / sizeof refusals[0]);
-                if (strstr(s, "SHIELD-DONE")) {
+                if (strstr(s, "SHIELD-DONE") || (o && o->until && strstr(s, o->until))) {
                         res.outcome = SHIELD_BOOT_DONE;
                 } else if (refusal) {
                         res.outcome = SHIELD_BOOT_REFUSED;

@@ -82,7 +82,7 @@ static int write_vars(const char *state, const struct shield_image_record *img, 
         bool need = !st->pk.set || !st->keks.set || !st->dbs.set || !st->dbxs.set;
         if (need && (r = shield_platform_defaults(state, &defaults, diag)) < 0)
                 return r;
-        if ((r = shield_initial_state_resolve(st, need ? &defaults : NULL, &resolved, NULL)) < 0) {
+        if ((r = shield_initial_state_resolve(st, &defaults, &resolved, NULL)) < 0) {
                 r = shield_diag_fail(diag, r, 0, -1, "image %s: its initial state cannot be resolved", img->name);
                 goto out;
         }

@@ -27,7 +27,7 @@ int cli_effective_state(const char *state, const struct shield_initial_state *st
                 cli_error("platform defaults: %s", diag.msg);
                 return EXIT_BAD_INPUT;
         }
-        int r = shield_initial_state_resolve(st ? st : &none, need ? &defaults : NULL, ret, &warnings);
+        int r = shield_initial_state_resolve(st ? st : &none, &defaults, ret, &warnings);
         shield_initial_state_clear(&defaults);
         if (r < 0) {
                 cli_error("cannot resolve the initial state: %s", shield_strerror(r));
