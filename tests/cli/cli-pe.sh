@@ -120,7 +120,7 @@ x = bytearray(b); struct.pack_into("<H", x, pe + 20, (112 if plus else 96) + 32)
 x = bytearray(b); struct.pack_into("<I", x, sec + 40 + 20, struct.unpack_from("<I", b, sec + 20)[0]); out("overlap", x)
 x = bytearray(b); d = opt + (112 if plus else 96) + 32
 struct.pack_into("<II", x, d, len(b) - 4, 8); out("cert-past-end", x)
-x = bytearray(b) + bytes(16); struct.pack_into("<II", x, d, len(b) + 4, 8); out("cert-unaligned", x)
+x = bytearray(b) + bytes(32); struct.pack_into("<II", x, d, (len(b) + 7) // 8 * 8 + 4, 8); out("cert-unaligned", x)
 PY
         expect 2 "NumberOfSections 65535" "$shield" pe show "$work/many-sections.efi"
         contains "NumberOfSections 65535 is over" "the cap is named"

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What an agent asks the TPM for one attestation (shield tpm quote, shield attest). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shield/evidence.h"
+
+#define COLLECT_TRIES 3
+
+static int nv_optional(struct shield_tpm *t, uint32_t index, const char *what, uint8_t **ret, size_t *ret_len,
+                       struct shield_evidence *e, struct shield_diag *diag) {
+        struct shield_diag d = { 0 };
+        int r = shield_tpm_nv_read(t, index, ret, ret_len, &d);
+        if (r == SHIELD_E_NOT_FOUND) {
+                char note[128];
+                snprintf(note, sizeof note, "no %s: NV index 0x%08x is not defined", what, (unsigned)index);
+                return shield_evidence_add_note(e, note);
+        }
+        if (r < 0 && diag)
+                *diag = d;
+        return r;
+}
+
+int shield_evidence_collect(struct shield_tpm *t, uint32_t ak_handle, const uint8_t *nonce, size_t nonce_len,
+                            struct shield_evidence *ret, struct shield_diag *diag) {
+        struct shield_evidence e = { .secure_boot = -1, .setup_mode = -1 };
+        int r;
+
+        if (!t || !ret || !nonce || nonce_len == 0 || nonce_len > SHIELD_TPM_NONCE_MAX)
+                return SHIELD_E_INVAL;
+        e.nonce = malloc(nonce_len);
+        if (!e.nonce)
+                return SHIELD_E_NOMEM;
+        memcpy(e.nonce, nonce, nonce_len);
+        e.nonce_len = nonce_len;
+
+        if ((r = shield_tpm_read_public(t, ak_handle, &e.ak_public, &e.ak_public_len, diag)) < 0)
+                goto out;
+        /*
+         * The PCR values are read after the quote; a PCR extended in between
+         * makes them disagree with pcrDigest, so check and try again.
+         */
+        for (int i = 0;; i++) {
+                struct shield_reasons reasons = { 0 };
+                shield_quote_clear(&e.quote);
+                if ((r = shield_tpm_quote(t, ak_handle, nonce, nonce_len, &e.quote, diag)) < 0 ||
+                    (r = shield_tpm_read_pcrs(t, &e.pcrs, diag)) < 0)
+                        goto out;
+                struct shield_quote_input in = {
+                        .attest = e.quote.attest, .attest_len = e.quote.attest_len,
+                        .signature = e.quote.signature, .signature_len = e.quote.signature_len,
+                        .ak_public = e.ak_public, .ak_public_len = e.ak_public_len,
+                        .nonce = nonce, .nonce_len = nonce_len, .pcrs = &e.pcrs,
+                };
+                r = shield_quote_check(&in, &reasons, diag);
+                bool moved = reasons.n == 1 && strcmp(reasons.items[0].code, "quote-pcr-digest-mismatch") == 0;
+                if (r == 0) {
+                        shield_reasons_clear(&reasons);
+                        break;
+                }
+                if (!moved || i + 1 >= COLLECT_TRIES) {
+                        if (r == SHIELD_E_VERIFY)
+                                r = shield_diag_fail(diag, SHIELD_E_VERIFY, 0, -1,
+                                                     "the TPM's own quote does not check%s: [%s] %s",
+                                                     moved ? " (PCRs kept changing)" : "", reasons.items[0].code,
+                                                     reasons.items[0].message);
+                        shield_reasons_clear(&reasons);
+                        goto out;
+                }
+                shield_reasons_clear(&reasons);
+        }
+        e.has_pcrs = true;
+        if ((r = nv_optional(t, SHIELD_TPM_AK_CERT_NV, "AK certificate", &e.ak_cert, &e.ak_cert_len, &e, diag)) < 0 ||
+            (r = nv_optional(t, SHIELD_TPM_EK_CERT_NV, "EK certificate", &e.ek_cert, &e.ek_cert_len, &e, diag)) < 0)
+                goto out;
+        *ret = e;
+        memset(&e, 0, sizeof e);
+        r = 0;
+out:
+        shield_evidence_free(&e);
+        return r;
+}

@@ -1,0 +1,668 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * lib/tpm against swtpm (started here on a random TCP port, killed at the
+ * end; the TPM tests skip when swtpm is not installed) and the host-side
+ * parsers on hand-made bytes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "shield/evidence.h"
+#include "shield/tpm.h"
+#include "shield/util.h"
+
+static char workdir[] = "/tmp/test-tpm.XXXXXX";
+static char tcti[128];
+static pid_t swtpm_pid = -1;
+static bool have_tpm;
+static char ca_key[300], ca_crt[300];
+
+static const uint8_t nonce[] = { 0x6e, 0x6f, 0x6e, 0x63, 0x65, 0x2d, 0x31, 0x32, 0x33, 0x34 };
+
+static bool in_path(const char *prog) {
+        const char *path = getenv("PATH");
+        char buf[512];
+        if (!path)
+                path = "/usr/bin:/bin";
+        for (const char *p = path; *p;) {
+                const char *end = strchr(p, ':');
+                size_t n = end ? (size_t)(end - p) : strlen(p);
+                snprintf(buf, sizeof buf, "%.*s/%s", (int)n, p, prog);
+                if (access(buf, X_OK) == 0)
+                        return true;
+                p += n + (end ? 1 : 0);
+        }
+        return false;
+}
+
+/* fork + exec with stdout/stderr to DIR/name.log; the child dies with us. */
+static pid_t spawn(char *const argv[], const char *log) {
+        pid_t pid = fork();
+        if (pid != 0)
+                return pid;
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+                dup2(fd, 1);
+                dup2(fd, 2);
+        }
+        execvp(argv[0], argv);
+        _exit(127);
+}
+
+static int run(char *const argv[], const char *log) {
+        int status;
+        pid_t pid = spawn(argv, log);
+        if (pid < 0 || waitpid(pid, &status, 0) < 0)
+                return -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int group_setup(void **state) {
+        (void)state;
+        setenv("TSS2_LOG", "all+NONE", 0);
+        if (!in_path("swtpm") || !in_path("swtpm_setup")) {
+                fprintf(stderr, "test-tpm: swtpm or swtpm_setup not installed: TPM tests skipped\n");
+                return 0;
+        }
+        if (!mkdtemp(workdir))
+                return -1;
+        char state_dir[300], log[300], tpmstate[320], server[64], ctrl[64];
+        snprintf(state_dir, sizeof state_dir, "%s/state", workdir);
+        snprintf(log, sizeof log, "%s/swtpm.log", workdir);
+        mkdir(state_dir, 0700);
+        char *setup[] = { "swtpm_setup", "--tpm2", "--tpmstate", state_dir, "--pcr-banks", "sha1,sha256", NULL };
+        if (run(setup, log) != 0) {
+                fprintf(stderr, "test-tpm: swtpm_setup failed (see %s)\n", log);
+                return -1;
+        }
+        snprintf(tpmstate, sizeof tpmstate, "dir=%s", state_dir);
+        srand((unsigned)(time(NULL) ^ getpid()));
+        for (int attempt = 0; attempt < 8 && !have_tpm; attempt++) {
+                int port = 10000 + rand() % 22000;
+                snprintf(server, sizeof server, "type=tcp,port=%d", port);
+                snprintf(ctrl, sizeof ctrl, "type=tcp,port=%d", port + 1);
+                char *argv[] = { "swtpm", "socket", "--tpm2", "--tpmstate", tpmstate, "--server", server, "--ctrl", ctrl,
+                                 "--flags", "not-need-init,startup-clear", NULL };
+                swtpm_pid = spawn(argv, log);
+                snprintf(tcti, sizeof tcti, "swtpm:host=127.0.0.1,port=%d", port);
+                for (int i = 0; i < 50; i++) {
+                        int status;
+                        if (waitpid(swtpm_pid, &status, WNOHANG) == swtpm_pid) {
+                                swtpm_pid = -1; /* the port was taken: another one */
+                                break;
+                        }
+                        struct shield_tpm *t = NULL;
+                        if (shield_tpm_open(tcti, &t, NULL) == 0) {
+                                shield_tpm_close(t);
+                                have_tpm = true;
+                                break;
+                        }
+                        usleep(100 * 1000);
+                }
+                if (!have_tpm && swtpm_pid > 0) {
+                        kill(swtpm_pid, SIGTERM);
+                        waitpid(swtpm_pid, NULL, 0);
+                        swtpm_pid = -1;
+                }
+        }
+        if (!have_tpm) {
+                fprintf(stderr, "test-tpm: swtpm did not start (see %s)\n", log);
+                return -1;
+        }
+        snprintf(ca_key, sizeof ca_key, "%s/ca.key", workdir);
+        snprintf(ca_crt, sizeof ca_crt, "%s/ca.crt", workdir);
+        bool created = false;
+        if (shield_ca_ensure(workdir, "Test CA", &created, NULL) < 0 || !created)
+                return -1;
+        return 0;
+}
+
+static int group_teardown(void **state) {
+        (void)state;
+        if (swtpm_pid > 0) {
+                kill(swtpm_pid, SIGTERM);
+                waitpid(swtpm_pid, NULL, 0);
+        }
+        if (workdir[sizeof workdir - 7] != 'X') {
+                char *argv[] = { "rm", "-rf", workdir, NULL };
+                run(argv, "/dev/null");
+        }
+        return 0;
+}
+
+static struct shield_tpm *open_tpm(void) {
+        struct shield_tpm *t = NULL;
+        struct shield_diag diag = { 0 };
+        int r = shield_tpm_open(tcti, &t, &diag);
+        if (r < 0)
+                fail_msg("shield_tpm_open: %s", diag.msg);
+        return t;
+}
+
+static void provision(struct shield_tpm *t) {
+        struct shield_diag diag = { 0 };
+        struct shield_tpm_provision_opts o = { .name = "unit", .ca_key_path = ca_key, .ca_cert_path = ca_crt };
+        int r = shield_tpm_provision(t, &o, &diag);
+        if (r < 0)
+                fail_msg("provision: %s: %s", shield_strerror(r), diag.msg);
+}
+
+/* Everything a check needs, from the TPM. */
+struct collected {
+        struct shield_quote q;
+        uint8_t *pub;
+        size_t pub_len;
+        struct shield_pcrs pcrs;
+};
+
+static void collect(struct shield_tpm *t, struct collected *c) {
+        memset(c, 0, sizeof *c);
+        assert_int_equal(shield_tpm_read_public(t, SHIELD_TPM_AK_HANDLE, &c->pub, &c->pub_len, NULL), 0);
+        assert_int_equal(shield_tpm_quote(t, SHIELD_TPM_AK_HANDLE, nonce, sizeof nonce, &c->q, NULL), 0);
+        assert_int_equal(shield_tpm_read_pcrs(t, &c->pcrs, NULL), 0);
+}
+
+static void collected_free(struct collected *c) {
+        shield_quote_clear(&c->q);
+        free(c->pub);
+}
+
+static struct shield_quote_input input_of(const struct collected *c) {
+        return (struct shield_quote_input){
+                .attest = c->q.attest, .attest_len = c->q.attest_len,
+                .signature = c->q.signature, .signature_len = c->q.signature_len,
+                .ak_public = c->pub, .ak_public_len = c->pub_len,
+                .nonce = nonce, .nonce_len = sizeof nonce, .pcrs = &c->pcrs,
+        };
+}
+
+static bool has_reason(const struct shield_reasons *r, const char *code) {
+        for (size_t i = 0; i < r->n; i++)
+                if (strcmp(r->items[i].code, code) == 0)
+                        return true;
+        return false;
+}
+
+static void test_open_errors(void **state) {
+        (void)state;
+        struct shield_tpm *t = (struct shield_tpm *)(uintptr_t)0xaaaa;
+        struct shield_diag diag = { 0 };
+        assert_int_equal(shield_tpm_open("nosuchtcti:foo", &t, &diag), SHIELD_E_TPM);
+        assert_ptr_equal(t, (struct shield_tpm *)(uintptr_t)0xaaaa); /* untouched on failure */
+        assert_non_null(strstr(diag.msg, "nosuchtcti"));
+        assert_int_equal(shield_tpm_open(NULL, NULL, NULL), SHIELD_E_INVAL);
+        shield_tpm_close(NULL);
+}
+
+static void test_provision_idempotent(void **state) {
+        (void)state;
+        if (!have_tpm)
+                skip();
+        struct shield_tpm *t = open_tpm();
+        uint8_t *pub1 = NULL, *pub2 = NULL, *ek1 = NULL, *ek2 = NULL, *cert = NULL, *ca = NULL;
+        size_t pub1_len, pub2_len, ek1_len, ek2_len, cert_len, ca_len;
+
+        provision(t);
+        assert_int_equal(shield_tpm_read_public(t, SHIELD_TPM_AK_HANDLE, &pub1, &pub1_len, NULL), 0);
+        assert_int_equal(shield_tpm_read_public(t, SHIELD_TPM_EK_HANDLE, &ek1, &ek1_len, NULL), 0);
+        provision(t);
+        assert_int_equal(shield_tpm_read_public(t, SHIELD_TPM_AK_HANDLE, &pub2, &pub2_len, NULL), 0);
+        assert_int_equal(shield_tpm_read_public(t, SHIELD_TPM_EK_HANDLE, &ek2, &ek2_len, NULL), 0);
+        /* The same keys kept. */
+        assert_int_equal(pub1_len, pub2_len);
+        assert_memory_equal(pub1, pub2, pub1_len);
+        assert_int_equal(ek1_len, ek2_len);
+        assert_memory_equal(ek1, ek2, ek1_len);
+        /* RSA-2048 keys: TPM2B_PUBLIC with a 256-byte modulus. */
+        assert_true(pub1_len > 256 && ek1_len > 256);
+
+        /* The AK certificate: for this AK, from this CA, valid now. */
+        struct shield_reasons reasons = { 0 };
+        struct shield_diag diag = { 0 };
+        assert_int_equal(shield_tpm_nv_read(t, SHIELD_TPM_AK_CERT_NV, &cert, &cert_len, NULL), 0);
+        assert_int_equal(shield_read_file(ca_crt, 1 << 20, &ca, &ca_len), 0);
+        assert_int_equal(shield_ak_cert_check(pub1, pub1_len, cert, cert_len, ca, ca_len, &reasons, &diag), 0);
+        assert_int_equal(reasons.n, 0);
+        /* Against the EK's public key: not the AK's certificate. */
+        assert_int_equal(shield_ak_cert_check(ek1, ek1_len, cert, cert_len, ca, ca_len, &reasons, &diag),
+                         SHIELD_E_VERIFY);
+        assert_true(has_reason(&reasons, "ak-cert-key-mismatch"));
+        shield_reasons_clear(&reasons);
+        /* The certificate checked against itself as "CA": not signed by it. */
+        assert_int_equal(shield_ak_cert_check(pub1, pub1_len, cert, cert_len, cert, cert_len, &reasons, &diag),
+                         SHIELD_E_VERIFY);
+        assert_true(has_reason(&reasons, "ak-cert-signature-invalid"));
+        shield_reasons_clear(&reasons);
+        /* Garbage certificate. */
+        assert_int_equal(shield_ak_cert_check(pub1, pub1_len, ca, 10, ca, ca_len, &reasons, &diag), SHIELD_E_FORMAT);
+
+        /* Missing handles and indexes are NOT_FOUND. */
+        uint8_t *none = (uint8_t *)(uintptr_t)0xaaaa;
+        size_t none_len = 0xaaaa;
+        assert_int_equal(shield_tpm_read_public(t, 0x81010077, &none, &none_len, &diag), SHIELD_E_NOT_FOUND);
+        assert_int_equal(shield_tpm_nv_read(t, 0x01c10077, &none, &none_len, &diag), SHIELD_E_NOT_FOUND);
+        assert_ptr_equal(none, (uint8_t *)(uintptr_t)0xaaaa);
+        assert_int_equal(none_len, 0xaaaa);
+
+        /* A CA key that does not match its certificate is refused. */
+        struct shield_tpm_provision_opts bad = { .name = "unit", .ca_key_path = ca_key, .ca_cert_path = "/nonexistent" };
+        assert_true(shield_tpm_provision(t, &bad, &diag) < 0);
+
+        free(pub1);
+        free(pub2);
+        free(ek1);
+        free(ek2);
+        free(cert);
+        free(ca);
+        shield_tpm_close(t);
+}
+
+static void test_read_pcrs(void **state) {
+        (void)state;
+        if (!have_tpm)
+                skip();
+        struct shield_tpm *t = open_tpm();
+        struct shield_pcrs p;
+        memset(&p, 0xaa, sizeof p);
+        assert_int_equal(shield_tpm_read_pcrs(t, &p, NULL), 0);
+        assert_int_equal(p.n_banks, 2);
+        const struct shield_pcr_bank *b1 = shield_pcrs_bank_const(&p, SHIELD_ALG_SHA1);
+        const struct shield_pcr_bank *b256 = shield_pcrs_bank_const(&p, SHIELD_ALG_SHA256);
+        assert_non_null(b1);
+        assert_non_null(b256);
+        assert_int_equal(b1->present, 0xffffff);
+        assert_int_equal(b256->present, 0xffffff);
+        assert_int_equal(b256->size, 32);
+        /* PCR 17-22 reset to all ones on a TPM without a D-RTM launch (PC Client PTP, table "PCR attributes"). */
+        uint8_t ones[32];
+        memset(ones, 0xff, sizeof ones);
+        assert_memory_equal(b256->value[17], ones, 32);
+
+        /* An extend shows in the next read as H(old || digest). */
+        uint8_t digest[32], expect[32], cat[64];
+        memset(digest, 0x42, sizeof digest);
+        memcpy(cat, b256->value[23], 32);
+        memcpy(cat + 32, digest, 32);
+        assert_int_equal(shield_hash(SHIELD_ALG_SHA256, cat, 64, expect), 0);
+        assert_int_equal(shield_tpm_pcr_extend(t, 23, SHIELD_ALG_SHA256, digest, NULL), 0);
+        assert_int_equal(shield_tpm_read_pcrs(t, &p, NULL), 0);
+        assert_memory_equal(shield_pcrs_bank_const(&p, SHIELD_ALG_SHA256)->value[23], expect, 32);
+        assert_int_equal(shield_tpm_pcr_extend(t, 24, SHIELD_ALG_SHA256, digest, NULL), SHIELD_E_INVAL);
+        shield_tpm_close(t);
+}
+
+static void test_quote_ok(void **state) {
+        (void)state;
+        if (!have_tpm)
+                skip();
+        struct shield_tpm *t = open_tpm();
+        struct collected c;
+        struct shield_reasons reasons = { 0 };
+        struct shield_diag diag = { 0 };
+        provision(t);
+        collect(t, &c);
+        struct shield_quote_input in = input_of(&c);
+        int r = shield_quote_check(&in, &reasons, &diag);
+        for (size_t i = 0; i < reasons.n; i++)
+                print_message("reason: %s %s\n", reasons.items[i].code, reasons.items[i].message);
+        assert_int_equal(r, 0);
+        assert_int_equal(reasons.n, 0);
+
+        struct shield_quote_info info;
+        assert_int_equal(shield_quote_parse(c.q.attest, c.q.attest_len, &info, NULL), 0);
+        assert_int_equal(info.extra_data_len, sizeof nonce);
+        assert_memory_equal(info.extra_data, nonce, sizeof nonce);
+        assert_int_equal(info.n_banks, 2);
+        assert_int_equal(info.masks[0], 0xffffff);
+        assert_int_equal(info.pcr_digest_len, 32);
+
+        /* Without PCR values: signature and nonce only. */
+        in.pcrs = NULL;
+        assert_int_equal(shield_quote_check(&in, &reasons, &diag), 0);
+
+        /* Nonce too long or missing. */
+        struct shield_quote q;
+        uint8_t big[SHIELD_TPM_NONCE_MAX + 1] = { 0 };
+        assert_int_equal(shield_tpm_quote(t, SHIELD_TPM_AK_HANDLE, big, sizeof big, &q, NULL), SHIELD_E_INVAL);
+        assert_int_equal(shield_tpm_quote(t, SHIELD_TPM_AK_HANDLE, nonce, 0, &q, NULL), SHIELD_E_INVAL);
+        assert_int_equal(shield_tpm_quote(t, 0x81010077, nonce, sizeof nonce, &q, &diag), SHIELD_E_NOT_FOUND);
+        collected_free(&c);
+        shield_tpm_close(t);
+}
+
+static void test_quote_failures(void **state) {
+        (void)state;
+        if (!have_tpm)
+                skip();
+        struct shield_tpm *t = open_tpm();
+        struct collected c;
+        struct shield_reasons reasons = { 0 };
+        struct shield_diag diag = { 0 };
+        provision(t);
+        collect(t, &c);
+
+        /* Wrong nonce. */
+        static const uint8_t other[] = { 1, 2, 3 };
+        struct shield_quote_input in = input_of(&c);
+        in.nonce = other;
+        in.nonce_len = sizeof other;
+        assert_int_equal(shield_quote_check(&in, &reasons, &diag), SHIELD_E_VERIFY);
+        assert_int_equal(reasons.n, 1);
+        assert_string_equal(reasons.items[0].code, "quote-nonce-mismatch");
+        shield_reasons_clear(&reasons);
+
+        /* One flipped signature byte (the last: inside the RSA signature). */
+        in = input_of(&c);
+        c.q.signature[c.q.signature_len - 1] ^= 0x01;
+        assert_int_equal(shield_quote_check(&in, &reasons, &diag), SHIELD_E_VERIFY);
+        assert_true(has_reason(&reasons, "quote-signature-invalid"));
+        c.q.signature[c.q.signature_len - 1] ^= 0x01;
+        shield_reasons_clear(&reasons);
+
+        /* One flipped attestation byte (in firmwareVersion): the signature fails too. */
+        c.q.attest[c.q.attest_len - 51] ^= 0x80;
+        assert_int_equal(shield_quote_check(&in, &reasons, &diag), SHIELD_E_VERIFY);
+        assert_true(has_reason(&reasons, "quote-signature-invalid"));
+        c.q.attest[c.q.attest_len - 51] ^= 0x80;
+        shield_reasons_clear(&reasons);
+
+        /* PCR 16 extended after the quote: the values read now disagree with pcrDigest. */
+        uint8_t digest[32];
+        memset(digest, 0x16, sizeof digest);
+        assert_int_equal(shield_tpm_pcr_extend(t, 16, SHIELD_ALG_SHA256, digest, NULL), 0);
+        assert_int_equal(shield_tpm_read_pcrs(t, &c.pcrs, NULL), 0);
+        in = input_of(&c);
+        assert_int_equal(shield_quote_check(&in, &reasons, &diag), SHIELD_E_VERIFY);
+        assert_int_equal(reasons.n, 1);
+        assert_string_equal(reasons.items[0].code, "quote-pcr-digest-mismatch");
+        assert_int_equal(reasons.items[0].bank, SHIELD_ALG_SHA256);
+        shield_reasons_clear(&reasons);
+
+        /* A bank missing from the reported values. */
+        c.pcrs.n_banks = 1;
+        assert_int_equal(shield_quote_check(&in, &reasons, &diag), SHIELD_E_VERIFY);
+        assert_true(has_reason(&reasons, "quote-pcr-missing"));
+        shield_reasons_clear(&reasons);
+
+        /* Another key's public area (the EK): signature invalid, signer unrecognised. */
+        uint8_t *ek = NULL;
+        size_t ek_len = 0;
+        assert_int_equal(shield_tpm_read_public(t, SHIELD_TPM_EK_HANDLE, &ek, &ek_len, NULL), 0);
+        in = input_of(&c);
+        in.pcrs = NULL;
+        in.ak_public = ek;
+        in.ak_public_len = ek_len;
+        assert_int_equal(shield_quote_check(&in, &reasons, &diag), SHIELD_E_VERIFY);
+        assert_true(has_reason(&reasons, "quote-signature-invalid"));
+        assert_true(has_reason(&reasons, "quote-signer-unrecognised"));
+        shield_reasons_clear(&reasons);
+        free(ek);
+
+        /* Truncated attestation: malformed, with where. */
+        in = input_of(&c);
+        in.attest_len -= 1;
+        assert_int_equal(shield_quote_check(&in, &reasons, &diag), SHIELD_E_TRUNCATED);
+        assert_true(has_reason(&reasons, "quote-malformed"));
+        assert_int_equal(diag.index, 0);
+        assert_non_null(strstr(diag.msg, "pcrDigest"));
+        shield_reasons_clear(&reasons);
+
+        collected_free(&c);
+        shield_tpm_close(t);
+}
+
+static void test_parsers_on_bad_bytes(void **state) {
+        (void)state;
+        struct shield_reasons reasons = { 0 };
+        struct shield_diag diag = { 0 };
+        struct shield_quote_info info;
+        /* TPMS_ATTEST: magic, type QUOTE, empty name, 1-byte extraData, clock, firmware, 0 banks, empty digest. */
+        uint8_t attest[] = { 0xff, 0x54, 0x43, 0x47, 0x80, 0x18, 0x00, 0x00, 0x00, 0x01, 0xab,
+                             0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 1,
+                             0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0 };
+        memset(&info, 0xaa, sizeof info);
+        assert_int_equal(shield_quote_parse(attest, sizeof attest, &info, &diag), 0);
+        assert_int_equal(info.extra_data_len, 1);
+        assert_int_equal(info.clock, 1);
+        assert_int_equal(info.reset_count, 2);
+        assert_int_equal(info.restart_count, 3);
+        assert_true(info.safe);
+        assert_int_equal(info.firmware_version, 9);
+        assert_int_equal(info.n_banks, 0);
+
+        struct shield_quote_info poison;
+        memset(&poison, 0xaa, sizeof poison);
+        memcpy(&info, &poison, sizeof info);
+        attest[0] = 0xfe; /* magic */
+        assert_int_equal(shield_quote_parse(attest, sizeof attest, &info, &diag), SHIELD_E_FORMAT);
+        assert_memory_equal(&info, &poison, sizeof info);
+        assert_int_equal(diag.offset, 0);
+        assert_non_null(strstr(diag.msg, "magic"));
+        attest[0] = 0xff;
+        attest[5] = 0x17; /* TPM_ST_ATTEST_CERTIFY */
+        assert_int_equal(shield_quote_parse(attest, sizeof attest, &info, &diag), SHIELD_E_UNSUPPORTED);
+        assert_int_equal(diag.offset, 4);
+        attest[5] = 0x18;
+        attest[9] = 0x50; /* extraData size past the end */
+        assert_int_equal(shield_quote_parse(attest, sizeof attest, &info, &diag), SHIELD_E_TRUNCATED);
+        assert_int_equal(diag.offset, 8);
+        assert_non_null(strstr(diag.msg, "extraData"));
+        attest[9] = 0x01;
+        uint8_t longer[sizeof attest + 1];
+        memcpy(longer, attest, sizeof attest);
+        longer[sizeof attest] = 0;
+        assert_int_equal(shield_quote_parse(longer, sizeof longer, &info, &diag), SHIELD_E_TRAILING);
+        assert_int_equal(diag.offset, sizeof attest);
+        assert_int_equal(shield_quote_parse(attest, 0, &info, &diag), SHIELD_E_TRUNCATED);
+
+        /* shield_quote_check stops at the first structure that does not parse. */
+        uint8_t sig_bad_alg[] = { 0x00, 0x01, 0x00, 0x0b };
+        uint8_t pub_bad_size[] = { 0x00, 0x10, 0x00, 0x01 };
+        struct shield_quote_input in = {
+                .attest = attest, .attest_len = sizeof attest,
+                .signature = sig_bad_alg, .signature_len = sizeof sig_bad_alg,
+                .ak_public = pub_bad_size, .ak_public_len = sizeof pub_bad_size,
+                .nonce = nonce, .nonce_len = sizeof nonce,
+        };
+        assert_int_equal(shield_quote_check(&in, &reasons, &diag), SHIELD_E_UNSUPPORTED);
+        assert_int_equal(diag.index, 1);
+        assert_true(has_reason(&reasons, "quote-malformed"));
+        shield_reasons_clear(&reasons);
+        uint8_t sig_short[] = { 0x00, 0x14, 0x00, 0x0b, 0x01, 0x00, 0xaa };
+        in.signature = sig_short;
+        in.signature_len = sizeof sig_short;
+        assert_int_equal(shield_quote_check(&in, &reasons, &diag), SHIELD_E_TRUNCATED);
+        assert_int_equal(diag.index, 1);
+        shield_reasons_clear(&reasons);
+        uint8_t sig_ok[] = { 0x00, 0x14, 0x00, 0x0b, 0x00, 0x01, 0xaa };
+        in.signature = sig_ok;
+        in.signature_len = sizeof sig_ok;
+        assert_int_equal(shield_quote_check(&in, &reasons, &diag), SHIELD_E_TRUNCATED);
+        assert_int_equal(diag.index, 2);
+        assert_non_null(strstr(diag.msg, "size is 16"));
+        shield_reasons_clear(&reasons);
+        uint8_t pub_junk[] = { 0x00, 0x02, 0x12, 0x34 };
+        in.ak_public = pub_junk;
+        in.ak_public_len = sizeof pub_junk;
+        assert_int_equal(shield_quote_check(&in, &reasons, &diag), SHIELD_E_FORMAT);
+        assert_int_equal(diag.index, 2);
+        shield_reasons_clear(&reasons);
+        assert_int_equal(shield_quote_check(NULL, &reasons, &diag), SHIELD_E_INVAL);
+}
+
+static void test_evidence_json(void **state) {
+        (void)state;
+        if (!have_tpm)
+                skip();
+        struct shield_tpm *t = open_tpm();
+        struct shield_evidence e, back;
+        struct shield_diag diag = { 0 };
+        char *text = NULL, *text2 = NULL;
+        provision(t);
+        assert_int_equal(shield_evidence_collect(t, SHIELD_TPM_AK_HANDLE, nonce, sizeof nonce, &e, &diag), 0);
+        shield_tpm_close(t);
+        assert_non_null(e.ak_cert);
+        assert_non_null(e.ek_cert);
+        assert_true(e.has_pcrs);
+        e.producer = strdup("test-tpm");
+        e.secure_boot = 1;
+        e.setup_mode = 0;
+        e.eventlog = malloc(3);
+        memcpy(e.eventlog, "\x01\x02\x03", 3);
+        e.eventlog_len = 3;
+        assert_int_equal(shield_evidence_add_note(&e, "no IMA list"), 0);
+
+        assert_int_equal(shield_evidence_to_json(&e, &text), 0);
+        memset(&back, 0xaa, sizeof back);
+        int r = shield_evidence_parse_json(text, strlen(text), &back, &diag);
+        if (r < 0)
+                fail_msg("parse: %s", diag.msg);
+        assert_string_equal(back.producer, "test-tpm");
+        assert_int_equal(back.nonce_len, sizeof nonce);
+        assert_memory_equal(back.nonce, nonce, sizeof nonce);
+        assert_int_equal(back.secure_boot, 1);
+        assert_int_equal(back.setup_mode, 0);
+        assert_int_equal(back.eventlog_len, 3);
+        assert_null(back.ima_log);
+        assert_int_equal(back.quote.attest_len, e.quote.attest_len);
+        assert_memory_equal(back.quote.attest, e.quote.attest, e.quote.attest_len);
+        assert_memory_equal(back.quote.signature, e.quote.signature, e.quote.signature_len);
+        assert_memory_equal(back.ak_public, e.ak_public, e.ak_public_len);
+        assert_memory_equal(back.ak_cert, e.ak_cert, e.ak_cert_len);
+        assert_memory_equal(back.ek_cert, e.ek_cert, e.ek_cert_len);
+        assert_int_equal(back.n_notes, 1);
+        assert_true(back.has_pcrs);
+        assert_int_equal(back.pcrs.n_banks, 2);
+        assert_memory_equal(shield_pcrs_bank_const(&back.pcrs, SHIELD_ALG_SHA256)->value,
+                            shield_pcrs_bank_const(&e.pcrs, SHIELD_ALG_SHA256)->value, sizeof(back.pcrs.banks[0].value));
+        assert_int_equal(shield_evidence_to_json(&back, &text2), 0);
+        assert_string_equal(text, text2);
+
+        /* The parsed evidence checks. */
+        struct shield_reasons reasons = { 0 };
+        struct shield_quote_input in = {
+                .attest = back.quote.attest, .attest_len = back.quote.attest_len,
+                .signature = back.quote.signature, .signature_len = back.quote.signature_len,
+                .ak_public = back.ak_public, .ak_public_len = back.ak_public_len,
+                .nonce = back.nonce, .nonce_len = back.nonce_len, .pcrs = &back.pcrs,
+        };
+        assert_int_equal(shield_quote_check(&in, &reasons, &diag), 0);
+        free(text);
+        free(text2);
+        shield_evidence_free(&e);
+        shield_evidence_free(&back);
+        shield_evidence_free(NULL);
+}
+
+static void expect_bad(const char *json, int code, const char *msg_part) {
+        struct shield_evidence e, poison;
+        struct shield_diag diag = { 0 };
+        memset(&poison, 0xaa, sizeof poison);
+        memcpy(&e, &poison, sizeof e);
+        int r = shield_evidence_parse_json(json, strlen(json), &e, &diag);
+        if (r != code || !strstr(diag.msg, msg_part))
+                fail_msg("%s: got %d \"%s\", expected %d \"…%s…\"", json, r, diag.msg, code, msg_part);
+        assert_memory_equal(&e, &poison, sizeof e);
+}
+
+static void test_evidence_errors(void **state) {
+        (void)state;
+#define Q "\"quote\":{\"attest\":\"AAEC\",\"signature\":\"AAEC\"},\"ak\":{\"public\":\"AAEC\"}"
+        struct shield_evidence e;
+        struct shield_diag diag = { 0 };
+        const char *ok = "{\"format\":\"shieldkit-evidence/1\",\"nonce\":\"00ff\"," Q "}";
+        assert_int_equal(shield_evidence_parse_json(ok, strlen(ok), &e, &diag), 0);
+        assert_false(e.has_pcrs);
+        assert_int_equal(e.secure_boot, -1);
+        assert_null(e.eventlog);
+        assert_null(e.ak_cert);
+        shield_evidence_free(&e);
+
+        expect_bad("{\"format\":", SHIELD_E_FORMAT, "not JSON");
+        expect_bad("[]", SHIELD_E_FORMAT, "object");
+        expect_bad("{\"nonce\":\"00\"," Q "}", SHIELD_E_FORMAT, "format");
+        expect_bad("{\"format\":\"shieldkit-evidence/2\",\"nonce\":\"00\"," Q "}", SHIELD_E_UNSUPPORTED, "format");
+        expect_bad("{\"format\":\"shieldkit-evidence/1\",\"nonce\":5," Q "}", SHIELD_E_FORMAT, "nonce");
+        expect_bad("{\"format\":\"shieldkit-evidence/1\",\"nonce\":\"0g\"," Q "}", SHIELD_E_FORMAT, "nonce");
+        expect_bad("{\"format\":\"shieldkit-evidence/1\",\"nonce\":\"\"," Q "}", SHIELD_E_FORMAT, "nonce");
+        expect_bad("{\"format\":\"shieldkit-evidence/1\",\"nonce\":\"00\",\"extra\":1," Q "}", SHIELD_E_FORMAT,
+                   "unknown key \"extra\"");
+        expect_bad("{\"format\":\"shieldkit-evidence/1\",\"nonce\":\"00\",\"secure_boot\":1," Q "}", SHIELD_E_FORMAT,
+                   "secure_boot");
+        expect_bad("{\"format\":\"shieldkit-evidence/1\",\"nonce\":\"00\",\"eventlog\":\"@@@\"," Q "}",
+                   SHIELD_E_FORMAT, "eventlog");
+        expect_bad("{\"format\":\"shieldkit-evidence/1\",\"nonce\":\"00\",\"pcrs\":{\"sha256\":{\"0\":\"00\"}}," Q "}",
+                   SHIELD_E_FORMAT, "pcrs");
+        expect_bad("{\"format\":\"shieldkit-evidence/1\",\"nonce\":\"00\",\"quote\":[]}", SHIELD_E_FORMAT, "quote");
+        expect_bad("{\"format\":\"shieldkit-evidence/1\",\"ak\":{\"public\":1}}", SHIELD_E_FORMAT, "public");
+        expect_bad("{\"format\":\"shieldkit-evidence/1\",\"nonce\":\"00\",\"quote\":{\"attest\":\"AAEC\"},"
+                   "\"ak\":{\"public\":\"AAEC\"}}",
+                   SHIELD_E_FORMAT, "signature");
+        expect_bad("{\"format\":\"shieldkit-evidence/1\",\"nonce\":\"00\",\"quote\":{\"attest\":\"\",\"signature\":"
+                   "\"AA==\"},\"ak\":{\"public\":\"AAEC\"}}",
+                   SHIELD_E_FORMAT, "\"attest\" is empty");
+        expect_bad("{\"format\":\"shieldkit-evidence/1\",\"nonce\":\"00\",\"format\":\"x\"," Q "}", SHIELD_E_FORMAT,
+                   "duplicate");
+
+        /* Over a cap: an attestation of SHIELD_TPM_ATTEST_MAX + 3 bytes. */
+        size_t n = (SHIELD_TPM_ATTEST_MAX + 3) / 3 * 4;
+        char *big = malloc(n + 256);
+        int len = snprintf(big, 256, "{\"format\":\"shieldkit-evidence/1\",\"nonce\":\"00\",\"quote\":{\"attest\":\"");
+        memset(big + len, 'A', n);
+        snprintf(big + len + n, 256, "\",\"signature\":\"AA==\"},\"ak\":{\"public\":\"AAEC\"}}");
+        expect_bad(big, SHIELD_E_LIMIT, "attest");
+        free(big);
+
+        /* Evidence without a quote (a guest that could not quote): logs and notes only, both ways. */
+        struct shield_evidence empty = { .secure_boot = -1, .setup_mode = -1 };
+        char *text = NULL;
+        assert_int_equal(shield_evidence_add_note(&empty, "no TPM"), 0);
+        assert_int_equal(shield_evidence_to_json(&empty, &text), 0);
+        assert_null(strstr(text, "quote"));
+        assert_int_equal(shield_evidence_parse_json(text, strlen(text), &e, &diag), 0);
+        assert_null(e.quote.attest);
+        assert_null(e.nonce);
+        assert_int_equal(e.n_notes, 1);
+        shield_evidence_free(&e);
+        free(text);
+        /* Half a quote is refused. */
+        uint8_t byte = 0;
+        empty.quote.attest = &byte;
+        empty.quote.attest_len = 1;
+        text = (char *)(uintptr_t)0xaaaa;
+        assert_int_equal(shield_evidence_to_json(&empty, &text), SHIELD_E_INVAL);
+        assert_ptr_equal(text, (char *)(uintptr_t)0xaaaa);
+        empty.quote.attest = NULL;
+        shield_evidence_free(&empty);
+#undef Q
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_open_errors),
+                cmocka_unit_test(test_parsers_on_bad_bytes),
+                cmocka_unit_test(test_evidence_errors),
+                cmocka_unit_test(test_provision_idempotent),
+                cmocka_unit_test(test_read_pcrs),
+                cmocka_unit_test(test_quote_ok),
+                cmocka_unit_test(test_quote_failures),
+                cmocka_unit_test(test_evidence_json),
+        };
+        return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
