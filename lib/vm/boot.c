@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +117,13 @@ static int launch(const struct shield_instance *inst, const uint8_t *nonce, size
         return 0;
 }
 
+/* A Ctrl-C (or kill) while a boot runs: stop QEMU and swtpm before going, never leave them behind. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig) {
+        interrupted = sig;
+}
+
 static const char *find_any(const char *text, const char *const *needles, size_t n) {
         for (size_t i = 0; i < n; i++)
                 if (strstr(text, needles[i]))
@@ -138,6 +146,12 @@ int shield_instance_boot(const struct shield_instance *inst, const struct shield
         }
         if (o && o->progress)
                 o->progress("booting OVMF + swtpm under TCG emulation", 0);
+        struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term, old_hup;
+        sigemptyset(&sa.sa_mask);
+        interrupted = 0;
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+        sigaction(SIGHUP, &sa, &old_hup);
 
         bool told_started = false;
         for (;;) {
@@ -172,6 +186,9 @@ int shield_instance_boot(const struct shield_instance *inst, const struct shield
                         res.outcome = SHIELD_BOOT_EXITED;
                         snprintf(res.detail, sizeof res.detail, "QEMU ended (status %d) before the boot finished; see %s",
                                  status, run.qemu_log);
+                } else if (interrupted) {
+                        res.outcome = SHIELD_BOOT_TIMEOUT;
+                        snprintf(res.detail, sizeof res.detail, "interrupted by signal %d", (int)interrupted);
                 } else if (now > timeout) {
                         res.outcome = SHIELD_BOOT_TIMEOUT;
                         snprintf(res.detail, sizeof res.detail, "no result within %.0f s", timeout);
@@ -191,6 +208,9 @@ int shield_instance_boot(const struct shield_instance *inst, const struct shield
                         res.console = NULL;
                 break;
         }
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        sigaction(SIGHUP, &old_hup, NULL);
         *ret = res;
         return 0;
 }
@@ -213,15 +233,22 @@ int shield_instance_start(const struct shield_instance *inst, unsigned memory_mi
                 run_clear(&run);
                 return r;
         }
-        char pid[32];
+        /* Both pids: swtpm ends with QEMU's connection, but only once QEMU has connected. */
+        char pid[32], tpm_pid[32];
         snprintf(pid, sizeof pid, "%d\n", (int)run.qemu);
-        if (asprintf(&pidfile, "%s/qemu.pid", inst->dir) < 0 || shield_write_file_atomic(pidfile, pid, strlen(pid), 0644) < 0) {
+        snprintf(tpm_pid, sizeof tpm_pid, "%d\n", (int)run.swtpm);
+        char *tpm_pidfile = NULL;
+        if (asprintf(&pidfile, "%s/qemu.pid", inst->dir) < 0 || asprintf(&tpm_pidfile, "%s/swtpm.pid", inst->dir) < 0 ||
+            shield_write_file_atomic(tpm_pidfile, tpm_pid, strlen(tpm_pid), 0644) < 0 ||
+            shield_write_file_atomic(pidfile, pid, strlen(pid), 0644) < 0) {
                 run_clear(&run);
                 free(pidfile);
+                free(tpm_pidfile);
                 return shield_diag_fail(diag, SHIELD_E_SYSTEM, 0, -1, "%s/qemu.pid: cannot write", inst->dir);
         }
         free(pidfile);
-        /* Leave both running: swtpm ends with QEMU (--terminate). */
+        free(tpm_pidfile);
+        /* Leave both running. */
         run.qemu = run.swtpm = 0;
         run_clear(&run);
         return 0;
@@ -235,6 +262,27 @@ int shield_instance_stop(const struct shield_instance *inst, struct shield_diag 
         vm_stop_process(pid, 5000);
         if (asprintf(&pidfile, "%s/qemu.pid", inst->dir) > 0)
                 unlink(pidfile);
+        free(pidfile);
+        /* swtpm: stop it too if it is still the process we started (it may never have seen QEMU connect). */
+        uint8_t *text = NULL;
+        size_t len;
+        uint64_t tpm_pid = 0;
+        if (asprintf(&pidfile, "%s/swtpm.pid", inst->dir) > 0 && shield_read_file(pidfile, 64, &text, &len) == 0) {
+                while (len && text[len - 1] == '\n')
+                        text[--len] = '\0';
+                char exe[64], cmd[256] = "";
+                snprintf(exe, sizeof exe, "/proc/%s/cmdline", (const char *)text);
+                FILE *f = fopen(exe, "re");
+                if (f) {
+                        size_t n = fread(cmd, 1, sizeof cmd - 1, f);
+                        cmd[n] = '\0';
+                        fclose(f);
+                }
+                if (strcmp(cmd, "swtpm") == 0 && shield_parse_u64((const char *)text, 10, INT32_MAX, &tpm_pid) == 0)
+                        vm_stop_process((pid_t)tpm_pid, 2000);
+                unlink(pidfile);
+        }
+        free(text);
         free(pidfile);
         return 0;
 }
