@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * shield-dump: a tiny EFI application the tests boot as \EFI\BOOT\BOOTX64.EFI.
- * It reads what the firmware measured (the TCG2 event log) and what the TPM
- * holds (every PCR of every active bank, through raw TPM2_PCR_Read commands),
- * writes both to the console in checksummed frames (docs/REAL-BOOTS.md),
- * and powers the machine off. Measurements cannot leave a VM any other way:
- * the vTPM's PCRs are gone once QEMU exits.
+ * shield-dump, installed as shield-agent: the measurement agent, a tiny EFI
+ * application booted as \EFI\BOOT\BOOTX64.EFI. It reads what the firmware
+ * measured (the TCG2 event log) and what the TPM holds (every PCR of every
+ * active bank, through raw TPM2_PCR_Read commands); given a nonce by the host
+ * (fw_cfg file opt/shieldkit/nonce, else \shield\nonce on its boot volume)
+ * it asks the TPM for a TPM2_Quote over PCRs 0-23 of every active bank with
+ * the attestation key 0x81010002, and it sends the AK's public area and the
+ * AK and EK certificates from NV. Everything goes to the console in
+ * checksummed frames (docs/REAL-BOOTS.md), then the machine powers off.
+ * Measurements cannot leave a VM any other way: the vTPM's PCRs are gone
+ * once QEMU exits.
  *
  * A separate freestanding build (gnu-efi); it shares no code with lib/.
  * The firmware and the TPM are what we are observing, so their answers are
@@ -16,7 +21,7 @@
 #include <efilib.h>
 
 /* Version of the frame set this program sends (docs/REAL-BOOTS.md); the info frame carries it. */
-#define SHIELD_DUMP_FORMAT "1"
+#define SHIELD_DUMP_FORMAT "2"
 
 /* TCG EFI Protocol Specification (Family 2.0), section 6: EFI_TCG2_PROTOCOL. */
 #define TCG2_PROTOCOL_GUID \
@@ -377,6 +382,508 @@ static void put_var(struct text *t, const char *key, int v) {
                 put_u32(t, (UINT32)v);
 }
 
+/*
+ * The measurement agent: nonce in, quote and keys out.
+ *
+ * Every TPM answer below goes through one bounded reader (struct rd):
+ * checks are written "n > len - off", so a length field from the TPM can
+ * never walk past the bytes that actually arrived.
+ */
+struct rd {
+        const UINT8 *p;
+        UINTN len, off;
+};
+
+static BOOLEAN rd_skip(struct rd *r, UINTN n) {
+        if (n > r->len - r->off)
+                return FALSE;
+        r->off += n;
+        return TRUE;
+}
+
+static BOOLEAN rd_be16(struct rd *r, UINT16 *ret) {
+        if (2 > r->len - r->off)
+                return FALSE;
+        *ret = be16(r->p + r->off);
+        r->off += 2;
+        return TRUE;
+}
+
+static BOOLEAN rd_be32(struct rd *r, UINT32 *ret) {
+        if (4 > r->len - r->off)
+                return FALSE;
+        *ret = be32(r->p + r->off);
+        r->off += 4;
+        return TRUE;
+}
+
+/* A TPM2B: a big-endian u16 size, then that many bytes; *ret points into the reader's buffer. */
+static BOOLEAN rd_tpm2b(struct rd *r, const UINT8 **ret, UINT16 *ret_size) {
+        UINTN start = r->off;
+        UINT16 n;
+        if (!rd_be16(r, &n) || !rd_skip(r, n)) {
+                r->off = start;
+                return FALSE;
+        }
+        *ret = r->p + start + 2;
+        *ret_size = n;
+        return TRUE;
+}
+
+/* A bounded command writer: appends stop at the cap and set overflow, checked once before sending. */
+struct wr {
+        UINT8 *p;
+        UINT32 len, cap;
+        BOOLEAN overflow;
+};
+
+static void wr_bytes(struct wr *w, const void *data, UINTN n) {
+        if (w->overflow || n > w->cap - w->len) {
+                w->overflow = TRUE;
+                return;
+        }
+        CopyMem(w->p + w->len, (void *)data, n);
+        w->len += (UINT32)n;
+}
+
+static void wr_u8(struct wr *w, UINT8 v) {
+        wr_bytes(w, &v, 1);
+}
+
+static void wr_be16(struct wr *w, UINT16 v) {
+        UINT8 b[2] = { (UINT8)(v >> 8), (UINT8)v };
+        wr_bytes(w, b, 2);
+}
+
+static void wr_be32(struct wr *w, UINT32 v) {
+        UINT8 b[4] = { (UINT8)(v >> 24), (UINT8)(v >> 16), (UINT8)(v >> 8), (UINT8)v };
+        wr_bytes(w, b, 4);
+}
+
+/* TPM 2.0 Part 2 constants (section numbers of Part 2, revision 1.59). */
+#define TPM_ST_SESSIONS 0x8002      /* 6.9 */
+#define TPM_ST_ATTEST_QUOTE 0x8018  /* 6.9 */
+#define TPM_GENERATED_VALUE 0xff544347u /* 6.2 */
+#define TPM_CC_NV_READ 0x0000014e   /* 6.5.2 */
+#define TPM_CC_QUOTE 0x00000158
+#define TPM_CC_NV_READ_PUBLIC 0x00000169
+#define TPM_CC_READ_PUBLIC 0x00000173
+#define TPM_RS_PW 0x40000009        /* 7.4: the password authorization session */
+#define TPM_RC_HANDLE_1 0x0000018b  /* 6.6.3: TPM_RC_HANDLE + TPM_RC_1: the handle does not exist */
+#define TPM_RC_NV_UNINITIALIZED 0x0000014a
+#define TPM_ALG_HMAC 0x0005         /* TCG Algorithm Registry */
+#define TPM_ALG_NULL 0x0010
+#define TPM_ALG_RSASSA 0x0014
+#define TPM_ALG_RSAPSS 0x0016
+#define TPM_ALG_ECDSA 0x0018
+#define TPM_ALG_ECDAA 0x001a
+#define TPM_ALG_SM2 0x001b
+#define TPM_ALG_ECSCHNORR 0x001c
+#define TPMA_NV_AUTHREAD 0x00040000u /* 13.4 */
+#define TPMA_NV_WRITTEN 0x20000000u
+
+/* The persistent attestation key and the NV indices of the certificates. */
+#define SHIELD_AK_HANDLE 0x81010002u
+#define SHIELD_NV_AK_CERT 0x01c10000u /* the AK certificate, where Google's vTPM puts it */
+#define SHIELD_NV_EK_CERT 0x01c00002u /* TCG EK Credential Profile 2.3, section 2.2.1.4: RSA 2048 EK certificate */
+#define SHIELD_NV_CERT_MAX 16384      /* cap on a certificate read from NV */
+#define SHIELD_NV_CHUNK 512           /* bytes per TPM2_NV_Read */
+#define SHIELD_NONCE_MAX 64
+#define SHIELD_TPM_BUF 4096
+
+/* Send a command built in w; on success *body reads the response after its 10-byte header. */
+static BOOLEAN tpm_call(struct tcg2_protocol *tcg2, const char *what, struct wr *w, UINT8 *rsp, UINT32 rsp_cap,
+                        UINT32 *ret_rc, struct rd *body) {
+        UINT32 rc = 0;
+        if (w->overflow || w->len < 10) {
+                Print(L"SHIELD-ERROR %a: the command does not fit its buffer\n", what);
+                return FALSE;
+        }
+        w->p[2] = (UINT8)(w->len >> 24);
+        w->p[3] = (UINT8)(w->len >> 16);
+        w->p[4] = (UINT8)(w->len >> 8);
+        w->p[5] = (UINT8)w->len;
+        EFI_STATUS st = submit(tcg2, w->p, w->len, rsp, rsp_cap, &rc);
+        if (EFI_ERROR(st)) {
+                Print(L"SHIELD-ERROR %a: SubmitCommand status %r\n", what, st);
+                return FALSE;
+        }
+        *ret_rc = rc;
+        body->p = rsp;
+        body->len = be32(rsp + 2);
+        body->off = 10;
+        return TRUE;
+}
+
+/*
+ * The parameter area of a response to a command with sessions (TPM 2.0
+ * Part 1, section 18.8: parameterSize, parameters, then the session
+ * responses): narrows params to exactly the parameters.
+ */
+static BOOLEAN rd_params(struct rd *body, struct rd *params) {
+        UINT32 n;
+        if (!rd_be32(body, &n) || n > body->len - body->off)
+                return FALSE;
+        params->p = body->p + body->off;
+        params->len = n;
+        params->off = 0;
+        body->off += n;
+        return TRUE;
+}
+
+/* A password session with an empty password (Part 1, 19.8.4): handle, nonce, attributes, hmac. */
+static void wr_pw_session(struct wr *w) {
+        wr_be32(w, 9);
+        wr_be32(w, TPM_RS_PW);
+        wr_be16(w, 0);
+        wr_u8(w, 0);
+        wr_be16(w, 0);
+}
+
+/*
+ * A TPMT_SIGNATURE (Part 2, 11.3.4) must fill the rest of the parameters
+ * exactly: its length is not given anywhere else.
+ */
+static BOOLEAN signature_ok(struct rd r) {
+        UINT16 alg, hash;
+        const UINT8 *p;
+        UINT16 n;
+        if (!rd_be16(&r, &alg))
+                return FALSE;
+        switch (alg) {
+        case TPM_ALG_NULL:
+                break;
+        case TPM_ALG_RSASSA:
+        case TPM_ALG_RSAPSS:
+                if (!rd_be16(&r, &hash) || !rd_tpm2b(&r, &p, &n) || n == 0)
+                        return FALSE;
+                break;
+        case TPM_ALG_ECDSA:
+        case TPM_ALG_ECDAA:
+        case TPM_ALG_SM2:
+        case TPM_ALG_ECSCHNORR:
+                if (!rd_be16(&r, &hash) || !rd_tpm2b(&r, &p, &n) || !rd_tpm2b(&r, &p, &n))
+                        return FALSE;
+                break;
+        case TPM_ALG_HMAC: {
+                UINT16 size = 0;
+                if (!rd_be16(&r, &hash))
+                        return FALSE;
+                for (UINTN b = 0; b < N_BANKS; b++)
+                        if (banks[b].alg == hash)
+                                size = banks[b].size;
+                if (!size || !rd_skip(&r, size))
+                        return FALSE;
+                break;
+        }
+        default:
+                return FALSE;
+        }
+        return r.off == r.len;
+}
+
+/*
+ * TPM2_Quote (Part 3, 18.4) over PCRs 0-23 of every active bank, signed by
+ * the AK with its own scheme (inScheme TPM_ALG_NULL), qualifyingData = the
+ * nonce. Sends quote-attest (the TPMS_ATTEST) and quote-signature (the
+ * TPMT_SIGNATURE), both exactly as the TPM marshalled them.
+ */
+static void send_quote(struct tcg2_protocol *tcg2, UINT32 active, const UINT8 *nonce, UINTN nonce_len) {
+        static UINT8 cmd[256], rsp[SHIELD_TPM_BUF];
+        struct wr w = { cmd, 0, sizeof cmd, FALSE };
+        struct rd body, params;
+        UINT32 rc, count = 0, magic;
+        UINT16 type;
+        const UINT8 *attest;
+        UINT16 attest_len;
+
+        wr_be16(&w, TPM_ST_SESSIONS);
+        wr_be32(&w, 0);
+        wr_be32(&w, TPM_CC_QUOTE);
+        wr_be32(&w, SHIELD_AK_HANDLE);
+        wr_pw_session(&w);
+        wr_be16(&w, (UINT16)nonce_len);
+        wr_bytes(&w, nonce, nonce_len);
+        wr_be16(&w, TPM_ALG_NULL);
+        for (UINTN b = 0; b < N_BANKS; b++)
+                if (active & banks[b].bit)
+                        count++;
+        wr_be32(&w, count);
+        for (UINTN b = 0; b < N_BANKS; b++)
+                if (active & banks[b].bit) {
+                        static const UINT8 all24[4] = { 3, 0xff, 0xff, 0xff };
+                        wr_be16(&w, banks[b].alg);
+                        wr_bytes(&w, all24, sizeof all24);
+                }
+        if (!tpm_call(tcg2, "TPM2_Quote", &w, rsp, sizeof rsp, &rc, &body))
+                return;
+        if (rc != TPM_RC_SUCCESS) {
+                Print(L"SHIELD-ERROR TPM2_Quote: TPM rc 0x%x%a\n", rc,
+                      rc == TPM_RC_HANDLE_1 ? " (no attestation key at 0x81010002)" : "");
+                return;
+        }
+        /* Parameters: TPM2B_ATTEST quoted, TPMT_SIGNATURE signature (nothing else). */
+        if (!rd_params(&body, &params) || !rd_tpm2b(&params, &attest, &attest_len) || attest_len < 6 ||
+            !signature_ok((struct rd){ params.p + params.off, params.len - params.off, 0 })) {
+                Print(L"SHIELD-ERROR TPM2_Quote: malformed response\n");
+                return;
+        }
+        /* TPMS_ATTEST (Part 2, 10.12.12) starts with magic and type. */
+        magic = be32(attest);
+        type = be16(attest + 4);
+        if (magic != TPM_GENERATED_VALUE || type != TPM_ST_ATTEST_QUOTE) {
+                Print(L"SHIELD-ERROR TPM2_Quote: the attestation is not a quote (magic 0x%x type 0x%x)\n", magic, type);
+                return;
+        }
+        emit_frame("quote-attest", attest, attest_len);
+        emit_frame("quote-signature", params.p + params.off, params.len - params.off);
+}
+
+/* TPM2_ReadPublic (Part 3, 12.4) of the AK: sends ak-public, the TPM2B_PUBLIC with its size. */
+static void send_ak_public(struct tcg2_protocol *tcg2) {
+        static UINT8 cmd[16], rsp[SHIELD_TPM_BUF];
+        struct wr w = { cmd, 0, sizeof cmd, FALSE };
+        struct rd body;
+        UINT32 rc;
+        const UINT8 *pub, *name;
+        UINT16 pub_len, name_len;
+
+        wr_be16(&w, TPM_ST_NO_SESSIONS);
+        wr_be32(&w, 0);
+        wr_be32(&w, TPM_CC_READ_PUBLIC);
+        wr_be32(&w, SHIELD_AK_HANDLE);
+        if (!tpm_call(tcg2, "TPM2_ReadPublic", &w, rsp, sizeof rsp, &rc, &body))
+                return;
+        if (rc == TPM_RC_HANDLE_1) {
+                Print(L"SHIELD-WARNING no attestation key at 0x81010002\n");
+                return;
+        }
+        if (rc != TPM_RC_SUCCESS) {
+                Print(L"SHIELD-ERROR TPM2_ReadPublic 0x81010002: TPM rc 0x%x\n", rc);
+                return;
+        }
+        /* outPublic, name, qualifiedName, and nothing after them. */
+        if (!rd_tpm2b(&body, &pub, &pub_len) || pub_len == 0 || !rd_tpm2b(&body, &name, &name_len) ||
+            !rd_tpm2b(&body, &name, &name_len) || body.off != body.len) {
+                Print(L"SHIELD-ERROR TPM2_ReadPublic 0x81010002: malformed response\n");
+                return;
+        }
+        emit_frame("ak-public", pub - 2, (UINTN)pub_len + 2);
+}
+
+/*
+ * One certificate from NV: TPM2_NV_ReadPublic (Part 3, 31.6) for its size
+ * and attributes, then TPM2_NV_Read (31.13) in chunks, authorized by the
+ * index itself with an empty password. A missing index sends nothing.
+ */
+static void send_nv_cert(struct tcg2_protocol *tcg2, UINT32 index, const char *frame) {
+        static UINT8 cmd[64], rsp[SHIELD_TPM_BUF], cert[SHIELD_NV_CERT_MAX];
+        struct wr w = { cmd, 0, sizeof cmd, FALSE };
+        struct rd body, pub, params;
+        UINT32 rc, got_index, attrs;
+        UINT16 name_alg, data_size, n;
+        const UINT8 *p;
+
+        wr_be16(&w, TPM_ST_NO_SESSIONS);
+        wr_be32(&w, 0);
+        wr_be32(&w, TPM_CC_NV_READ_PUBLIC);
+        wr_be32(&w, index);
+        if (!tpm_call(tcg2, "TPM2_NV_ReadPublic", &w, rsp, sizeof rsp, &rc, &body))
+                return;
+        if (rc == TPM_RC_HANDLE_1)
+                return;
+        if (rc != TPM_RC_SUCCESS) {
+                Print(L"SHIELD-ERROR TPM2_NV_ReadPublic 0x%x: TPM rc 0x%x\n", index, rc);
+                return;
+        }
+        /* TPM2B_NV_PUBLIC {nvIndex, nameAlg, attributes, TPM2B authPolicy, dataSize} (Part 2, 13.5), TPM2B_NAME. */
+        if (!rd_tpm2b(&body, &pub.p, &n))
+                goto malformed;
+        pub.len = n;
+        pub.off = 0;
+        if (!rd_tpm2b(&body, &p, &n) || body.off != body.len)
+                goto malformed;
+        if (!rd_be32(&pub, &got_index) || !rd_be16(&pub, &name_alg) || !rd_be32(&pub, &attrs) ||
+            !rd_tpm2b(&pub, &p, &n) || !rd_be16(&pub, &data_size) || pub.off != pub.len || got_index != index)
+                goto malformed;
+        if (!(attrs & TPMA_NV_AUTHREAD)) {
+                Print(L"SHIELD-WARNING NV 0x%x (%a) cannot be read with its own authorization (no TPMA_NV_AUTHREAD)\n",
+                      index, frame);
+                return;
+        }
+        if (!(attrs & TPMA_NV_WRITTEN)) {
+                Print(L"SHIELD-WARNING NV 0x%x (%a) is defined but was never written\n", index, frame);
+                return;
+        }
+        if (data_size == 0 || data_size > sizeof cert) {
+                Print(L"SHIELD-ERROR NV 0x%x (%a): %u bytes, 1..%u expected\n", index, frame, (UINT32)data_size,
+                      (UINT32)sizeof cert);
+                return;
+        }
+        for (UINT32 off = 0; off < data_size;) {
+                UINT16 want = (UINT16)(data_size - off > SHIELD_NV_CHUNK ? SHIELD_NV_CHUNK : data_size - off);
+                w.len = 0;
+                wr_be16(&w, TPM_ST_SESSIONS);
+                wr_be32(&w, 0);
+                wr_be32(&w, TPM_CC_NV_READ);
+                wr_be32(&w, index); /* authHandle: the index itself */
+                wr_be32(&w, index);
+                wr_pw_session(&w);
+                wr_be16(&w, want);
+                wr_be16(&w, (UINT16)off);
+                if (!tpm_call(tcg2, "TPM2_NV_Read", &w, rsp, sizeof rsp, &rc, &body))
+                        return;
+                if (rc != TPM_RC_SUCCESS) {
+                        Print(L"SHIELD-ERROR TPM2_NV_Read 0x%x (%a) at %u: TPM rc 0x%x\n", index, frame, off, rc);
+                        return;
+                }
+                /* Parameters: TPM2B_MAX_NV_BUFFER data, exactly the bytes asked for. */
+                if (!rd_params(&body, &params) || !rd_tpm2b(&params, &p, &n) || n != want || params.off != params.len)
+                        goto malformed;
+                CopyMem(cert + off, (void *)p, n);
+                off += n;
+        }
+        emit_frame(frame, cert, data_size);
+        return;
+malformed:
+        Print(L"SHIELD-ERROR NV 0x%x (%a): malformed TPM response\n", index, frame);
+}
+
+/*
+ * QEMU's fw_cfg (docs/specs/fw_cfg.rst in QEMU): a 16-bit selector port and
+ * a data port read a byte at a time, the offset advancing by itself.
+ */
+#define FW_CFG_PORT_SEL 0x510
+#define FW_CFG_PORT_DATA 0x511
+#define FW_CFG_SIGNATURE 0x0000
+#define FW_CFG_FILE_DIR 0x0019
+#define FW_CFG_FILES_MAX 4096 /* cap on the directory's count; QEMU 7.2 has a few dozen */
+#define SHIELD_FW_CFG_NONCE "opt/shieldkit/nonce"
+
+static void fw_cfg_select(UINT16 key) {
+        __asm__ volatile("outw %0, %1" : : "a"(key), "Nd"((UINT16)FW_CFG_PORT_SEL));
+}
+
+static void fw_cfg_read(UINT8 *buf, UINTN n) {
+        for (UINTN i = 0; i < n; i++) {
+                UINT8 v;
+                __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"((UINT16)FW_CFG_PORT_DATA));
+                buf[i] = v;
+        }
+}
+
+/*
+ * The nonce from fw_cfg. Returns 1 and fills buf/len when the file is
+ * there, 0 when there is no fw_cfg or no such file (*why says which), -1
+ * when it is there but unusable (the reason was printed).
+ */
+static int nonce_from_fw_cfg(UINT8 buf[SHIELD_NONCE_MAX], UINTN *ret_len, const char **why) {
+        UINT8 sig[4], b4[4], entry[64];
+        int result = 0;
+        /* Nothing else may touch fw_cfg between selecting an item and reading it. */
+        EFI_TPL old = uefi_call_wrapper(BS->RaiseTPL, 1, TPL_HIGH_LEVEL);
+
+        *why = "no QEMU fw_cfg device";
+        fw_cfg_select(FW_CFG_SIGNATURE);
+        fw_cfg_read(sig, sizeof sig);
+        if (CompareMem(sig, "QEMU", 4) != 0)
+                goto out;
+        *why = "no fw_cfg file " SHIELD_FW_CFG_NONCE;
+        fw_cfg_select(FW_CFG_FILE_DIR);
+        fw_cfg_read(b4, sizeof b4);
+        UINT32 count = be32(b4);
+        if (count > FW_CFG_FILES_MAX)
+                count = FW_CFG_FILES_MAX;
+        /* FWCfgFile: be32 size, be16 select, be16 reserved, char name[56]. */
+        for (UINT32 i = 0; i < count; i++) {
+                fw_cfg_read(entry, sizeof entry);
+                entry[sizeof entry - 1] = 0;
+                if (CompareMem(entry + 8, SHIELD_FW_CFG_NONCE, sizeof SHIELD_FW_CFG_NONCE) != 0)
+                        continue;
+                UINT32 size = be32(entry);
+                if (size == 0 || size > SHIELD_NONCE_MAX) {
+                        uefi_call_wrapper(BS->RestoreTPL, 1, old);
+                        Print(L"SHIELD-ERROR fw_cfg %a is %u bytes, 1..%u expected: no quote\n", SHIELD_FW_CFG_NONCE,
+                              size, (UINT32)SHIELD_NONCE_MAX);
+                        return -1;
+                }
+                fw_cfg_select(be16(entry + 4));
+                fw_cfg_read(buf, size);
+                *ret_len = size;
+                result = 1;
+                break;
+        }
+out:
+        uefi_call_wrapper(BS->RestoreTPL, 1, old);
+        return result;
+}
+
+/* The nonce from \shield\nonce on the volume this program was loaded from; same results as above. */
+static int nonce_from_esp(EFI_HANDLE image, UINT8 buf[SHIELD_NONCE_MAX], UINTN *ret_len, const char **why) {
+        EFI_LOADED_IMAGE *li = NULL;
+        EFI_FILE_HANDLE root, fh;
+        UINT8 tmp[SHIELD_NONCE_MAX + 1];
+        UINTN n = sizeof tmp;
+        EFI_STATUS st;
+
+        *why = "no boot volume";
+        if (EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol, (void **)&li)) || !li)
+                return 0;
+        root = LibOpenRoot(li->DeviceHandle);
+        if (!root)
+                return 0;
+        *why = "no file \\shield\\nonce on the boot volume";
+        st = uefi_call_wrapper(root->Open, 5, root, &fh, L"\\shield\\nonce", EFI_FILE_MODE_READ, 0);
+        uefi_call_wrapper(root->Close, 1, root);
+        if (st == EFI_NOT_FOUND)
+                return 0;
+        if (EFI_ERROR(st)) {
+                Print(L"SHIELD-ERROR cannot open \\shield\\nonce: %r: no quote\n", st);
+                return -1;
+        }
+        st = uefi_call_wrapper(fh->Read, 3, fh, &n, tmp);
+        uefi_call_wrapper(fh->Close, 1, fh);
+        if (EFI_ERROR(st)) {
+                Print(L"SHIELD-ERROR cannot read \\shield\\nonce: %r: no quote\n", st);
+                return -1;
+        }
+        if (n == 0 || n > SHIELD_NONCE_MAX) {
+                Print(L"SHIELD-ERROR \\shield\\nonce is %a bytes, 1..%u expected: no quote\n", n ? "too many" : "0",
+                      (UINT32)SHIELD_NONCE_MAX);
+                return -1;
+        }
+        CopyMem(buf, tmp, n);
+        *ret_len = n;
+        return 1;
+}
+
+/* Nonce, quote, AK public area, certificates: the frames of format 2 after pcrs. */
+static void run_agent(EFI_HANDLE image, struct tcg2_protocol *tcg2, UINT32 active) {
+        static UINT8 nonce[SHIELD_NONCE_MAX];
+        UINTN nonce_len = 0;
+        const char *why_fw_cfg = "", *why_esp = "";
+        int r = nonce_from_fw_cfg(nonce, &nonce_len, &why_fw_cfg);
+        if (r == 1)
+                Print(L"shield-agent: nonce from fw_cfg (%u bytes)\n", (UINT32)nonce_len);
+        if (r == 0) {
+                r = nonce_from_esp(image, nonce, &nonce_len, &why_esp);
+                if (r == 1)
+                        Print(L"shield-agent: nonce from \\shield\\nonce (%u bytes)\n", (UINT32)nonce_len);
+        }
+        if (r == 0)
+                Print(L"SHIELD-ERROR no nonce (%a; %a): no quote\n", why_fw_cfg, why_esp);
+        if (r == 1) {
+                emit_frame("nonce", nonce, nonce_len);
+                if (!active)
+                        Print(L"SHIELD-ERROR no active PCR bank: no quote\n");
+                else
+                        send_quote(tcg2, active, nonce, nonce_len);
+        }
+        send_ak_public(tcg2);
+        send_nv_cert(tcg2, SHIELD_NV_AK_CERT, "ak-cert");
+        send_nv_cert(tcg2, SHIELD_NV_EK_CERT, "ek-cert");
+}
+
 static void finish(void) {
         Print(L"SHIELD-DONE\n");
         uefi_call_wrapper(RT->ResetSystem, 4, EfiResetShutdown, EFI_SUCCESS, 0, NULL);
@@ -457,6 +964,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab) {
                 Print(L"SHIELD-ERROR no active PCR bank\n");
         else if (read_pcrs(tcg2, active, &pcrs))
                 emit_frame("pcrs", (const UINT8 *)pcrs.buf, pcrs.used);
+        run_agent(image, tcg2, active);
         finish();
         return EFI_SUCCESS;
 }
