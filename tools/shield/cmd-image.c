@@ -333,7 +333,7 @@ static int load_keys(const char *initial_state, const char *image, uint8_t **db,
                 goto out;
         }
         if ((r = cli_effective_state(state, initial_state ? &st : rec.has_initial_state ? &rec.initial_state : NULL,
-                                     &resolved)) != EXIT_OK)
+                                     false, &resolved)) != EXIT_OK)
                 goto out;
         r = cli_sb_databases(&resolved, db, db_len, dbx, dbx_len);
 out:

@@ -163,7 +163,8 @@ static int offline_verdict(const char *state, const char *image, struct shield_i
                 cli_error("%s", diag.msg);
                 return EXIT_BAD_INPUT;
         }
-        if (cli_effective_state(state, rec.has_initial_state ? &rec.initial_state : NULL, &resolved) != EXIT_OK ||
+        /* The db warning belongs to registration; a boot need not repeat it. */
+        if (cli_effective_state(state, rec.has_initial_state ? &rec.initial_state : NULL, true, &resolved) != EXIT_OK ||
             cli_sb_databases(&resolved, &db, &db_len, &dbx, &dbx_len) != EXIT_OK)
                 goto out;
         struct shield_sb_databases dbs = { db, db_len, dbx, dbx_len };

@@ -16,7 +16,8 @@ char *cli_state_dir(void) {
         return state;
 }
 
-int cli_effective_state(const char *state, const struct shield_initial_state *st, struct shield_initial_state *ret) {
+int cli_effective_state(const char *state, const struct shield_initial_state *st, bool quiet,
+                        struct shield_initial_state *ret) {
         struct shield_initial_state defaults = { 0 };
         struct shield_diag diag = { 0 };
         struct shield_reasons warnings = { 0 };
@@ -34,7 +35,7 @@ int cli_effective_state(const char *state, const struct shield_initial_state *st
                 shield_reasons_clear(&warnings);
                 return EXIT_BAD_INPUT;
         }
-        for (size_t i = 0; i < warnings.n; i++)
+        for (size_t i = 0; i < warnings.n && !quiet; i++)
                 cli_warn("%s", warnings.items[i].message);
         shield_reasons_clear(&warnings);
         return EXIT_OK;
