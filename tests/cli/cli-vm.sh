@@ -64,6 +64,9 @@ sleep 1
 expect 0 "vm console" "$shield" vm console web-1
 expect 0 "vm stop" "$shield" vm stop web-1
 expect 2 "vm stop twice" "$shield" vm stop web-1
+expect 2 "an image in use is not deleted" "$shield" image delete img
+contains "used by instances web-1" "the instance is named"
 expect 0 "vm delete" "$shield" vm delete web-1
 [ ! -e "$inst" ] && echo "ok: deleted" || { echo "FAIL: instance left"; fails=$((fails + 1)); }
+expect 0 "the image is deleted once unused" "$shield" image delete img
 finish

@@ -600,7 +600,25 @@ static int verb_list_show_delete(int argc, char **argv) {
         if (!state)
                 return EXIT_BAD_INPUT;
         if (strcmp(verb, "delete") == 0) {
-                if (shield_image_delete(state, argv[optind], &diag) < 0) {
+                /* Instances run on overlays of the image's disk: deleting it would break them. */
+                char **names = NULL, users[256] = "";
+                size_t n = 0, used = 0;
+                if (shield_instance_names(state, &names, &n) == 0) {
+                        for (size_t i = 0; i < n; i++) {
+                                struct shield_instance inst;
+                                if (shield_instance_load(state, names[i], NULL, &inst, NULL) == 0) {
+                                        if (strcmp(inst.image, argv[optind]) == 0 && used + strlen(inst.name) + 3 < sizeof users)
+                                                used += (size_t)snprintf(users + used, sizeof users - used, "%s%s",
+                                                                         used ? ", " : "", inst.name);
+                                        shield_instance_clear(&inst);
+                                }
+                                free(names[i]);
+                        }
+                        free(names);
+                }
+                if (used) {
+                        cli_error("image %s is used by instances %s: delete them first", argv[optind], users);
+                } else if (shield_image_delete(state, argv[optind], &diag) < 0) {
                         cli_error("%s", diag.msg);
                         r = EXIT_BAD_INPUT;
                 } else {
