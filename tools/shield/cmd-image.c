@@ -618,6 +618,7 @@ static int verb_list_show_delete(int argc, char **argv) {
                 }
                 if (used) {
                         cli_error("image %s is used by instances %s: delete them first", argv[optind], users);
+                        r = EXIT_BAD_INPUT;
                 } else if (shield_image_delete(state, argv[optind], &diag) < 0) {
                         cli_error("%s", diag.msg);
                         r = EXIT_BAD_INPUT;
