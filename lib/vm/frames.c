@@ -112,7 +112,7 @@ int shield_frames_parse(const uint8_t *text, size_t len, struct shield_frames *r
                                 f.done = true;
                         } else if (strncmp(line, "SHIELD-ERROR", 12) == 0) {
                                 if (f.n_errors++ == 0)
-                                        snprintf(f.first_error, sizeof f.first_error, "%s", line);
+                                        snprintf(f.first_error, sizeof f.first_error, "%.255s", line);
                         }
                         continue;
                 }
