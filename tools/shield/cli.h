@@ -37,6 +37,9 @@ int cmd_image(int argc, char **argv);
 int cmd_vm(int argc, char **argv);
 int cmd_tpm(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_quote(int argc, char **argv);
+int cmd_golden(int argc, char **argv);
 
 struct shield_initial_state;
 /* Read an initial state and fill what it leaves out from the platform defaults; 0 or an exit code. */

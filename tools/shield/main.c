@@ -23,6 +23,9 @@ static const char usage[] =
         "  vm         local shielded VMs: OVMF, Secure Boot, a vTPM\n"
         "  tpm        provision a TPM (EK, AK, AK certificate), read PCRs, quote\n"
         "  attest     collect evidence from this machine's TPM\n"
+        "  verify     check evidence: quote, nonce, event log, IMA, golden measurements\n"
+        "  quote      verify a standalone TPM quote (tpm2-tools file formats)\n"
+        "  golden     an instance's golden measurements: show, reset, export\n"
         "\n"
         "Run 'shield COMMAND --help' for a command's options.\n"
         "\n"
@@ -43,6 +46,9 @@ static const struct cli_verb commands[] = {
         { "vm", "local shielded VMs", cmd_vm },
         { "tpm", "TPM provisioning, PCRs and quotes", cmd_tpm },
         { "attest", "evidence from this machine's TPM", cmd_attest },
+        { "verify", "check evidence", cmd_verify },
+        { "quote", "standalone quotes", cmd_quote },
+        { "golden", "golden measurements", cmd_golden },
 };
 
 int main(int argc, char **argv) {

@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "cli.h"
+
+int cmd_golden(int argc, char **argv) {
+        (void)argc;
+        (void)argv;
+        cli_error("golden: not implemented yet");
+        return EXIT_BAD_INPUT;
+}
