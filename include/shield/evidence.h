@@ -2,7 +2,7 @@
 #pragma once
 
 /*
- * Attestation evidence, "shieldkit-evidence/1" JSON (docs/EVIDENCE.md):
+ * Attestation evidence, "shieldkit-evidence/1" JSON (docs/FORMATS.md):
  * what an agent collects and a verifier checks. Byte strings are kept in
  * the TPM's and the kernel's own formats.
  */

@@ -173,7 +173,7 @@ int shield_instance_stop(const struct shield_instance *inst, struct shield_diag 
 struct shield_evidence;
 /*
  * Evidence from a boot's frames: the Linux path sends one "evidence" frame
- * (docs/EVIDENCE.md JSON); the EFI agent sends its parts (info, eventlog,
+ * (docs/FORMATS.md JSON); the EFI agent sends its parts (info, eventlog,
  * pcrs, nonce, quote-attest, quote-signature, ak-public, ak-cert, ek-cert).
  * SHIELD_E_FORMAT/NOT_FOUND with diag naming the frame at fault.
  */

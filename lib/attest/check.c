@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Evidence checking: each check adds its own reasons, so one report says
- * everything that is wrong rather than stopping at the first problem. The
- * quote comes first because every later check trusts the PCR values only
- * because the quote binds them to the AK and the nonce.
+ * Evidence checking in a fixed order. Each step reports pass, fail, skip or
+ * warn and adds its own reasons, so one report says everything that is
+ * wrong rather than stopping at the first problem. The quote comes first:
+ * every later check trusts the PCR values only because the quote binds
+ * them to the AK and the nonce.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +14,34 @@
 #include "shield/attest.h"
 #include "shield/crypto.h"
 #include "shield/ima.h"
+#include "shield/integrity.h"
 #include "shield/tpm.h"
 
 #define ERR(r, code, ...) shield_reasons_add(&(r)->reasons, code, SHIELD_SEV_ERROR, 0, -1, -1, SIZE_MAX, __VA_ARGS__)
 #define WARN(r, code, ...) shield_reasons_add(&(r)->reasons, code, SHIELD_SEV_WARNING, 0, -1, -1, SIZE_MAX, __VA_ARGS__)
+
+__attribute__((format(printf, 4, 5)))
+static void step(struct shield_evidence_result *res, const char *name, enum shield_step_status st, const char *fmt, ...) {
+        if (res->n_steps == SHIELD_VERIFY_STEPS_MAX)
+                return;
+        struct shield_verify_step *s = &res->steps[res->n_steps++];
+        s->name = name;
+        s->status = st;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(s->detail, sizeof s->detail, fmt, ap);
+        va_end(ap);
+}
+
+const char *shield_step_status_name(enum shield_step_status s) {
+        switch (s) {
+        case SHIELD_STEP_PASS: return "pass";
+        case SHIELD_STEP_FAIL: return "fail";
+        case SHIELD_STEP_SKIP: return "skip";
+        case SHIELD_STEP_WARN: return "warn";
+        }
+        return "?";
+}
 
 /* Append src's reasons to dst. */
 static int take_reasons(struct shield_reasons *dst, const struct shield_reasons *src) {
@@ -29,13 +55,23 @@ static int take_reasons(struct shield_reasons *dst, const struct shield_reasons 
         return 0;
 }
 
+/* The first reason with this code, or NULL. */
+static const struct shield_reason *find_code(const struct shield_reasons *rs, const char *code) {
+        for (size_t i = 0; i < rs->n; i++)
+                if (strcmp(rs->items[i].code, code) == 0)
+                        return &rs->items[i];
+        return NULL;
+}
+
 static int check_quote(const struct shield_evidence *e, const struct shield_evidence_policy *p,
                        struct shield_evidence_result *res) {
         struct shield_reasons out = { 0 };
         struct shield_diag diag = { 0 };
-        if (!e->quote.attest || !e->quote.signature || !e->ak_public)
+        if (!e->quote.attest || !e->quote.signature || !e->ak_public) {
+                step(res, "quote-signature", SHIELD_STEP_FAIL, "the evidence has no quote (or no AK public key)");
                 return ERR(res, "quote-missing", "the evidence has no quote (or no AK public key): nothing binds its "
                            "PCR values to a TPM");
+        }
         struct shield_quote_input in = {
                 .attest = e->quote.attest, .attest_len = e->quote.attest_len,
                 .signature = e->quote.signature, .signature_len = e->quote.signature_len,
@@ -44,35 +80,43 @@ static int check_quote(const struct shield_evidence *e, const struct shield_evid
                 .pcrs = e->has_pcrs ? &e->pcrs : NULL,
         };
         int r = shield_quote_check(&in, &out, &diag);
-        res->quote_ok = r == 0;
+        res->quote_ok = r == 0 && !p->nonce_reused;
+        res->has_quote_info = shield_quote_parse(e->quote.attest, e->quote.attest_len, &res->quote, NULL) == 0;
+
+        const struct shield_reason *x;
+        bool malformed = (x = find_code(&out, "quote-malformed")) != NULL || (r < 0 && r != SHIELD_E_VERIFY);
+        if ((x = find_code(&out, "quote-signature-invalid")) || (x = find_code(&out, "quote-key-unsupported")))
+                step(res, "quote-signature", SHIELD_STEP_FAIL, "%s", x->message);
+        else if (malformed)
+                step(res, "quote-signature", SHIELD_STEP_SKIP, "the quote cannot be read");
+        else
+                step(res, "quote-signature", SHIELD_STEP_PASS, "the AK's signature over TPMS_ATTEST verifies");
+        if (malformed)
+                step(res, "quote-structure", SHIELD_STEP_FAIL, "%s", (x = find_code(&out, "quote-malformed")) ? x->message : diag.msg);
+        else
+                step(res, "quote-structure", SHIELD_STEP_PASS, "magic TPM_GENERATED_VALUE, type TPM_ST_ATTEST_QUOTE");
+        if ((x = find_code(&out, "quote-nonce-mismatch")))
+                step(res, "nonce", SHIELD_STEP_FAIL, "%s", x->message);
+        else if (p->nonce_reused)
+                step(res, "nonce", SHIELD_STEP_FAIL, "this nonce was used before: a replayed quote");
+        else if (!malformed)
+                step(res, "nonce", SHIELD_STEP_PASS, "extraData equals the verifier's nonce (%zu bytes)", p->nonce_len);
+        if (p->nonce_reused && ERR(res, "nonce-replayed", "the nonce was already used by an earlier attestation") < 0)
+                return SHIELD_E_NOMEM;
+        if ((x = find_code(&out, "quote-pcr-digest-mismatch")) || (x = find_code(&out, "quote-pcr-missing")))
+                step(res, "pcr-digest", SHIELD_STEP_FAIL, "%s", x->message);
+        else if (!e->has_pcrs)
+                step(res, "pcr-digest", SHIELD_STEP_FAIL, "the evidence reports no PCR values");
+        else if (!malformed)
+                step(res, "pcr-digest", SHIELD_STEP_PASS, "the reported PCR values hash to the quote's pcrDigest");
         int t = take_reasons(&res->reasons, &out);
         shield_reasons_clear(&out);
         if (t < 0)
                 return t;
-        if (r < 0 && r != SHIELD_E_VERIFY && out.n == 0)
+        if (malformed && !find_code(&res->reasons, "quote-malformed"))
                 return ERR(res, "quote-malformed", "the quote cannot be read: %s (offset %zu)", diag.msg, diag.offset);
         if (!e->has_pcrs)
                 return ERR(res, "pcrs-missing", "the evidence reports no PCR values");
-        return 0;
-}
-
-static int check_ak_cert(const struct shield_evidence *e, const struct shield_evidence_policy *p,
-                         struct shield_evidence_result *res) {
-        if (!p->ca_cert)
-                return WARN(res, "ak-cert-unchecked", "no CA given: the AK is not known to belong to a trusted TPM");
-        if (!e->ak_cert)
-                return ERR(res, "ak-cert-missing", "the evidence has no AK certificate");
-        struct shield_reasons out = { 0 };
-        struct shield_diag diag = { 0 };
-        int r = shield_ak_cert_check(e->ak_public, e->ak_public_len, e->ak_cert, e->ak_cert_len, p->ca_cert,
-                                     p->ca_cert_len, &out, &diag);
-        res->ak_cert_ok = r == 0;
-        int t = take_reasons(&res->reasons, &out);
-        shield_reasons_clear(&out);
-        if (t < 0)
-                return t;
-        if (r < 0 && out.n == 0)
-                return ERR(res, "ak-cert-invalid", "the AK certificate cannot be checked: %s", diag.msg);
         return 0;
 }
 
@@ -82,26 +126,41 @@ static int check_eventlog(const struct shield_evidence *e, struct shield_evidenc
         struct shield_pcrs replay;
         struct shield_reasons out = { 0 };
 
-        if (!e->eventlog)
+        if (!e->eventlog) {
+                step(res, "eventlog", SHIELD_STEP_WARN, "no firmware event log in the evidence");
                 return WARN(res, "eventlog-missing", "the evidence has no firmware event log");
-        if (shield_eventlog_parse(e->eventlog, e->eventlog_len, &log, &diag) < 0)
+        }
+        if (shield_eventlog_parse(e->eventlog, e->eventlog_len, &log, &diag) < 0) {
+                step(res, "eventlog", SHIELD_STEP_FAIL, "the event log does not parse: %s (offset %zu)", diag.msg,
+                     diag.offset);
                 return ERR(res, "eventlog-malformed", "the event log does not parse: %s (offset %zu)", diag.msg,
                            diag.offset);
+        }
         int r = shield_eventlog_replay(log, NULL, &replay, NULL);
         if (r == 0 && shield_eventlog_secureboot(log, &res->secureboot) == 0)
                 res->has_secureboot = true;
         shield_eventlog_free(log);
-        if (r < 0)
+        if (r < 0) {
+                step(res, "eventlog", SHIELD_STEP_FAIL, "the event log cannot be replayed");
                 return ERR(res, "eventlog-malformed", "the event log cannot be replayed: %s", shield_strerror(r));
+        }
         /* Only the PCRs the log extends are its business (PCR 10 is IMA's, 11+ the OS's). */
         uint32_t mask = 0;
         for (size_t b = 0; b < replay.n_banks; b++)
                 mask |= replay.banks[b].extended;
         res->eventlog_pcrs = mask;
-        if (!e->has_pcrs)
+        if (!e->has_pcrs) {
+                step(res, "eventlog", SHIELD_STEP_SKIP, "no PCR values to replay against");
                 return 0;
+        }
         r = shield_pcrs_compare(&replay, &e->pcrs, ~mask, &out);
         res->eventlog_ok = r == 0;
+        if (r == 0) {
+                step(res, "eventlog", SHIELD_STEP_PASS, "the event log replays to the reported PCRs");
+        } else if (out.n) {
+                /* Name the first PCR that differs. */
+                step(res, "eventlog", SHIELD_STEP_FAIL, "%s", out.items[0].message);
+        }
         int t = take_reasons(&res->reasons, &out);
         shield_reasons_clear(&out);
         if (t < 0)
@@ -114,29 +173,168 @@ static int check_ima(const struct shield_evidence *e, struct shield_evidence_res
         struct shield_diag diag = { 0 };
         struct shield_ima_options opts = { 0 };
 
-        if (!e->ima_log || !e->has_pcrs)
+        if (!e->ima_log || !e->has_pcrs) {
+                step(res, "ima", SHIELD_STEP_SKIP, "no IMA list in the evidence");
                 return 0;
+        }
         res->ima_checked = true;
-        if (shield_ima_parse(e->ima_log, e->ima_log_len, &opts, &list, &diag) < 0)
+        if (shield_ima_parse(e->ima_log, e->ima_log_len, &opts, &list, &diag) < 0) {
+                step(res, "ima", SHIELD_STEP_FAIL, "the IMA list does not parse: %s", diag.msg);
                 return ERR(res, "ima-malformed", "the IMA list does not parse: %s (offset %zu)", diag.msg, diag.offset);
+        }
         res->ima_ok = true;
+        size_t checked = 0;
         for (size_t b = 0; b < e->pcrs.n_banks; b++) {
                 const struct shield_pcr_bank *bank = &e->pcrs.banks[b];
                 uint8_t value[SHIELD_HASH_MAX_SIZE];
-                if (!(bank->present & (1u << 10)))
+                if (!(bank->present & (1u << 10)) || shield_ima_replay(list, 10, bank->alg, NULL, value) < 0)
                         continue;
-                if (shield_ima_replay(list, 10, bank->alg, NULL, value) < 0)
-                        continue;
+                checked++;
                 if (memcmp(value, bank->value[10], bank->size) != 0) {
                         res->ima_ok = false;
-                        int r = shield_reasons_add(&res->reasons, "ima-pcr-mismatch", SHIELD_SEV_ERROR, bank->alg, 10, -1,
-                                                   SIZE_MAX, "the IMA list does not replay to PCR 10 (%s)",
-                                                   shield_hash_name(bank->alg));
-                        if (r < 0)
+                        if (shield_reasons_add(&res->reasons, "ima-pcr-mismatch", SHIELD_SEV_ERROR, bank->alg, 10, -1,
+                                               SIZE_MAX, "the IMA list does not replay to PCR 10 (%s)",
+                                               shield_hash_name(bank->alg)) < 0)
                                 break;
                 }
         }
         shield_ima_free(list);
+        if (res->ima_ok)
+                step(res, "ima", SHIELD_STEP_PASS, "the IMA list replays to PCR 10 (%zu bank%s)", checked,
+                     checked == 1 ? "" : "s");
+        else
+                step(res, "ima", SHIELD_STEP_FAIL, "the IMA list does not replay to PCR 10");
+        return 0;
+}
+
+static int check_ak(const struct shield_evidence *e, const struct shield_evidence_policy *p,
+                    struct shield_evidence_result *res) {
+        if (!e->ak_public) {
+                step(res, "ak", SHIELD_STEP_SKIP, "no AK in the evidence");
+                return 0;
+        }
+        bool pinned_ok = false;
+        if (p->ak_public) {
+                if (p->ak_public_len != e->ak_public_len || memcmp(p->ak_public, e->ak_public, e->ak_public_len) != 0) {
+                        step(res, "ak", SHIELD_STEP_FAIL, "the quote is signed by another AK than the one trusted for "
+                             "this machine");
+                        return ERR(res, "ak-mismatch", "the evidence's AK is not the AK this verifier trusts (another "
+                                   "TPM?)");
+                }
+                pinned_ok = true;
+        }
+        if (p->ca_cert) {
+                struct shield_reasons out = { 0 };
+                struct shield_diag diag = { 0 };
+                int r = e->ak_cert ? shield_ak_cert_check(e->ak_public, e->ak_public_len, e->ak_cert, e->ak_cert_len,
+                                                          p->ca_cert, p->ca_cert_len, &out, &diag)
+                                   : SHIELD_E_NOT_FOUND;
+                res->ak_cert_ok = r == 0;
+                if (r == 0)
+                        step(res, "ak", SHIELD_STEP_PASS, "%sthe AK certificate chains to the CA and holds the AK",
+                             pinned_ok ? "the AK is the trusted one; " : "");
+                else
+                        step(res, "ak", SHIELD_STEP_FAIL, "%s", out.n ? out.items[0].message
+                                                            : !e->ak_cert ? "the evidence has no AK certificate"
+                                                                          : diag.msg);
+                int t = take_reasons(&res->reasons, &out);
+                shield_reasons_clear(&out);
+                if (t < 0)
+                        return t;
+                if (r == SHIELD_E_NOT_FOUND)
+                        return ERR(res, "ak-cert-missing", "the evidence has no AK certificate");
+                if (r < 0 && r != SHIELD_E_VERIFY && !out.n)
+                        return ERR(res, "ak-cert-invalid", "the AK certificate cannot be checked: %s", diag.msg);
+                return 0;
+        }
+        if (pinned_ok) {
+                step(res, "ak", SHIELD_STEP_PASS, "the quote is signed by the AK trusted for this machine");
+                return 0;
+        }
+        step(res, "ak", SHIELD_STEP_WARN, "no trusted AK or CA given: the AK is not known to belong to this machine");
+        return WARN(res, "ak-unpinned", "no trusted AK or CA given: the AK is not known to belong to this machine");
+}
+
+static int check_policy(const struct shield_evidence *e, const struct shield_evidence_policy *p,
+                        struct shield_evidence_result *res) {
+        const struct shield_attest_policy *o = p->owner;
+        if (!o) {
+                step(res, "policy", SHIELD_STEP_SKIP, "no policy given");
+                return 0;
+        }
+        size_t before = shield_reasons_count(&res->reasons, SHIELD_SEV_ERROR);
+        if (o->require_secure_boot) {
+                int sb = res->has_secureboot ? res->secureboot.secure_boot : e->secure_boot;
+                if (sb != 1 && ERR(res, "policy-secure-boot", "the policy requires Secure Boot; the %s says %s",
+                                   res->has_secureboot ? "event log" : "evidence",
+                                   sb == 0 ? "it is off" : "nothing") < 0)
+                        return SHIELD_E_NOMEM;
+        }
+        if (o->has_pcrs) {
+                struct shield_reasons out = { 0 };
+                int r = e->has_pcrs ? shield_pcrs_compare(&o->pcrs, &e->pcrs, 0, &out) : SHIELD_E_VERIFY;
+                for (size_t i = 0; i < out.n; i++)
+                        if (shield_reasons_add(&res->reasons, "policy-pcr", SHIELD_SEV_ERROR, out.items[i].bank,
+                                               out.items[i].pcr, -1, SIZE_MAX, "policy: %s", out.items[i].message) < 0)
+                                break;
+                shield_reasons_clear(&out);
+                if (r < 0 && !e->has_pcrs && ERR(res, "policy-pcr", "policy: the evidence reports no PCR values") < 0)
+                        return SHIELD_E_NOMEM;
+        }
+        if (o->db_authority[0]) {
+                bool found = false;
+                for (size_t i = 0; res->has_secureboot && i < res->secureboot.n_authorities; i++)
+                        found |= res->secureboot.authorities[i].has_cert &&
+                                 strstr(res->secureboot.authorities[i].subject, o->db_authority) != NULL;
+                if (!found && ERR(res, "policy-db-authority", "policy: no boot application was authorised by a db "
+                                  "certificate matching \"%s\"", o->db_authority) < 0)
+                        return SHIELD_E_NOMEM;
+        }
+        size_t failed = shield_reasons_count(&res->reasons, SHIELD_SEV_ERROR) - before;
+        if (failed)
+                step(res, "policy", SHIELD_STEP_FAIL, "%zu policy requirement%s not met", failed, failed == 1 ? "" : "s");
+        else
+                step(res, "policy", SHIELD_STEP_PASS, "every policy requirement is met");
+        return 0;
+}
+
+static int check_golden(const struct shield_evidence *e, const struct shield_evidence_policy *p,
+                        struct shield_evidence_result *res) {
+        if (!p->golden) {
+                step(res, "golden", SHIELD_STEP_SKIP, "no golden measurement to compare with");
+                return 0;
+        }
+        struct shield_golden *cur = NULL;
+        struct shield_diag diag = { 0 };
+        struct shield_integrity_verdict v = { 0 };
+        if (shield_golden_from_evidence(e, &cur, &diag) < 0) {
+                step(res, "golden", SHIELD_STEP_FAIL, "the evidence cannot be compared: %s", diag.msg);
+                return ERR(res, "golden-uncomparable", "the evidence cannot be compared with the golden: %s", diag.msg);
+        }
+        int r = shield_integrity_compare(p->golden, cur, p->integrity, &v);
+        shield_golden_free(cur);
+        if (r < 0) {
+                shield_integrity_verdict_clear(&v);
+                return r;
+        }
+        res->has_colour = true;
+        res->colour = v.colour;
+        res->early = v.early;
+        res->late = v.late;
+        /* Yellow is news, not failure: keep its reasons as warnings. */
+        for (size_t i = 0; i < v.reasons.n; i++) {
+                struct shield_reason *x = &v.reasons.items[i];
+                enum shield_severity sev = x->severity == SHIELD_SEV_ERROR && v.colour != SHIELD_RED ? SHIELD_SEV_WARNING
+                                                                                                   : x->severity;
+                if (shield_reasons_add(&res->reasons, x->code, sev, x->bank, x->pcr, x->event_index, x->offset, "%s",
+                                       x->message) < 0)
+                        break;
+        }
+        step(res, "golden", v.colour == SHIELD_RED ? SHIELD_STEP_FAIL : v.colour == SHIELD_YELLOW ? SHIELD_STEP_WARN
+                                                                                                    : SHIELD_STEP_PASS,
+             "%s (early boot %s, late boot %s)", shield_colour_name(v.colour), shield_colour_name(v.early),
+             shield_colour_name(v.late));
+        shield_integrity_verdict_clear(&v);
         return 0;
 }
 
@@ -144,8 +342,8 @@ int shield_evidence_check(const struct shield_evidence *e, const struct shield_e
                           struct shield_evidence_result *ret) {
         memset(ret, 0, sizeof *ret);
         int r;
-        if ((r = check_quote(e, p, ret)) < 0 || (r = check_ak_cert(e, p, ret)) < 0 || (r = check_eventlog(e, ret)) < 0 ||
-            (r = check_ima(e, ret)) < 0)
+        if ((r = check_quote(e, p, ret)) < 0 || (r = check_eventlog(e, ret)) < 0 || (r = check_ima(e, ret)) < 0 ||
+            (r = check_ak(e, p, ret)) < 0 || (r = check_policy(e, p, ret)) < 0 || (r = check_golden(e, p, ret)) < 0)
                 return r;
         return shield_reasons_count(&ret->reasons, SHIELD_SEV_ERROR) ? SHIELD_E_VERIFY : 0;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* shield attest: collect evidence in a guest (docs/EVIDENCE.md). */
+/* shield attest: collect evidence in a guest (docs/FORMATS.md). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -21,7 +21,7 @@ static const char usage_attest[] =
         "PCR values, the AK public area, the AK and EK certificates from NV\n"
         "0x01c10000 and 0x01c00002, the firmware event log, the IMA measurement\n"
         "list and the Secure Boot state from efivarfs. Writes shieldkit-evidence/1\n"
-        "JSON (docs/EVIDENCE.md). What cannot be read (no log, no certificate) is\n"
+        "JSON (docs/FORMATS.md). What cannot be read (no log, no certificate) is\n"
         "listed under \"notes\" and on stderr, and is not an error; the quote is.\n"
         "\n"
         "Options:\n"

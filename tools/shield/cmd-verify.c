@@ -1,9 +1,304 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* shield verify: the verifier's side of attestation, step by step. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
 #include "cli.h"
+#include "shield/attest.h"
+#include "shield/crypto.h"
+#include "shield/evidence.h"
+#include "shield/integrity.h"
+#include "shield/store.h"
+#include "shield/util.h"
+
+static const char usage[] =
+        "Usage: shield verify EVIDENCE --nonce HEX (--ak-pub FILE | --instance ID | --ca CERT)\n"
+        "                     [--golden FILE] [--policy FILE] [--integrity SPEC] [--store FILE] [--json]\n"
+        "\n"
+        "Check attestation evidence (docs/FORMATS.md) the way a verifier does, in\n"
+        "this order, reporting each step:\n"
+        "  quote-signature  the AK's signature over TPMS_ATTEST (RSASSA, RSAPSS, ECDSA)\n"
+        "  quote-structure  magic TPM_GENERATED_VALUE and type TPM_ST_ATTEST_QUOTE\n"
+        "  nonce            extraData equals the nonce this verifier issued, and the\n"
+        "                   nonce was not used before (with a store)\n"
+        "  pcr-digest       the reported PCR values hash to the quote's pcrDigest\n"
+        "  eventlog         the firmware event log replays to the reported PCRs\n"
+        "                   (naming the first PCR that differs)\n"
+        "  ima              the IMA list replays to PCR 10\n"
+        "  ak               the AK is the one trusted for this machine (--ak-pub, or\n"
+        "                   the instance's AK in the store) or certified by --ca\n"
+        "  policy           the owner's policy (--policy FILE, shieldkit-policy/1)\n"
+        "  golden           the golden measurement: green (all equal), yellow (new\n"
+        "                   PCR values or events appeared), red (a golden PCR or event\n"
+        "                   changed, boot order changed), early (PCRs 0-7) and late\n"
+        "                   (8-15) boot given separately\n"
+        "It also reports the quote's clock, resetCount and restartCount.\n"
+        "\n"
+        "With --instance ID the store keeps the instance's AK (trusted on first use\n"
+        "when --ak-pub or --ca vouches for it), the nonces used, the golden\n"
+        "measurement (the first attestation that passes becomes it; `shield golden\n"
+        "reset` makes the next one the new golden) and the verdict history.\n"
+        "\n"
+        "Options:\n"
+        "  --nonce HEX        the nonce this verifier issued (required)\n"
+        "  --ak-pub FILE      the trusted AK: TPM2B_PUBLIC as `tpm2_readpublic -o` writes it\n"
+        "  --instance ID      the machine's identity in the store\n"
+        "  --ca CERT          trust AKs certified by this CA (e.g. the platform CA)\n"
+        "  --golden FILE      a golden measurement (shield golden export --format golden)\n"
+        "                     or PCR values (PCRS.json) to compare against\n"
+        "  --policy FILE      the owner's policy (docs/FORMATS.md)\n"
+        "  --integrity SPEC   which PCRs set the colour: gce (default), oci, strict, or\n"
+        "                     a list such as 0,2,4-7\n"
+        "  --store FILE       the store (default $SHIELD_STORE, else\n"
+        "                     $XDG_STATE_HOME/shieldkit/shield.db)\n"
+        "  --json             the steps, reasons and colour as JSON\n"
+        "  -h, --help         this text\n"
+        "\n"
+        "Exit status: 0 verified (green or yellow), 1 a check failed (or red),\n"
+        "2 bad input or usage.\n"
+        "\n"
+        "Example:\n"
+        "  shield verify evidence.json --nonce $NONCE --instance web-1 --ca platform-ca/ca.crt\n";
+
+/* A golden measurement from a file: golden JSON, or PCR values only (PCRS.json). */
+static int load_golden(const char *path, struct shield_golden **ret) {
+        uint8_t *text = NULL;
+        size_t len;
+        struct shield_diag diag = { 0 }, d2 = { 0 };
+        if (cli_read_file(path, 64u << 20, &text, &len) != 0)
+                return EXIT_BAD_INPUT;
+        int r = shield_golden_parse_json((const char *)text, len, ret, &diag);
+        if (r < 0) {
+                struct shield_evidence e = { 0 };
+                e.secure_boot = e.setup_mode = -1;
+                if (shield_pcrs_parse_json((const char *)text, len, &e.pcrs, &d2) == 0) {
+                        e.has_pcrs = true;
+                        r = shield_golden_from_evidence(&e, ret, &d2);
+                }
+        }
+        free(text);
+        if (r < 0) {
+                cli_error("%s: neither a golden measurement (%s) nor PCR values (%s)", path, diag.msg, d2.msg);
+                return EXIT_BAD_INPUT;
+        }
+        return EXIT_OK;
+}
+
+static json_t *steps_json(const struct shield_evidence_result *res) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < res->n_steps; i++)
+                json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "step", res->steps[i].name, "status",
+                                                   shield_step_status_name(res->steps[i].status), "detail",
+                                                   res->steps[i].detail));
+        return a;
+}
 
 int cmd_verify(int argc, char **argv) {
-        (void)argc;
-        (void)argv;
-        cli_error("verify: not implemented yet");
-        return EXIT_BAD_INPUT;
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },           { "nonce", required_argument, NULL, 'n' },
+                { "ak-pub", required_argument, NULL, 'a' },   { "instance", required_argument, NULL, 'i' },
+                { "ca", required_argument, NULL, 'c' },       { "golden", required_argument, NULL, 'g' },
+                { "policy", required_argument, NULL, 'p' },   { "integrity", required_argument, NULL, 'I' },
+                { "store", required_argument, NULL, 's' },    { "json", no_argument, NULL, 'j' },
+                {},
+        };
+        const char *nonce_hex = NULL, *ak_path = NULL, *instance = NULL, *ca_path = NULL, *golden_path = NULL,
+                   *policy_path = NULL, *integrity_spec = NULL, *store_path = NULL;
+        bool json = false;
+        int c;
+
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h': fputs(usage, stdout); return EXIT_OK;
+                case 'n': nonce_hex = optarg; break;
+                case 'a': ak_path = optarg; break;
+                case 'i': instance = optarg; break;
+                case 'c': ca_path = optarg; break;
+                case 'g': golden_path = optarg; break;
+                case 'p': policy_path = optarg; break;
+                case 'I': integrity_spec = optarg; break;
+                case 's': store_path = optarg; break;
+                case 'j': json = true; break;
+                default: return cli_usage_error(usage, "verify: unknown option '%s'", argv[optind - 1]);
+                }
+        if (optind != argc - 1)
+                return cli_usage_error(usage, "verify: expected exactly one EVIDENCE file");
+        if (!nonce_hex)
+                return cli_usage_error(usage, "verify: --nonce is required (the nonce this verifier issued)");
+        if (!ak_path && !instance && !ca_path)
+                return cli_usage_error(usage, "verify: say which AK to trust: --ak-pub FILE, --instance ID or --ca CERT");
+        const char *path = argv[optind];
+
+        uint8_t *nonce = NULL, *text = NULL, *ak = NULL, *ca = NULL, *stored_ak = NULL;
+        size_t nonce_len = 0, len = 0, ak_len = 0, ca_len = 0, stored_ak_len = 0;
+        struct shield_evidence ev = { 0 };
+        struct shield_evidence_result res = { 0 };
+        struct shield_attest_policy owner = { 0 };
+        struct shield_integrity_policy integrity;
+        struct shield_golden *golden = NULL;
+        struct shield_store *store = NULL;
+        struct shield_diag diag = { 0 };
+        char *default_store = NULL;
+        bool have_ev = false, recorded_golden = false;
+        int r = EXIT_BAD_INPUT;
+
+        if (shield_hex_decode(nonce_hex, &nonce, &nonce_len) < 0 || nonce_len == 0 || nonce_len > SHIELD_TPM_NONCE_MAX) {
+                cli_error("--nonce: 1 to %d bytes of hex", SHIELD_TPM_NONCE_MAX);
+                goto out;
+        }
+        if (cli_read_file(path, SHIELD_EVIDENCE_JSON_MAX, &text, &len) != 0)
+                goto out;
+        int s = shield_evidence_parse_json((const char *)text, len, &ev, &diag);
+        if (s < 0) {
+                r = cli_parse_failed(path, s, &diag);
+                goto out;
+        }
+        have_ev = true;
+        if (ak_path && cli_read_file(ak_path, SHIELD_TPM_PUBLIC_MAX, &ak, &ak_len) != 0)
+                goto out;
+        if (ca_path && cli_read_file(ca_path, 1u << 20, &ca, &ca_len) != 0)
+                goto out;
+        if (policy_path) {
+                uint8_t *ptext = NULL;
+                size_t plen;
+                if (cli_read_file(policy_path, 1u << 20, &ptext, &plen) != 0)
+                        goto out;
+                s = shield_attest_policy_parse((const char *)ptext, plen, &owner, &diag);
+                free(ptext);
+                if (s < 0) {
+                        r = cli_parse_failed(policy_path, s, &diag);
+                        goto out;
+                }
+        }
+        const char *spec = integrity_spec ? integrity_spec : owner.integrity[0] ? owner.integrity : NULL;
+        if (shield_integrity_policy_parse(spec, &integrity, &diag) < 0) {
+                cli_error("--integrity %s: %s", spec ? spec : "", diag.msg);
+                goto out;
+        }
+        if (golden_path && load_golden(golden_path, &golden) != EXIT_OK)
+                goto out;
+
+        bool reused = false;
+        if (instance) {
+                if (!store_path && !(store_path = default_store = shield_store_default_path())) {
+                        cli_error("out of memory");
+                        goto out;
+                }
+                if (shield_store_open(store_path, &store, &diag) < 0) {
+                        cli_error("%s: %s", store_path, diag.msg);
+                        goto out;
+                }
+                s = shield_store_nonce_use(store, nonce, nonce_len, (int64_t)time(NULL), &diag);
+                if (s == SHIELD_E_VERIFY)
+                        reused = true;
+                else if (s < 0) {
+                        cli_error("%s: %s", store_path, diag.msg);
+                        goto out;
+                }
+                if (shield_store_instance_get_ak(store, instance, &stored_ak, &stored_ak_len, NULL) == 0) {
+                        if (ak && (ak_len != stored_ak_len || memcmp(ak, stored_ak, ak_len) != 0)) {
+                                cli_error("--ak-pub differs from the AK the store holds for %s", instance);
+                                goto out;
+                        }
+                } else if (!ak && !ca) {
+                        cli_error("the store knows no AK for %s: give --ak-pub FILE or --ca CERT the first time",
+                                  instance);
+                        goto out;
+                }
+                if (!golden && shield_store_golden_get(store, instance, &golden, NULL) < 0)
+                        golden = NULL;
+        }
+        struct shield_evidence_policy pol = {
+                .nonce = nonce, .nonce_len = nonce_len, .ca_cert = ca, .ca_cert_len = ca_len,
+                .ak_public = stored_ak ? stored_ak : ak, .ak_public_len = stored_ak ? stored_ak_len : ak_len,
+                .nonce_reused = reused, .owner = policy_path ? &owner : NULL, .golden = golden,
+                .integrity = &integrity,
+        };
+        int v = shield_evidence_check(&ev, &pol, &res);
+        if (v < 0 && v != SHIELD_E_VERIFY) {
+                cli_error("checking %s: %s", path, shield_strerror(v));
+                goto out;
+        }
+        /* The store learns from a passing attestation: the AK on first use, the golden on the first boot. */
+        if (store && v == 0) {
+                if (!stored_ak && shield_store_instance_set_ak(store, instance, ev.ak_public, ev.ak_public_len, &diag) < 0)
+                        cli_warn("cannot record the AK: %s", diag.msg);
+                if (!golden) {
+                        struct shield_golden *g = NULL;
+                        if (shield_golden_from_evidence(&ev, &g, &diag) == 0 &&
+                            shield_store_golden_set(store, instance, g, &diag) == 0)
+                                recorded_golden = true;
+                        else
+                                cli_warn("cannot record the golden measurement: %s", diag.msg);
+                        shield_golden_free(g);
+                }
+        }
+        if (store && res.has_colour) {
+                struct shield_integrity_verdict verdict = { .colour = res.colour, .early = res.early, .late = res.late };
+                char hex[65];
+                uint8_t digest[32];
+                if (shield_hash(SHIELD_ALG_SHA256, text, len, digest) == 0)
+                        shield_hex_encode(digest, 32, hex);
+                else
+                        hex[0] = '\0';
+                verdict.reasons = res.reasons;
+                if (shield_store_verdict_add(store, instance, (int64_t)time(NULL), &verdict, hex, &diag) < 0)
+                        cli_warn("cannot record the verdict: %s", diag.msg);
+        }
+
+        const char *colour = res.has_colour ? shield_colour_name(res.colour) : recorded_golden ? "green" : NULL;
+        if (json) {
+                json_t *j = json_pack("{s:s, s:b, s:o, s:o}", "evidence", path, "verified", v == 0, "steps",
+                                      steps_json(&res), "reasons", cli_reasons_json(&res.reasons));
+                if (colour)
+                        json_object_set_new(j, "colour", json_string(colour));
+                if (res.has_colour) {
+                        json_object_set_new(j, "early_boot", json_string(shield_colour_name(res.early)));
+                        json_object_set_new(j, "late_boot", json_string(shield_colour_name(res.late)));
+                }
+                json_object_set_new(j, "golden_recorded", json_boolean(recorded_golden));
+                if (res.has_quote_info)
+                        json_object_set_new(j, "quote", json_pack("{s:I, s:I, s:I, s:b, s:I}", "clock",
+                                                                  (json_int_t)res.quote.clock, "reset_count",
+                                                                  (json_int_t)res.quote.reset_count, "restart_count",
+                                                                  (json_int_t)res.quote.restart_count, "safe",
+                                                                  res.quote.safe, "firmware_version",
+                                                                  (json_int_t)res.quote.firmware_version));
+                cli_print_json(j);
+        } else {
+                for (size_t i = 0; i < res.n_steps; i++)
+                        printf("%-16s %-4s  %s\n", res.steps[i].name, shield_step_status_name(res.steps[i].status),
+                               res.steps[i].detail);
+                if (res.has_quote_info)
+                        printf("quote clock: %llu ms, resetCount %u, restartCount %u%s\n",
+                               (unsigned long long)res.quote.clock, res.quote.reset_count, res.quote.restart_count,
+                               res.quote.safe ? "" : " (clock not safe)");
+                for (size_t i = 0; i < res.reasons.n; i++)
+                        if (res.reasons.items[i].severity != SHIELD_SEV_INFO || v != 0)
+                                printf("  %-7s [%s] %s\n", shield_severity_name(res.reasons.items[i].severity),
+                                       res.reasons.items[i].code, res.reasons.items[i].message);
+                if (recorded_golden)
+                        printf("golden measurement recorded for %s: later boots are compared with this one\n", instance);
+                printf("%s: %s%s%s\n", path, v == 0 ? "verified" : "NOT verified", colour ? ", " : "",
+                       colour ? colour : "");
+        }
+        r = v == 0 ? EXIT_OK : EXIT_VERIFY_FAILED;
+out:
+        if (have_ev)
+                shield_evidence_free(&ev);
+        shield_evidence_result_clear(&res);
+        shield_golden_free(golden);
+        shield_store_close(store);
+        free(default_store);
+        free(nonce);
+        free(text);
+        free(ak);
+        free(ca);
+        free(stored_ak);
+        return r;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -13,6 +14,8 @@
 #include "shield/attest.h"
 #include "shield/evidence.h"
 #include "shield/image.h"
+#include "shield/integrity.h"
+#include "shield/store.h"
 #include "shield/keys.h"
 #include "shield/secureboot.h"
 #include "shield/util.h"
@@ -70,7 +73,7 @@ static const char usage_run[] =
         "\n"
         "Options:\n"
         "  --nonce HEX       the nonce to quote over (default: 32 random bytes)\n"
-        "  --evidence FILE   write the evidence (docs/EVIDENCE.md JSON) to FILE\n"
+        "  --evidence FILE   write the evidence (docs/FORMATS.md JSON) to FILE\n"
         "  --timeout SECONDS give up after this long (default 90)\n"
         "  --memory MIB      guest memory (default 512)\n"
         "  --until TEXT      also count TEXT on the console as a finished boot, for\n"
@@ -354,8 +357,40 @@ static int verb_run(int argc, char **argv) {
                 cli_error("the platform CA cannot be read");
                 goto out;
         }
-        struct shield_evidence_policy pol = { nonce, nonce_len, ca, ca_len };
+        /* A kept instance is monitored: its first checked boot is the golden measurement, later boots get a colour. */
+        struct shield_integrity_policy integrity;
+        struct shield_golden *golden = NULL;
+        struct shield_store *store = NULL;
+        char *store_path = NULL;
+        bool recorded = false;
+        if (shield_integrity_policy_parse(NULL, &integrity, NULL) < 0)
+                goto out;
+        if (!scratch && asprintf(&store_path, "%s/shield.db", state) > 0 && shield_store_open(store_path, &store, &diag) == 0 &&
+            shield_store_golden_get(store, inst.name, &golden, NULL) < 0)
+                golden = NULL;
+        free(store_path);
+        struct shield_evidence_policy pol = { .nonce = nonce, .nonce_len = nonce_len, .ca_cert = ca, .ca_cert_len = ca_len,
+                                              .golden = golden, .integrity = &integrity };
         int v = shield_evidence_check(&ev, &pol, &res);
+        if (store && v == 0 && !golden) {
+                struct shield_golden *g = NULL;
+                recorded = shield_golden_from_evidence(&ev, &g, &diag) == 0 &&
+                           shield_store_golden_set(store, inst.name, g, &diag) == 0;
+                shield_golden_free(g);
+        }
+        if (store && res.has_colour) {
+                struct shield_integrity_verdict verdict = { .colour = res.colour, .early = res.early, .late = res.late,
+                                                            .reasons = res.reasons };
+                if (shield_store_verdict_add(store, inst.name, (int64_t)time(NULL), &verdict, "", &diag) < 0)
+                        cli_warn("cannot record the verdict: %s", diag.msg);
+        }
+        shield_golden_free(golden);
+        shield_store_close(store);
+        if (res.has_colour)
+                json_object_set_new(out, "integrity", json_pack("{s:s, s:s, s:s}", "colour", shield_colour_name(res.colour),
+                                                                "early_boot", shield_colour_name(res.early), "late_boot",
+                                                                shield_colour_name(res.late)));
+        json_object_set_new(out, "golden_recorded", json_boolean(recorded));
         if (v < 0 && v != SHIELD_E_VERIFY) {
                 cli_error("checking the evidence: %s", shield_strerror(v));
                 goto out;
@@ -383,6 +418,11 @@ static int verb_run(int argc, char **argv) {
                        res.ima_checked ? (res.ima_ok ? "yes" : "NO") : "");
                 if (db_subject[0])
                         printf("db authority in PCR 7: %s\n", db_subject);
+                if (res.has_colour)
+                        printf("integrity: %s (early boot %s, late boot %s) against the golden measurement\n",
+                               shield_colour_name(res.colour), shield_colour_name(res.early), shield_colour_name(res.late));
+                else if (recorded)
+                        printf("integrity: first boot of %s, recorded as its golden measurement\n", inst.name);
                 print_reasons_sev(&res.reasons);
                 if (evidence_path)
                         printf("evidence: %s\n", evidence_path);

@@ -1,0 +1,170 @@
+#!/bin/bash
+# shield verify and integrity monitoring against real swtpm TPMs. A small
+# crypto-agile event log is written here and its events are extended into
+# the TPM with tpm2_pcrextend (an independent producer), so the evidence
+# from `shield attest` carries a log that replays to the quoted PCRs.
+#   quote → verify: verified, first boot becomes the golden (green)
+#   same PCRs again → green; PCR 9 (not in the golden) extended → yellow;
+#   a golden PCR (4) extended → red, naming PCR 4
+#   replayed nonce, wrong nonce, AK from another TPM, PCR values edited,
+#   event log edited, quote signature flipped → each refused with its reason
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+for tool in swtpm swtpm_setup tpm2_pcrextend python3 openssl; do
+        command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
+done
+export SHIELD_STORE=$work/shield.db
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$work"' EXIT
+
+# run_tpm NAME → a swtpm on NAME's state (PCRs reset, keys kept); sets port_NAME and pid_NAME.
+run_tpm() {
+        local name=$1 port up=0 pid
+        for _ in 1 2 3 4 5; do
+                port=$((10000 + RANDOM % 22000))
+                swtpm socket --tpm2 --tpmstate dir="$work/$name" --server type=tcp,port=$port,bindaddr=127.0.0.1 \
+                        --ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 --flags not-need-init,startup-clear \
+                        >"$work/$name.log" 2>&1 &
+                pid=$!
+                for _ in $(seq 50); do
+                        kill -0 $pid 2>/dev/null || break
+                        "$shield" tpm pcrs --tcti "swtpm:host=127.0.0.1,port=$port" >/dev/null 2>&1 && { up=1; break; }
+                        sleep 0.1
+                done
+                [ $up = 1 ] && { pids+=($pid); break; }
+                kill $pid 2>/dev/null
+        done
+        [ $up = 1 ] || return 1
+        eval "port_$name=$port pid_$name=$pid"
+}
+# start_tpm NAME: manufacture (sha1 + sha256), run, provision EK/AK with the test CA.
+start_tpm() {
+        mkdir -p "$work/$1"
+        swtpm_setup --tpm2 --tpmstate "$work/$1" --pcr-banks sha1,sha256 >/dev/null 2>&1 || return 1
+        run_tpm "$1" || return 1
+        local port_var=port_$1
+        "$shield" tpm provision --tcti "swtpm:host=127.0.0.1,port=${!port_var}" --name "$1" --ca-dir "$work/ca" >/dev/null 2>&1
+}
+mkdir -p "$work/ca"
+start_tpm a || { echo "FAIL: swtpm a"; exit 1; }
+start_tpm b || { echo "FAIL: swtpm b"; exit 1; }
+tcti_a="swtpm:host=127.0.0.1,port=$port_a"
+tcti_b="swtpm:host=127.0.0.1,port=$port_b"
+
+# A firmware-like log (Spec ID event, events in PCRs 0, 4, 7 and optionally 9), written here, and
+# its events extended into the TPM with tpm2_pcrextend. BOOT names the boot application's version.
+mklog() { # OUT-LOG BOOT [late] → extends the TPM at $tcti_a
+        python3 - "$1" "$work/extend.txt" "$2" "${3:-}" <<'PY'
+import hashlib, struct, sys
+banks = [(0x0004, "sha1", 20), (0x000B, "sha256", 32)]
+spec = b"Spec ID Event03\0" + struct.pack("<IBBBB", 0, 0, 2, 0, 2) + struct.pack("<I", len(banks))
+for alg, _, size in banks:
+    spec += struct.pack("<HH", alg, size)
+spec += b"\0"
+log = struct.pack("<II", 0, 3) + bytes(20) + struct.pack("<I", len(spec)) + spec
+events = [(0, 0x80000008, b"firmware blob"), (7, 0x80000007, b"Secure Boot state"), (0, 4, b"\0" * 4),
+          (4, 0x0000000D, b"\\EFI\\BOOT\\BOOTX64.EFI " + sys.argv[3].encode()), (4, 4, b"\0" * 4), (7, 4, b"\0" * 4)]
+if sys.argv[4]:
+    events.append((9, 0x0000000D, b"late boot: kernel command line"))
+extends = []
+for pcr, etype, data in events:
+    ev = struct.pack("<III", pcr, etype, len(banks))
+    spec_d = []
+    for alg, name, size in banks:
+        d = hashlib.new(name, data).digest()
+        ev += struct.pack("<H", alg) + d
+        spec_d.append(f"{name}=0x{d.hex()}")
+    extends.append(f"{pcr}:" + ",".join(spec_d))
+    ev += struct.pack("<I", len(data)) + data
+    log += ev
+open(sys.argv[1], "wb").write(log)
+open(sys.argv[2], "w").write("\n".join(extends) + "\n")
+PY
+}
+extend_all() { while read -r e; do TPM2TOOLS_TCTI=$tcti_a tpm2_pcrextend "$e" >/dev/null 2>&1 || echo "FAIL: tpm2_pcrextend $e"; done <"$work/extend.txt"; }
+mklog "$work/log.bin" v1
+extend_all
+attest() { # TCTI OUT [LOG] → nonce in $nonce
+        nonce=$(openssl rand -hex 20)
+        "$shield" attest --tcti "$1" --nonce "$nonce" --eventlog "${3:-$work/log.bin}" --ima-log /nonexistent -o "$2" 2>/dev/null
+}
+ca=$work/ca/ca.crt
+
+expect 0 "verify --help" "$shield" verify --help
+expect 2 "verify without --nonce" "$shield" verify x.json --instance m
+expect 2 "verify without a trust anchor" "$shield" verify x.json --nonce 00
+
+attest "$tcti_a" "$work/e1.json"; n1=$nonce
+expect 0 "first attestation: verified" "$shield" verify "$work/e1.json" --nonce "$n1" --instance m1 --ca "$ca"
+contains "eventlog +pass" "the event log replays to the quoted PCRs"
+contains "golden measurement recorded" "the first boot becomes the golden"
+attest "$tcti_a" "$work/e2.json"; n2=$nonce
+expect 0 "second attestation, nothing changed" "$shield" verify "$work/e2.json" --nonce "$n2" --instance m1 --json
+is_json "verify --json"
+contains '"colour": "green"' "green"
+expect 1 "the same evidence and nonce again" "$shield" verify "$work/e2.json" --nonce "$n2" --instance m1
+contains "nonce-replayed" "a replayed nonce is refused"
+expect 1 "a wrong nonce" "$shield" verify "$work/e2.json" --nonce "$(openssl rand -hex 20)" --ak-pub /dev/null --ca "$ca"
+contains "quote-nonce-mismatch" "reason quote-nonce-mismatch"
+
+# A late-boot event appears (PCR 9): everything golden is unchanged → yellow.
+mklog "$work/log9.bin" v1 late
+tail -n 1 "$work/extend.txt" >"$work/extend9.txt"; cp "$work/extend9.txt" "$work/extend.txt"; extend_all
+attest "$tcti_a" "$work/e3.json" "$work/log9.bin"; n3=$nonce
+expect 0 "a new PCR (9) appeared: still verified" "$shield" verify "$work/e3.json" --nonce "$n3" --instance m1
+contains "eventlog +pass" "the new log replays"
+contains "yellow" "yellow"
+contains "PCR 9" "the new PCR is named"
+
+# Reboot with another bootloader: PCRs reset, a log whose PCR 4 boot application differs → red.
+kill "$pid_a"; wait "$pid_a" 2>/dev/null
+run_tpm a || { echo "FAIL: restarting swtpm a"; exit 1; }
+tcti_a="swtpm:host=127.0.0.1,port=$port_a"
+mklog "$work/log-v2.bin" v2
+extend_all
+attest "$tcti_a" "$work/e4.json" "$work/log-v2.bin"; n4=$nonce
+expect 1 "the boot application in PCR 4 changed" "$shield" verify "$work/e4.json" --nonce "$n4" --instance m1 --json
+contains '"colour": "red"' "red"
+contains "PCR 4" "PCR 4 is named"
+contains "PCR 4 event 4 .*BOOTX64.EFI.* digest changed" "the changed event is named"
+
+attest "$tcti_b" "$work/other.json"; nb=$nonce
+expect 1 "an AK from another TPM" "$shield" verify "$work/other.json" --nonce "$nb" --instance m1
+contains "ak-mismatch" "reason ak-mismatch"
+
+edit() { # IN OUT PYTHON-EXPR-ON-e
+        python3 - "$1" "$2" "$3" <<'PY'
+import base64, json, sys
+e = json.load(open(sys.argv[1]))
+exec(sys.argv[3])
+json.dump(e, open(sys.argv[2], "w"))
+PY
+}
+edit "$work/e2.json" "$work/pcr-edited.json" 'e["pcrs"]["sha256"]["0"] = "11" * 32'
+expect 1 "PCR values edited" "$shield" verify "$work/pcr-edited.json" --nonce "$n2" --ca "$ca"
+contains "quote-pcr-digest-mismatch" "reason quote-pcr-digest-mismatch"
+edit "$work/e2.json" "$work/log-edited.json" '
+log = bytearray(base64.b64decode(e["eventlog"])); log[-30] ^= 1; e["eventlog"] = base64.b64encode(bytes(log)).decode()'
+expect 1 "event log edited" "$shield" verify "$work/log-edited.json" --nonce "$n2" --ca "$ca"
+contains "eventlog +fail" "the eventlog step fails"
+edit "$work/e2.json" "$work/sig-flipped.json" '
+s = bytearray(base64.b64decode(e["quote"]["signature"])); s[-1] ^= 1; e["quote"]["signature"] = base64.b64encode(bytes(s)).decode()'
+expect 1 "quote signature flipped" "$shield" verify "$work/sig-flipped.json" --nonce "$n2" --ca "$ca"
+contains "quote-signature-invalid" "reason quote-signature-invalid"
+
+# Golden: show, export, reset; after a reset the next attestation is the new golden.
+expect 0 "golden show" "$shield" golden show --instance m1
+expect 0 "golden export" "$shield" golden export --instance m1
+is_json "golden export"
+expect 0 "golden reset" "$shield" golden reset --instance m1
+attest "$tcti_a" "$work/e5.json" "$work/log-v2.bin"; n5=$nonce
+expect 0 "after a reset the next attestation is the golden" "$shield" verify "$work/e5.json" --nonce "$n5" --instance m1
+contains "golden measurement recorded" "recorded again"
+
+printf '{"require_secure_boot": true, "integrity": "oci"}' >"$work/policy.json"
+attest "$tcti_a" "$work/e6.json" "$work/log-v2.bin"; n6=$nonce
+expect 1 "policy: Secure Boot required, the evidence says off" "$shield" verify "$work/e6.json" --nonce "$n6" --ca "$ca" --policy "$work/policy.json"
+contains "policy-secure-boot" "reason policy-secure-boot"
+printf '{"bogus": 1}' >"$work/bad-policy.json"
+expect 2 "a bad policy file" "$shield" verify "$work/e6.json" --nonce "$n6" --ca "$ca" --policy "$work/bad-policy.json"
+finish
