@@ -9,7 +9,7 @@
 #   3 signed by a key not in db   → refused, NO_CERT_MATCH
 #   4 signed, but its hash in dbx → refused, DBX_HASH_MATCH
 #   5 Debian's Microsoft-signed shim: passes under the default keys, refused under custom keys
-#   6 two boots of one instance measure PCRs 0–7 identically
+#   6 two boots of one instance measure PCRs 0–7 identically; the first is the golden, the second green
 # The real-Linux row (7) is tests/e2e/e2e-linux-attest.sh.
 set -uo pipefail
 root=${SHIELD_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -155,6 +155,11 @@ sys.exit(0 if a.keys() == b.keys() and all(a[k][str(i)] == b[k][str(i)] for k in
 PY
 then
         ok "6 two boots of the same instance measure PCRs 0-7 identically (every bank)"
+        if has r1 "recorded as its golden measurement" && has r6 "integrity: green"; then
+                ok "6 the first boot became the golden measurement; the reboot is green"
+        else
+                bad "6 golden/green not reported"; show r1; show r6
+        fi
 else
         bad "6 second boot (exit $(rc r6))"; show r6
 fi
