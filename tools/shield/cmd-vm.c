@@ -365,7 +365,7 @@ static int verb_run(int argc, char **argv) {
         bool recorded = false;
         if (shield_integrity_policy_parse(NULL, &integrity, NULL) < 0)
                 goto out;
-        if (!scratch && asprintf(&store_path, "%s/shield.db", state) > 0 && shield_store_open(store_path, &store, &diag) == 0 &&
+        if (!scratch && (store_path = shield_store_default_path()) && shield_store_open(store_path, &store, &diag) == 0 &&
             shield_store_golden_get(store, inst.name, &golden, NULL) < 0)
                 golden = NULL;
         free(store_path);

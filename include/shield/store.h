@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/*
+ * The verifier's store (docs/INTEGRITY.md): per instance its AK, its golden
+ * measurement and the verdict of every attestation; plus every nonce spent.
+ * SQLite in WAL mode with a busy timeout, so several processes may open the
+ * same file; each write is one transaction; the schema carries its version
+ * (table schema_version) and is migrated forward on open. lib/store is the
+ * only code that includes <sqlite3.h>.
+ *
+ * Instance names are 1 to SHIELD_STORE_NAME_MAX bytes without control
+ * characters (SHIELD_E_INVAL otherwise). Database failures are
+ * SHIELD_E_SYSTEM with SQLite's message in diag.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shield/error.h"
+#include "shield/integrity.h"
+
+#define SHIELD_STORE_NAME_MAX 256       /* bytes in an instance name */
+#define SHIELD_STORE_BUSY_TIMEOUT_MS 10000
+#define SHIELD_STORE_HISTORY_MAX 10000  /* verdicts one history call returns at most */
+
+struct shield_store;
+
+/*
+ * The default store file: $SHIELD_STORE, else $SHIELD_STATE_DIR/shield.db
+ * (beside the local platform's images and instances), else
+ * $XDG_STATE_HOME/shieldkit/shield.db, else ~/.local/state/shieldkit/shield.db.
+ * malloc'd; NULL when none can be made (no HOME) or on ENOMEM.
+ */
+char *shield_store_default_path(void);
+
+/*
+ * Open (creating the file, its missing parent directories with mode 0700,
+ * and the schema) the store at path. SHIELD_E_UNSUPPORTED when the file's
+ * schema is newer than this build knows. *ret is written only on success.
+ */
+__attribute__((warn_unused_result))
+int shield_store_open(const char *path, struct shield_store **ret, struct shield_diag *diag);
+
+/* NULL allowed. */
+void shield_store_close(struct shield_store *s);
+
+/* The instance's golden measurement; SHIELD_E_NOT_FOUND when none is recorded. */
+__attribute__((warn_unused_result))
+int shield_store_golden_get(struct shield_store *s, const char *instance, struct shield_golden **ret,
+                            struct shield_diag *diag);
+
+/* Record (or replace) the instance's golden measurement; the instance is created when new. */
+__attribute__((warn_unused_result))
+int shield_store_golden_set(struct shield_store *s, const char *instance, const struct shield_golden *g,
+                            struct shield_diag *diag);
+
+/*
+ * Forget the golden measurement: the next attestation becomes the golden.
+ * SHIELD_E_NOT_FOUND when there was none. History and AK are kept.
+ */
+__attribute__((warn_unused_result))
+int shield_store_golden_reset(struct shield_store *s, const char *instance, struct shield_diag *diag);
+
+/*
+ * Append a verdict to the instance's history (the instance is created when
+ * new). evidence_sha256 (hex of the evidence document, may be NULL or "")
+ * links it to what was checked.
+ */
+__attribute__((warn_unused_result))
+int shield_store_verdict_add(struct shield_store *s, const char *instance, int64_t unix_time,
+                             const struct shield_integrity_verdict *v, const char *evidence_sha256,
+                             struct shield_diag *diag);
+
+/*
+ * The instance's last max verdicts (at most SHIELD_STORE_HISTORY_MAX),
+ * newest first, as a JSON array (malloc'd text) of
+ * {"time", "colour", "early", "late", "evidence_sha256", "reasons": [{code,
+ * severity, bank, pcr, event, message}]}. An unknown instance gives "[]".
+ */
+__attribute__((warn_unused_result))
+int shield_store_history(struct shield_store *s, const char *instance, size_t max, char **ret_json,
+                         struct shield_diag *diag);
+
+/*
+ * Spend a nonce (1 to 64 bytes): 0 the first time, SHIELD_E_VERIFY when it
+ * was spent before (a replayed quote).
+ */
+__attribute__((warn_unused_result))
+int shield_store_nonce_use(struct shield_store *s, const uint8_t *nonce, size_t len, int64_t unix_time,
+                           struct shield_diag *diag);
+
+/* Record the instance's AK public area (TPM2B_PUBLIC, 1 to 4096 bytes); the instance is created when new. */
+__attribute__((warn_unused_result))
+int shield_store_instance_set_ak(struct shield_store *s, const char *instance, const uint8_t *ak_public, size_t len,
+                                 struct shield_diag *diag);
+
+/* The instance's AK public area (malloc'd); SHIELD_E_NOT_FOUND when none. */
+__attribute__((warn_unused_result))
+int shield_store_instance_get_ak(struct shield_store *s, const char *instance, uint8_t **ret, size_t *ret_len,
+                                 struct shield_diag *diag);
+
+/*
+ * Every instance name, sorted. *ret is a malloc'd array of *ret_n malloc'd
+ * strings (followed by a NULL entry); free each and the array.
+ */
+__attribute__((warn_unused_result))
+int shield_store_instances(struct shield_store *s, char ***ret, size_t *ret_n);
