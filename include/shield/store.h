@@ -105,3 +105,22 @@ int shield_store_instance_get_ak(struct shield_store *s, const char *instance, u
  */
 __attribute__((warn_unused_result))
 int shield_store_instances(struct shield_store *s, char ***ret, size_t *ret_n);
+
+/* The quote's clock fields (TPMS_CLOCK_INFO) of an attestation. */
+struct shield_store_clock {
+        uint32_t reset_count;   /* TPM resets (reboots) since the TPM was cleared */
+        uint32_t restart_count; /* restarts/resumes since the last reset */
+        uint64_t clock;         /* milliseconds the TPM has been powered */
+};
+
+/*
+ * Record now as the instance's latest quote clock and return the previous
+ * one (*ret_had_prev false for the first). A resetCount that grew means the
+ * machine rebooted between the two attestations; one that shrank, or a
+ * clock that went back within the same reset, means the TPM was cleared or
+ * the quote is not from the same TPM.
+ */
+__attribute__((warn_unused_result))
+int shield_store_instance_clock(struct shield_store *s, const char *instance, const struct shield_store_clock *now,
+                                struct shield_store_clock *ret_prev, bool *ret_had_prev, struct shield_diag *diag);
+

@@ -47,6 +47,10 @@ static const char *const migrations[] = {
         "  nonce BLOB PRIMARY KEY NOT NULL,\n"
         "  used INTEGER NOT NULL\n"
         ");\n",
+        /* 2: the quote's clock of the last attestation, to recognise reboots. */
+        "ALTER TABLE instances ADD COLUMN reset_count INTEGER;\n"
+        "ALTER TABLE instances ADD COLUMN restart_count INTEGER;\n"
+        "ALTER TABLE instances ADD COLUMN clock INTEGER;\n",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -549,6 +553,42 @@ out:
         for (size_t i = 0; i < n; i++)
                 free(v[i]);
         free(v);
+        sqlite3_finalize(st);
+        return r;
+}
+
+int shield_store_instance_clock(struct shield_store *s, const char *instance, const struct shield_store_clock *now,
+                                struct shield_store_clock *ret_prev, bool *ret_had_prev, struct shield_diag *diag) {
+        sqlite3_stmt *st = NULL;
+        int r;
+
+        if (!s || !now || !ret_prev || !ret_had_prev)
+                return SHIELD_E_INVAL;
+        if ((r = check_name(instance, diag)) < 0)
+                return r;
+        *ret_had_prev = false;
+        if ((r = prepare(s, "SELECT reset_count, restart_count, clock FROM instances WHERE name = ?", &st, diag)) < 0)
+                return r;
+        sqlite3_bind_text(st, 1, instance, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER) {
+                ret_prev->reset_count = (uint32_t)sqlite3_column_int64(st, 0);
+                ret_prev->restart_count = (uint32_t)sqlite3_column_int64(st, 1);
+                ret_prev->clock = (uint64_t)sqlite3_column_int64(st, 2);
+                *ret_had_prev = true;
+        }
+        sqlite3_finalize(st);
+        if ((r = prepare(s,
+                         "INSERT INTO instances (name, created, reset_count, restart_count, clock) VALUES (?, ?, ?, ?, ?) "
+                         "ON CONFLICT (name) DO UPDATE SET reset_count = excluded.reset_count, "
+                         "restart_count = excluded.restart_count, clock = excluded.clock",
+                         &st, diag)) < 0)
+                return r;
+        sqlite3_bind_text(st, 1, instance, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)now->reset_count);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)now->restart_count);
+        sqlite3_bind_int64(st, 5, (sqlite3_int64)now->clock);
+        r = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s, diag, "recording the quote clock");
         sqlite3_finalize(st);
         return r;
 }

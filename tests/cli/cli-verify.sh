@@ -102,6 +102,7 @@ attest "$tcti_a" "$work/e2.json"; n2=$nonce
 expect 0 "second attestation, nothing changed" "$shield" verify "$work/e2.json" --nonce "$n2" --instance m1 --json
 is_json "verify --json"
 contains '"colour": "green"' "green"
+contains '"rebooted": false' "no reboot between the first two attestations"
 expect 1 "the same evidence and nonce again" "$shield" verify "$work/e2.json" --nonce "$n2" --instance m1
 contains "nonce-replayed" "a replayed nonce is refused"
 expect 1 "a wrong nonce" "$shield" verify "$work/e2.json" --nonce "$(openssl rand -hex 20)" --ak-pub /dev/null --ca "$ca"
@@ -125,6 +126,7 @@ extend_all
 attest "$tcti_a" "$work/e4.json" "$work/log-v2.bin"; n4=$nonce
 expect 1 "the boot application in PCR 4 changed" "$shield" verify "$work/e4.json" --nonce "$n4" --instance m1 --json
 contains '"colour": "red"' "red"
+contains '"rebooted": true' "the reboot between the attestations is recognised (resetCount)"
 contains "PCR 4" "PCR 4 is named"
 contains "PCR 4 event 4 .*BOOTX64.EFI.* digest changed" "the changed event is named"
 

@@ -251,6 +251,34 @@ int cmd_verify(int argc, char **argv) {
                         cli_warn("cannot record the verdict: %s", diag.msg);
         }
 
+        /* The quote's clock against the last attestation's: a reboot in between is worth saying. */
+        char clock_note[160] = "";
+        int rebooted = -1;
+        bool ak_trusted = false;
+        for (size_t i = 0; i < res.n_steps; i++)
+                if (strcmp(res.steps[i].name, "ak") == 0)
+                        ak_trusted = res.steps[i].status == SHIELD_STEP_PASS;
+        if (store && res.has_quote_info && res.quote_ok && ak_trusted) {
+                struct shield_store_clock now = { res.quote.reset_count, res.quote.restart_count, res.quote.clock }, prev;
+                bool had = false;
+                if (shield_store_instance_clock(store, instance, &now, &prev, &had, &diag) < 0) {
+                        cli_warn("cannot record the quote clock: %s", diag.msg);
+                } else if (had) {
+                        rebooted = now.reset_count != prev.reset_count;
+                        if (now.reset_count > prev.reset_count)
+                                snprintf(clock_note, sizeof clock_note, "rebooted since the last attestation "
+                                         "(resetCount %u → %u)", prev.reset_count, now.reset_count);
+                        else if (now.reset_count < prev.reset_count ||
+                                 (now.reset_count == prev.reset_count && now.clock < prev.clock))
+                                snprintf(clock_note, sizeof clock_note, "the TPM clock went back (resetCount %u → %u): "
+                                         "a cleared TPM, or not the same TPM", prev.reset_count, now.reset_count);
+                        else if (now.restart_count != prev.restart_count)
+                                snprintf(clock_note, sizeof clock_note, "resumed or restarted since the last attestation "
+                                         "(restartCount %u → %u)", prev.restart_count, now.restart_count);
+                        else
+                                snprintf(clock_note, sizeof clock_note, "no reboot since the last attestation");
+                }
+        }
         const char *colour = res.has_colour ? shield_colour_name(res.colour) : recorded_golden ? "green" : NULL;
         if (json) {
                 json_t *j = json_pack("{s:s, s:b, s:o, s:o}", "evidence", path, "verified", v == 0, "steps",
@@ -262,6 +290,10 @@ int cmd_verify(int argc, char **argv) {
                         json_object_set_new(j, "late_boot", json_string(shield_colour_name(res.late)));
                 }
                 json_object_set_new(j, "golden_recorded", json_boolean(recorded_golden));
+                if (rebooted >= 0)
+                        json_object_set_new(j, "rebooted", json_boolean(rebooted));
+                if (clock_note[0])
+                        json_object_set_new(j, "clock_note", json_string(clock_note));
                 if (res.has_quote_info)
                         json_object_set_new(j, "quote", json_pack("{s:I, s:I, s:I, s:b, s:I}", "clock",
                                                                   (json_int_t)res.quote.clock, "reset_count",
@@ -278,6 +310,8 @@ int cmd_verify(int argc, char **argv) {
                         printf("quote clock: %llu ms, resetCount %u, restartCount %u%s\n",
                                (unsigned long long)res.quote.clock, res.quote.reset_count, res.quote.restart_count,
                                res.quote.safe ? "" : " (clock not safe)");
+                if (clock_note[0])
+                        printf("%s\n", clock_note);
                 for (size_t i = 0; i < res.reasons.n; i++)
                         if (res.reasons.items[i].severity != SHIELD_SEV_INFO || v != 0)
                                 printf("  %-7s [%s] %s\n", shield_severity_name(res.reasons.items[i].severity),
