@@ -7,7 +7,7 @@
  * reads and quotes; and the host-side check of a quote, which needs no TPM.
  *
  * The handles and NV indexes below are contracts shared with the in-guest
- * EFI agent and with Google's vTPM layout; docs/EVIDENCE.md describes them.
+ * EFI agent and with Google's vTPM layout; docs/FORMATS.md describes them.
  * lib/tpm is the only code that includes <tss2/…>: callers see bytes in the
  * TPM's own marshalled forms (TPMS_ATTEST, TPMT_SIGNATURE, TPM2B_PUBLIC).
  */
@@ -34,12 +34,16 @@ struct shield_tpm;
 
 /*
  * Connect to a TPM. tcti is a tpm2-tss TCTI string ("swtpm:host=127.0.0.1,
- * port=2321", "device:/dev/tpmrm0", "mssim:…"); NULL means $TPM2TOOLS_TCTI,
- * else "device:/dev/tpmrm0". SHIELD_E_TPM when the TCTI cannot be loaded or
+ * port=2321", "device:/dev/tpmrm0", "mssim:…"); NULL or "" means
+ * $SHIELD_TCTI, else $TPM2TOOLS_TCTI, else "device:/dev/tpmrm0" (empty
+ * variables are skipped). SHIELD_E_TPM when the TCTI cannot be loaded or
  * the TPM does not answer (diag says which, with the decoded TSS2_RC).
  */
 __attribute__((warn_unused_result))
 int shield_tpm_open(const char *tcti, struct shield_tpm **ret, struct shield_diag *diag);
+
+/* The TCTI string shield_tpm_open(tcti) would use (never NULL). */
+const char *shield_tpm_default_tcti(const char *tcti);
 
 /* Flush what is loaded and disconnect. NULL allowed. */
 void shield_tpm_close(struct shield_tpm *t);
@@ -150,6 +154,7 @@ struct shield_quote_input {
         const uint8_t *nonce;           /* the nonce the verifier issued */
         size_t nonce_len;
         const struct shield_pcrs *pcrs; /* optional: reported PCR values to tie to the quote */
+        uint16_t raw_sig_hash;          /* shield_quote_check_with_key: hash of a bare RSASSA signature, 0 default */
 };
 
 /*
@@ -204,3 +209,168 @@ __attribute__((warn_unused_result))
 int shield_ak_cert_check(const uint8_t *ak_public, size_t ak_public_len, const uint8_t *cert_der, size_t cert_len,
                          const uint8_t *ca_cert, size_t ca_cert_len, struct shield_reasons *out,
                          struct shield_diag *diag);
+
+/*
+ * What the TPM says about itself (TPM2_GetCapability(TPM_PROPERTIES) of the
+ * PT_FIXED group, and TPM2_GetCapability(PCRS)). Strings are the 4-byte
+ * property values as ASCII with NULs and trailing spaces dropped.
+ */
+#define SHIELD_TPM_INFO_BANKS_MAX 16
+struct shield_tpm_info {
+        char family[5];                     /* TPM2_PT_FAMILY_INDICATOR: "2.0" */
+        uint32_t spec_level, spec_revision; /* revision x 100 (138 = 1.38) */
+        uint32_t spec_day_of_year, spec_year;
+        uint32_t manufacturer_id;           /* TPM2_PT_MANUFACTURER */
+        char manufacturer[5];               /* the same as ASCII: "IBM", "MSFT", "GOOG" */
+        char vendor[17];                    /* TPM2_PT_VENDOR_STRING_1..4 */
+        uint32_t vendor_tpm_type;
+        uint32_t firmware_version_1, firmware_version_2; /* TPM2_PT_FIRMWARE_VERSION_1/2 */
+        uint32_t input_buffer, max_command_size, max_response_size, max_digest;
+        uint32_t nv_index_max, nv_buffer_max; /* largest NV index, largest NV read/write */
+        uint32_t pcr_count;
+        size_t n_banks;                     /* every bank implemented, allocated or not */
+        uint16_t bank_alg[SHIELD_TPM_INFO_BANKS_MAX];
+        uint32_t bank_allocated[SHIELD_TPM_INFO_BANKS_MAX]; /* bit i: PCR i allocated */
+};
+
+__attribute__((warn_unused_result))
+int shield_tpm_get_info(struct shield_tpm *t, struct shield_tpm_info *ret, struct shield_diag *diag);
+
+/* An endorsement key as read or derived, and its certificate when the TPM holds one. */
+struct shield_tpm_ek {
+        uint8_t *public;         /* TPM2B_PUBLIC, with size */
+        size_t public_len;
+        uint8_t *cert;           /* DER from SHIELD_TPM_EK_CERT_NV, NULL when the index is absent */
+        size_t cert_len;
+        bool persistent;         /* true: read from SHIELD_TPM_EK_HANDLE; false: created from the template and flushed */
+};
+
+/*
+ * The RSA EK: the key at SHIELD_TPM_EK_HANDLE when there is one, else
+ * created transiently from the TCG default template (EK Credential Profile
+ * 2.5, B.3.3 template L-1) and flushed at once. *ret on success only; free
+ * with shield_tpm_ek_clear.
+ */
+__attribute__((warn_unused_result))
+int shield_tpm_read_ek(struct shield_tpm *t, struct shield_tpm_ek *ret, struct shield_diag *diag);
+void shield_tpm_ek_clear(struct shield_tpm_ek *ek);
+
+/* An AK made as a child of the EK, in the forms tpm2_createak writes. */
+struct shield_tpm_ak {
+        uint8_t *public;         /* TPM2B_PUBLIC */
+        size_t public_len;
+        uint8_t *private;        /* TPM2B_PRIVATE, wrapped by the EK */
+        size_t private_len;
+        uint8_t name[2 + SHIELD_HASH_MAX_SIZE]; /* nameAlg || H(TPMT_PUBLIC) */
+        size_t name_len;
+};
+
+enum shield_tpm_ak_alg {
+        SHIELD_TPM_AK_RSA,       /* RSA-2048, RSASSA/SHA-256 */
+        SHIELD_TPM_AK_ECC,       /* ECC P-256, ECDSA/SHA-256 */
+};
+
+/*
+ * Create a restricted signing AK (fixedTPM|fixedParent|sensitiveDataOrigin|
+ * userWithAuth|restricted|sign, empty auth) as a child of the EK (see
+ * shield_tpm_read_ek; the parent is authorised with a PolicySecret
+ * (TPM_RH_ENDORSEMENT) session as tpm2_createak does). persist: 0, or a
+ * persistent handle (0x81xxxxxx) to make the AK persistent at
+ * (SHIELD_E_UNSUPPORTED when it is taken: nothing is evicted). Every
+ * transient object and session is flushed before returning. *ret on
+ * success only; free with shield_tpm_ak_clear.
+ */
+__attribute__((warn_unused_result))
+int shield_tpm_ak_create(struct shield_tpm *t, enum shield_tpm_ak_alg alg, uint32_t persist,
+                         struct shield_tpm_ak *ret, struct shield_diag *diag);
+void shield_tpm_ak_clear(struct shield_tpm_ak *ak);
+
+/*
+ * TPM2_ActivateCredential: recover the secret a verifier protected for the
+ * AK's name with the EK's public key (a blob from shield_credential_make or
+ * tpm2_makecredential). The AK is ak_handle (a persistent handle) or, when
+ * ak_handle is 0, ak loaded under the EK. The EK (see shield_tpm_read_ek)
+ * is authorised with a PolicySecret(TPM_RH_ENDORSEMENT) session. Writes
+ * the secret (at most SHIELD_HASH_MAX_SIZE bytes) to ret_secret.
+ * SHIELD_E_VERIFY when the TPM refuses the blob as not made for this AK/EK
+ * (TPM_RC_INTEGRITY, TPM_RC_VALUE on the secret); SHIELD_E_FORMAT when the
+ * blob does not parse; SHIELD_E_TPM otherwise.
+ */
+__attribute__((warn_unused_result))
+int shield_tpm_activate_credential(struct shield_tpm *t, uint32_t ak_handle, const struct shield_tpm_ak *ak,
+                                   const uint8_t *blob, size_t blob_len, uint8_t *ret_secret, size_t *ret_len,
+                                   struct shield_diag *diag);
+
+/*
+ * Credential blobs in tpm2_makecredential's file format: be32 0xBADCC0DE,
+ * be32 version 1, TPM2B_ID_OBJECT, TPM2B_ENCRYPTED_SECRET.
+ */
+#define SHIELD_CREDENTIAL_MAX 1024
+
+/*
+ * TPM2_MakeCredential in software, no TPM (TPM 2.0 Part 1, 24; Annex B for
+ * RSA EKs, Annex C for ECC EKs). ek_public: TPM2B_PUBLIC or TPMT_PUBLIC
+ * (its nameAlg and symmetric algorithm are used), or a PEM/DER
+ * SubjectPublicKeyInfo (then the TCG default template's: SHA-256 and
+ * AES-128-CFB). name: the AK's name (nameAlg || digest). secret: 1 to
+ * digest-size bytes. The blob is malloc'd. SHIELD_E_FORMAT /
+ * SHIELD_E_UNSUPPORTED for a key that is not a restricted decryption key
+ * we can use (diag says why).
+ */
+__attribute__((warn_unused_result))
+int shield_credential_make(const uint8_t *ek_public, size_t ek_public_len, const uint8_t *name, size_t name_len,
+                           const uint8_t *secret, size_t secret_len, uint8_t **ret_blob, size_t *ret_len,
+                           struct shield_diag *diag);
+
+/*
+ * The software inverse for tests: with the EK private key (PEM) and its
+ * public (as for shield_credential_make), check the blob's integrity for
+ * name and recover the secret (at most SHIELD_HASH_MAX_SIZE bytes).
+ * SHIELD_E_VERIFY for a blob made for another name or EK.
+ */
+__attribute__((warn_unused_result))
+int shield_credential_recover(const char *ek_private_pem, size_t pem_len, const uint8_t *ek_public,
+                              size_t ek_public_len, const uint8_t *name, size_t name_len, const uint8_t *blob,
+                              size_t blob_len, uint8_t *ret_secret, size_t *ret_len, struct shield_diag *diag);
+
+/*
+ * An AK public key parsed once for many quote checks. Accepted forms,
+ * detected: TPM2B_PUBLIC, TPMT_PUBLIC, DER SubjectPublicKeyInfo, PEM
+ * ("PUBLIC KEY"). Immutable: it may be shared between threads.
+ * SHIELD_E_FORMAT when none of them parses (diag->index 2).
+ */
+struct shield_ak_key;
+
+__attribute__((warn_unused_result))
+int shield_ak_key_new(const uint8_t *buf, size_t len, struct shield_ak_key **ret, struct shield_diag *diag);
+void shield_ak_key_free(struct shield_ak_key *k);
+/* "TPM2B_PUBLIC", "TPMT_PUBLIC", "SPKI-DER" or "SPKI-PEM". */
+const char *shield_ak_key_format(const struct shield_ak_key *k);
+/* "rsa2048", "ecc-p256", …. */
+const char *shield_ak_key_type(const struct shield_ak_key *k);
+/* The key as PEM SubjectPublicKeyInfo (any RSA/ECC public, an EK too); malloc'd, NUL-terminated. */
+__attribute__((warn_unused_result))
+int shield_ak_key_pem(const struct shield_ak_key *k, char **ret);
+/* A DER certificate as PEM; malloc'd. SHIELD_E_FORMAT when it does not parse. */
+__attribute__((warn_unused_result))
+int shield_tpm_cert_pem(const uint8_t *der, size_t len, char **ret);
+
+/*
+ * shield_quote_check with a parsed AK (in->ak_public is ignored). Also
+ * accepts a bare RSASSA-PKCS1-v1_5 signature for an RSA AK: a signature
+ * exactly as long as the modulus is taken as one, with the hash
+ * in->raw_sig_hash, else the AK's scheme hash, else SHA-256. With an SPKI
+ * AK the qualifiedSigner cannot be checked and is not warned about.
+ */
+__attribute__((warn_unused_result))
+int shield_quote_check_with_key(const struct shield_ak_key *k, const struct shield_quote_input *in,
+                                struct shield_reasons *out, struct shield_diag *diag);
+
+/*
+ * The PCR values file of `tpm2_quote -o` / `tpm2_pcrread -o` (tpm2-tools
+ * "serialized" format, little-endian C structs): TPML_PCR_SELECTION
+ * (132 bytes), u32 count, count x TPML_DIGEST (532 bytes each); values in
+ * selection order. Values of banks we do not know are an error.
+ */
+__attribute__((warn_unused_result))
+int shield_tpm_pcrs_parse_tools(const uint8_t *buf, size_t len, struct shield_pcrs *ret, struct shield_diag *diag);

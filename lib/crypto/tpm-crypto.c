@@ -98,9 +98,124 @@ out:
         return pkey;
 }
 
-int tpmc_verify(const struct tpmc_key *k, const struct tpmc_sig *sig, const uint8_t *msg, size_t len) {
-        const char *hname = shield_hash_name(sig->hash);
-        const EVP_MD *md = hname ? EVP_get_digestbyname(hname) : NULL;
+int tpmc_key_pkey(const struct tpmc_key *k, EVP_PKEY **ret) {
+        int r = 0;
+        EVP_PKEY *p = key_to_pkey(k, &r);
+        if (!p)
+                return r;
+        *ret = p;
+        return 0;
+}
+
+struct tpmc_pkey {
+        EVP_PKEY *pkey;
+        enum tpmc_kind kind;
+        size_t rsa_bytes;
+        uint16_t curve;
+};
+
+static int pkey_wrap(EVP_PKEY *p, struct tpmc_pkey **ret) {
+        struct tpmc_pkey *k = calloc(1, sizeof *k);
+        if (!k) {
+                EVP_PKEY_free(p);
+                return SHIELD_E_NOMEM;
+        }
+        k->pkey = p;
+        if (EVP_PKEY_is_a(p, "RSA")) {
+                k->kind = TPMC_RSA;
+                k->rsa_bytes = (size_t)EVP_PKEY_get_size(p);
+        } else {
+                char group[32];
+                size_t glen = 0;
+                k->kind = TPMC_EC;
+                if (EVP_PKEY_get_utf8_string_param(p, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &glen) == 1)
+                        k->curve = strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0   ? 0x0003
+                                   : strcmp(group, "secp384r1") == 0 || strcmp(group, "P-384") == 0 ? 0x0004
+                                   : strcmp(group, "secp521r1") == 0 || strcmp(group, "P-521") == 0 ? 0x0005
+                                                                                                    : 0;
+                if (!k->curve) {
+                        EVP_PKEY_free(p);
+                        free(k);
+                        return SHIELD_E_UNSUPPORTED;
+                }
+        }
+        *ret = k;
+        return 0;
+}
+
+int tpmc_pkey_new(const struct tpmc_key *k, struct tpmc_pkey **ret) {
+        EVP_PKEY *p = NULL;
+        int r = tpmc_key_pkey(k, &p);
+        if (r < 0)
+                return r;
+        return pkey_wrap(p, ret);
+}
+
+int tpmc_pkey_from_spki(const uint8_t *buf, size_t len, struct tpmc_pkey **ret) {
+        EVP_PKEY *p = NULL;
+        if (!buf || len == 0 || len > INT32_MAX)
+                return SHIELD_E_FORMAT;
+        if (len > 10 && memcmp(buf, "-----BEGIN", 10) == 0) {
+                BIO *bio = BIO_new_mem_buf(buf, (int)len);
+                p = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
+                BIO_free(bio);
+        } else {
+                const unsigned char *q = buf;
+                p = d2i_PUBKEY(NULL, &q, (long)len);
+                if (p && q != buf + len) {
+                        EVP_PKEY_free(p);
+                        p = NULL;
+                }
+        }
+        ERR_clear_error();
+        if (!p)
+                return SHIELD_E_FORMAT;
+        if (!EVP_PKEY_is_a(p, "RSA") && !EVP_PKEY_is_a(p, "EC")) {
+                EVP_PKEY_free(p);
+                return SHIELD_E_UNSUPPORTED;
+        }
+        return pkey_wrap(p, ret);
+}
+
+void tpmc_pkey_free(struct tpmc_pkey *k) {
+        if (!k)
+                return;
+        EVP_PKEY_free(k->pkey);
+        free(k);
+}
+
+EVP_PKEY *tpmc_pkey_get(const struct tpmc_pkey *k) {
+        return k->pkey;
+}
+
+enum tpmc_kind tpmc_pkey_kind(const struct tpmc_pkey *k) {
+        return k->kind;
+}
+
+size_t tpmc_pkey_rsa_bytes(const struct tpmc_pkey *k) {
+        return k->kind == TPMC_RSA ? k->rsa_bytes : 0;
+}
+
+uint16_t tpmc_pkey_curve(const struct tpmc_pkey *k) {
+        return k->curve;
+}
+
+/* The digests quotes use, without a name lookup per verification. */
+static const EVP_MD *quote_md(uint16_t alg) {
+        switch (alg) {
+        case 0x0004: return EVP_sha1();
+        case 0x000B: return EVP_sha256();
+        case 0x000C: return EVP_sha384();
+        case 0x000D: return EVP_sha512();
+        default: {
+                const char *hname = shield_hash_name(alg);
+                return hname ? EVP_get_digestbyname(hname) : NULL;
+        }
+        }
+}
+
+int tpmc_pkey_verify(const struct tpmc_pkey *k, const struct tpmc_sig *sig, const uint8_t *msg, size_t len) {
+        const EVP_MD *md = quote_md(sig->hash);
         uint8_t digest[EVP_MAX_MD_SIZE];
         unsigned dlen = 0;
         uint8_t *der = NULL;
@@ -115,15 +230,10 @@ int tpmc_verify(const struct tpmc_key *k, const struct tpmc_sig *sig, const uint
         if ((rsa && k->kind != TPMC_RSA) || (sig->scheme == TPM_ALG_ECDSA && k->kind != TPMC_EC) ||
             (!rsa && sig->scheme != TPM_ALG_ECDSA))
                 return SHIELD_E_UNSUPPORTED;
-
-        int kr = 0;
-        EVP_PKEY *pkey = key_to_pkey(k, &kr);
-        if (!pkey)
-                return kr == SHIELD_E_FORMAT ? SHIELD_E_VERIFY : kr;
         r = SHIELD_E_CRYPTO;
         if (!EVP_Digest(msg, len, digest, &dlen, md, NULL))
                 goto out;
-        ctx = EVP_PKEY_CTX_new(pkey, NULL);
+        ctx = EVP_PKEY_CTX_new(k->pkey, NULL);
         if (!ctx || EVP_PKEY_verify_init(ctx) <= 0 || EVP_PKEY_CTX_set_signature_md(ctx, md) <= 0)
                 goto out;
         if (sig->scheme == TPM_ALG_RSASSA) {
@@ -159,7 +269,48 @@ out:
         BN_free(br);
         BN_free(bs);
         EVP_PKEY_CTX_free(ctx);
-        EVP_PKEY_free(pkey);
+        return r;
+}
+
+int tpmc_verify(const struct tpmc_key *k, const struct tpmc_sig *sig, const uint8_t *msg, size_t len) {
+        struct tpmc_pkey *p = NULL;
+        if (!quote_md(sig->hash))
+                return SHIELD_E_UNSUPPORTED;
+        int r = tpmc_pkey_new(k, &p);
+        if (r < 0)
+                return r == SHIELD_E_FORMAT ? SHIELD_E_VERIFY : r;
+        r = tpmc_pkey_verify(p, sig, msg, len);
+        tpmc_pkey_free(p);
+        return r;
+}
+
+static int bio_take(BIO *bio, char **ret, size_t *ret_len);
+
+int tpmc_pkey_pem(const struct tpmc_pkey *k, char **ret, size_t *ret_len) {
+        BIO *bio = BIO_new(BIO_s_mem());
+        int r = SHIELD_E_CRYPTO;
+        if (bio && PEM_write_bio_PUBKEY(bio, k->pkey))
+                r = bio_take(bio, ret, ret_len);
+        BIO_free(bio);
+        ERR_clear_error();
+        return r;
+}
+
+int tpmc_cert_pem(const uint8_t *der, size_t len, char **ret, size_t *ret_len) {
+        const unsigned char *p = der;
+        X509 *x = len <= INT32_MAX ? d2i_X509(NULL, &p, (long)len) : NULL;
+        BIO *bio = NULL;
+        int r = SHIELD_E_FORMAT;
+        if (!x || p != der + len)
+                goto out;
+        r = SHIELD_E_CRYPTO;
+        bio = BIO_new(BIO_s_mem());
+        if (bio && PEM_write_bio_X509(bio, x))
+                r = bio_take(bio, ret, ret_len);
+out:
+        X509_free(x);
+        BIO_free(bio);
+        ERR_clear_error();
         return r;
 }
 

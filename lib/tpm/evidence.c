@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* "shieldkit-evidence/1" JSON (docs/EVIDENCE.md). */
+/* "shieldkit-evidence/1" JSON (docs/FORMATS.md). */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>

@@ -224,56 +224,158 @@ static int pcr_digest(const TPML_PCR_SELECTION *sel, const struct shield_pcrs *p
         return shield_digest_finish(d, out);
 }
 
-int shield_quote_check(const struct shield_quote_input *in, struct shield_reasons *out, struct shield_diag *diag) {
-        struct attest a;
-        TPMT_SIGNATURE sig;
-        TPM2B_PUBLIC pub;
+struct shield_ak_key {
+        struct tpmc_pkey *pkey;     /* NULL: the key could not be made (key_err) */
+        int key_err;
+        const char *format;
+        bool has_tpm;               /* pub and tpmt are the TPM's public area */
+        TPMT_PUBLIC pub;
+        uint8_t tpmt[SHIELD_TPM_PUBLIC_MAX];
+        size_t tpmt_len;
+        char type[16];
+};
+
+static void key_describe(struct shield_ak_key *k) {
+        if (!k->pkey) {
+                snprintf(k->type, sizeof k->type, "unknown");
+                return;
+        }
+        if (tpmc_pkey_kind(k->pkey) == TPMC_RSA)
+                snprintf(k->type, sizeof k->type, "rsa%zu", 8 * tpmc_pkey_rsa_bytes(k->pkey));
+        else
+                snprintf(k->type, sizeof k->type, "ecc-p%s",
+                         tpmc_pkey_curve(k->pkey) == 0x0003   ? "256"
+                         : tpmc_pkey_curve(k->pkey) == 0x0004 ? "384"
+                                                             : "521");
+}
+
+/* A key from a parsed TPM public area; an unusable key is kept with key_err for the reasons. */
+static int key_from_tpm(const TPMT_PUBLIC *pub, const char *format, struct shield_ak_key **ret) {
+        struct shield_ak_key *k = calloc(1, sizeof *k);
         struct tpmc_key key;
+        size_t off = 0;
+        if (!k)
+                return SHIELD_E_NOMEM;
+        k->format = format;
+        k->has_tpm = true;
+        k->pub = *pub;
+        if (Tss2_MU_TPMT_PUBLIC_Marshal(pub, k->tpmt, sizeof k->tpmt, &off) != TSS2_RC_SUCCESS) {
+                free(k);
+                return SHIELD_E_FORMAT;
+        }
+        k->tpmt_len = off;
+        k->key_err = tpm_public_key(pub, &key);
+        if (k->key_err == 0)
+                k->key_err = tpmc_pkey_new(&key, &k->pkey);
+        key_describe(k);
+        *ret = k;
+        return 0;
+}
+
+int shield_ak_key_new(const uint8_t *buf, size_t len, struct shield_ak_key **ret, struct shield_diag *diag) {
+        struct shield_ak_key *k = NULL;
         int r;
-        bool failed = false;
-        struct shield_diag local = { 0 };
 
-        if (!in || !out || (!in->nonce && in->nonce_len))
+        if (!ret)
                 return SHIELD_E_INVAL;
-        if (!diag)
-                diag = &local; /* malformed() quotes it in the reason */
-        if ((r = parse_attest(in->attest, in->attest_len, &a, diag)) < 0)
-                return malformed(out, r, diag, "attestation");
-        if ((r = parse_signature(in->signature, in->signature_len, &sig, diag)) < 0)
-                return malformed(out, r, diag, "signature");
-        if ((r = tpm_parse_public(in->ak_public, in->ak_public_len, &pub, IN_PUBLIC, diag)) < 0)
-                return malformed(out, r, diag, "AK public area");
+        if (!buf || len < 2)
+                return shield_diag_fail(diag, SHIELD_E_TRUNCATED, 0, IN_PUBLIC, "the AK public key is empty");
+        if (len > 16384)
+                return shield_diag_fail(diag, SHIELD_E_LIMIT, 0, IN_PUBLIC, "the AK public key has %zu bytes", len);
+        bool pem = len > 10 && memcmp(buf, "-----BEGIN", 10) == 0;
+        if (pem || buf[0] == 0x30) {
+                /* A DER SEQUENCE: a TPM2B_PUBLIC of 0x30xx bytes would be over SHIELD_TPM_PUBLIC_MAX. */
+                struct tpmc_pkey *p = NULL;
+                r = tpmc_pkey_from_spki(buf, len, &p);
+                if (r < 0)
+                        return shield_diag_fail(diag, r, 0, IN_PUBLIC, "%s does not parse as an RSA or EC key",
+                                                pem ? "the PEM public key" : "the DER SubjectPublicKeyInfo");
+                if (!(k = calloc(1, sizeof *k))) {
+                        tpmc_pkey_free(p);
+                        return SHIELD_E_NOMEM;
+                }
+                k->pkey = p;
+                k->format = pem ? "SPKI-PEM" : "SPKI-DER";
+                key_describe(k);
+                *ret = k;
+                return 0;
+        }
+        size_t declared = (size_t)buf[0] << 8 | buf[1];
+        if (declared == len - 2) {
+                TPM2B_PUBLIC pub;
+                if ((r = tpm_parse_public(buf, len, &pub, IN_PUBLIC, diag)) < 0)
+                        return r;
+                r = key_from_tpm(&pub.publicArea, "TPM2B_PUBLIC", &k);
+        } else {
+                TPMT_PUBLIC pub = { 0 };
+                size_t off = 0;
+                uint16_t type = (uint16_t)(buf[0] << 8 | buf[1]);
+                if (type != TPM2_ALG_RSA && type != TPM2_ALG_ECC)
+                        return shield_diag_fail(diag, SHIELD_E_FORMAT, 0, IN_PUBLIC,
+                                                "the AK public key is neither a TPM2B_PUBLIC, a TPMT_PUBLIC of an RSA "
+                                                "or ECC key, nor a SubjectPublicKeyInfo");
+                if (len > SHIELD_TPM_PUBLIC_MAX || Tss2_MU_TPMT_PUBLIC_Unmarshal(buf, len, &off, &pub))
+                        return shield_diag_fail(diag, SHIELD_E_FORMAT, 0, IN_PUBLIC,
+                                                "TPMT_PUBLIC does not parse (a scheme or length past its end)");
+                if (off != len)
+                        return shield_diag_fail(diag, SHIELD_E_TRAILING, off, IN_PUBLIC, "%zu bytes after TPMT_PUBLIC",
+                                                len - off);
+                r = key_from_tpm(&pub, "TPMT_PUBLIC", &k);
+        }
+        if (r < 0)
+                return shield_diag_fail(diag, r, 0, IN_PUBLIC, "the AK public area cannot be re-marshalled");
+        if (!k->pkey) {
+                r = k->key_err;
+                shield_ak_key_free(k);
+                return shield_diag_fail(diag, r == SHIELD_E_UNSUPPORTED ? r : SHIELD_E_FORMAT, 2, IN_PUBLIC,
+                                        "the AK public area is not a usable RSA or ECC key");
+        }
+        *ret = k;
+        return 0;
+}
 
-        struct tpmc_sig s = { .scheme = sig.sigAlg };
-        switch (sig.sigAlg) {
-        case TPM2_ALG_RSASSA:
-        case TPM2_ALG_RSAPSS:
-                s.hash = sig.signature.rsassa.hash;
-                s.sig = sig.signature.rsassa.sig.buffer;
-                s.sig_len = sig.signature.rsassa.sig.size;
-                break;
-        default: /* ECDSA, checked by parse_signature */
-                s.hash = sig.signature.ecdsa.hash;
-                s.r = sig.signature.ecdsa.signatureR.buffer;
-                s.r_len = sig.signature.ecdsa.signatureR.size;
-                s.s = sig.signature.ecdsa.signatureS.buffer;
-                s.s_len = sig.signature.ecdsa.signatureS.size;
-                break;
-        }
-        if (shield_hash_size(s.hash) == 0) {
-                shield_diag_fail(diag, SHIELD_E_UNSUPPORTED, 2, IN_SIGNATURE,
-                                 "the signature's hash 0x%04x is not one we know", s.hash);
-                return malformed(out, SHIELD_E_UNSUPPORTED, diag, "signature");
-        }
+void shield_ak_key_free(struct shield_ak_key *k) {
+        if (!k)
+                return;
+        tpmc_pkey_free(k->pkey);
+        free(k);
+}
+
+const char *shield_ak_key_format(const struct shield_ak_key *k) {
+        return k ? k->format : NULL;
+}
+
+const char *shield_ak_key_type(const struct shield_ak_key *k) {
+        return k ? k->type : NULL;
+}
+
+int shield_ak_key_pem(const struct shield_ak_key *k, char **ret) {
+        size_t len;
+        if (!k || !k->pkey || !ret)
+                return SHIELD_E_INVAL;
+        return tpmc_pkey_pem(k->pkey, ret, &len);
+}
+
+int shield_tpm_cert_pem(const uint8_t *der, size_t len, char **ret) {
+        size_t n;
+        if (!der || !ret)
+                return SHIELD_E_INVAL;
+        return tpmc_cert_pem(der, len, ret, &n);
+}
+
+/* The checks once everything parsed; k->pkey may be NULL (then k->key_err says why). */
+static int check_parsed(const struct shield_ak_key *k, const struct attest *a, const struct tpmc_sig *s,
+                        const struct shield_quote_input *in, struct shield_reasons *out) {
+        bool failed = false;
+        int r;
 
         /* Authenticity first: a quote whose signature fails says nothing else worth trusting. */
-        r = tpm_public_key(&pub.publicArea, &key);
-        if (r == 0)
-                r = tpmc_verify(&key, &s, in->attest, in->attest_len);
+        r = k->pkey ? tpmc_pkey_verify(k->pkey, s, in->attest, in->attest_len)
+                    : k->key_err == SHIELD_E_FORMAT ? SHIELD_E_VERIFY : k->key_err;
         if (r == SHIELD_E_UNSUPPORTED) {
                 if (shield_reasons_add(out, "quote-key-unsupported", SHIELD_SEV_ERROR, 0, -1, -1, SIZE_MAX,
                                        "the AK (type 0x%04x) cannot check a signature of scheme 0x%04x",
-                                       pub.publicArea.type, s.scheme) < 0)
+                                       k->has_tpm ? k->pub.type : 0, s->scheme) < 0)
                         return SHIELD_E_NOMEM;
                 failed = true;
         } else if (r == SHIELD_E_VERIFY) {
@@ -289,35 +391,40 @@ int shield_quote_check(const struct shield_quote_input *in, struct shield_reason
          * nameAlg || H(QN(parent) || Name). For a primary the parent's QN is
          * the hierarchy handle; a child key's chain is not in the evidence,
          * so an unrecognised signer is a warning, not a failure: the
-         * signature already binds the quote to the AK.
+         * signature already binds the quote to the AK. A bare public key has
+         * no name: nothing to compare.
          */
-        uint16_t name_alg = pub.publicArea.nameAlg;
-        size_t nsize = shield_hash_size(name_alg);
-        bool known_signer = false;
-        if (nsize && a.signer.size == 2 + nsize) {
-                static const uint32_t hierarchies[] = { TPM2_RH_ENDORSEMENT, TPM2_RH_OWNER, TPM2_RH_PLATFORM };
-                uint8_t buf[4 + 2 + SHIELD_HASH_MAX_SIZE], qn[2 + SHIELD_HASH_MAX_SIZE];
-                buf[4] = qn[0] = (uint8_t)(name_alg >> 8);
-                buf[5] = qn[1] = (uint8_t)name_alg;
-                if ((r = shield_hash(name_alg, in->ak_public + 2, in->ak_public_len - 2, buf + 6)) < 0)
-                        return r;
-                for (size_t i = 0; i < sizeof hierarchies / sizeof hierarchies[0] && !known_signer; i++) {
-                        for (int b = 0; b < 4; b++)
-                                buf[b] = (uint8_t)(hierarchies[i] >> (24 - 8 * b));
-                        if ((r = shield_hash(name_alg, buf, 6 + nsize, qn + 2)) < 0)
+        if (k->has_tpm) {
+                uint16_t name_alg = k->pub.nameAlg;
+                size_t nsize = shield_hash_size(name_alg);
+                bool known_signer = false;
+                if (nsize && a->signer.size == 2 + nsize) {
+                        static const uint32_t hierarchies[] = { TPM2_RH_ENDORSEMENT, TPM2_RH_OWNER, TPM2_RH_PLATFORM };
+                        uint8_t buf[4 + 2 + SHIELD_HASH_MAX_SIZE], qn[2 + SHIELD_HASH_MAX_SIZE];
+                        buf[4] = qn[0] = (uint8_t)(name_alg >> 8);
+                        buf[5] = qn[1] = (uint8_t)name_alg;
+                        if ((r = shield_hash(name_alg, k->tpmt, k->tpmt_len, buf + 6)) < 0)
                                 return r;
-                        known_signer = memcmp(a.signer.name, qn, 2 + nsize) == 0;
+                        for (size_t i = 0; i < sizeof hierarchies / sizeof hierarchies[0] && !known_signer; i++) {
+                                for (int b = 0; b < 4; b++)
+                                        buf[b] = (uint8_t)(hierarchies[i] >> (24 - 8 * b));
+                                if ((r = shield_hash(name_alg, buf, 6 + nsize, qn + 2)) < 0)
+                                        return r;
+                                known_signer = memcmp(a->signer.name, qn, 2 + nsize) == 0;
+                        }
                 }
+                if (!known_signer &&
+                    shield_reasons_add(out, "quote-signer-unrecognised", SHIELD_SEV_WARNING, 0, -1, -1, SIZE_MAX,
+                                       "qualifiedSigner is not the qualified name of the AK as a primary key "
+                                       "(a child key, or another key)") < 0)
+                        return SHIELD_E_NOMEM;
         }
-        if (!known_signer && shield_reasons_add(out, "quote-signer-unrecognised", SHIELD_SEV_WARNING, 0, -1, -1, SIZE_MAX,
-                                                "qualifiedSigner is not the qualified name of the AK as a primary key "
-                                                "(a child key, or another key)") < 0)
-                return SHIELD_E_NOMEM;
 
-        if (a.extra.size != in->nonce_len || (in->nonce_len && memcmp(a.extra.buffer, in->nonce, in->nonce_len) != 0)) {
+        if (a->extra.size != in->nonce_len ||
+            (in->nonce_len && memcmp(a->extra.buffer, in->nonce, in->nonce_len) != 0)) {
                 if (shield_reasons_add(out, "quote-nonce-mismatch", SHIELD_SEV_ERROR, 0, -1, -1, SIZE_MAX,
                                        "extraData (%u bytes) is not the nonce issued (%zu bytes)",
-                                       (unsigned)a.extra.size, in->nonce_len) < 0)
+                                       (unsigned)a->extra.size, in->nonce_len) < 0)
                         return SHIELD_E_NOMEM;
                 failed = true;
         }
@@ -325,21 +432,114 @@ int shield_quote_check(const struct shield_quote_input *in, struct shield_reason
         if (in->pcrs) {
                 uint8_t digest[SHIELD_HASH_MAX_SIZE];
                 bool missing = false;
-                if ((r = pcr_digest(&a.sel, in->pcrs, s.hash, digest, out, &missing)) < 0)
+                if ((r = pcr_digest(&a->sel, in->pcrs, s->hash, digest, out, &missing)) < 0)
                         return r;
                 if (missing)
                         failed = true;
-                else if (a.pcr_digest.size != shield_hash_size(s.hash) ||
-                         memcmp(a.pcr_digest.buffer, digest, a.pcr_digest.size) != 0) {
-                        if (shield_reasons_add(out, "quote-pcr-digest-mismatch", SHIELD_SEV_ERROR, s.hash, -1, -1,
+                else if (a->pcr_digest.size != shield_hash_size(s->hash) ||
+                         memcmp(a->pcr_digest.buffer, digest, a->pcr_digest.size) != 0) {
+                        if (shield_reasons_add(out, "quote-pcr-digest-mismatch", SHIELD_SEV_ERROR, s->hash, -1, -1,
                                                SIZE_MAX,
                                                "pcrDigest in the quote is not the %s of the PCR values reported",
-                                               shield_hash_name(s.hash)) < 0)
+                                               shield_hash_name(s->hash)) < 0)
                                 return SHIELD_E_NOMEM;
                         failed = true;
                 }
         }
         return failed ? SHIELD_E_VERIFY : 0;
+}
+
+static void sig_view(const TPMT_SIGNATURE *sig, struct tpmc_sig *s) {
+        memset(s, 0, sizeof *s);
+        s->scheme = sig->sigAlg;
+        switch (sig->sigAlg) {
+        case TPM2_ALG_RSASSA:
+        case TPM2_ALG_RSAPSS:
+                s->hash = sig->signature.rsassa.hash;
+                s->sig = sig->signature.rsassa.sig.buffer;
+                s->sig_len = sig->signature.rsassa.sig.size;
+                break;
+        default: /* ECDSA, checked by parse_signature */
+                s->hash = sig->signature.ecdsa.hash;
+                s->r = sig->signature.ecdsa.signatureR.buffer;
+                s->r_len = sig->signature.ecdsa.signatureR.size;
+                s->s = sig->signature.ecdsa.signatureS.buffer;
+                s->s_len = sig->signature.ecdsa.signatureS.size;
+                break;
+        }
+}
+
+static int unknown_hash(struct shield_reasons *out, struct shield_diag *diag, uint16_t hash) {
+        shield_diag_fail(diag, SHIELD_E_UNSUPPORTED, 2, IN_SIGNATURE, "the signature's hash 0x%04x is not one we know",
+                         hash);
+        return malformed(out, SHIELD_E_UNSUPPORTED, diag, "signature");
+}
+
+int shield_quote_check_with_key(const struct shield_ak_key *k, const struct shield_quote_input *in,
+                                struct shield_reasons *out, struct shield_diag *diag) {
+        struct attest a;
+        TPMT_SIGNATURE sig;
+        struct tpmc_sig s;
+        struct shield_diag local = { 0 };
+        int r;
+
+        if (!k || !in || !out || (!in->nonce && in->nonce_len))
+                return SHIELD_E_INVAL;
+        if (!diag)
+                diag = &local;
+        if ((r = parse_attest(in->attest, in->attest_len, &a, diag)) < 0)
+                return malformed(out, r, diag, "attestation");
+        size_t rsa_bytes = k->pkey ? tpmc_pkey_rsa_bytes(k->pkey) : 0;
+        if (rsa_bytes && in->signature && in->signature_len == rsa_bytes) {
+                /* A bare RSASSA signature (Azure's vTPM evidence, tpm2_quote -f plain). */
+                memset(&s, 0, sizeof s);
+                s.scheme = TPM2_ALG_RSASSA;
+                s.hash = in->raw_sig_hash;
+                if (!s.hash && k->has_tpm && k->pub.parameters.rsaDetail.scheme.scheme != TPM2_ALG_NULL)
+                        s.hash = k->pub.parameters.rsaDetail.scheme.details.anySig.hashAlg;
+                if (!s.hash)
+                        s.hash = TPM2_ALG_SHA256;
+                s.sig = in->signature;
+                s.sig_len = in->signature_len;
+        } else {
+                if ((r = parse_signature(in->signature, in->signature_len, &sig, diag)) < 0)
+                        return malformed(out, r, diag, "signature");
+                sig_view(&sig, &s);
+        }
+        if (shield_hash_size(s.hash) == 0)
+                return unknown_hash(out, diag, s.hash);
+        return check_parsed(k, &a, &s, in, out);
+}
+
+int shield_quote_check(const struct shield_quote_input *in, struct shield_reasons *out, struct shield_diag *diag) {
+        struct attest a;
+        TPMT_SIGNATURE sig;
+        TPM2B_PUBLIC pub;
+        struct tpmc_sig s;
+        struct shield_ak_key *k = NULL;
+        struct shield_diag local = { 0 };
+        int r;
+
+        if (!in || !out || (!in->nonce && in->nonce_len))
+                return SHIELD_E_INVAL;
+        if (!diag)
+                diag = &local; /* malformed() quotes it in the reason */
+        if ((r = parse_attest(in->attest, in->attest_len, &a, diag)) < 0)
+                return malformed(out, r, diag, "attestation");
+        if ((r = parse_signature(in->signature, in->signature_len, &sig, diag)) < 0)
+                return malformed(out, r, diag, "signature");
+        if ((r = tpm_parse_public(in->ak_public, in->ak_public_len, &pub, IN_PUBLIC, diag)) < 0)
+                return malformed(out, r, diag, "AK public area");
+        sig_view(&sig, &s);
+        if (shield_hash_size(s.hash) == 0)
+                return unknown_hash(out, diag, s.hash);
+        if ((r = key_from_tpm(&pub.publicArea, "TPM2B_PUBLIC", &k)) < 0) {
+                shield_diag_fail(diag, r, 2, IN_PUBLIC, "the AK public area cannot be re-marshalled");
+                return malformed(out, r, diag, "AK public area");
+        }
+        r = check_parsed(k, &a, &s, in, out);
+        shield_ak_key_free(k);
+        return r;
 }
 
 int shield_ak_cert_check(const uint8_t *ak_public, size_t ak_public_len, const uint8_t *cert_der, size_t cert_len,

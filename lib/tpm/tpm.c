@@ -18,13 +18,7 @@
 #include "shield/tpm.h"
 #include "tpm-internal.h"
 
-struct shield_tpm {
-        TSS2_TCTI_CONTEXT *tcti;
-        ESYS_CONTEXT *esys;
-        TSS2_RC last_rc;
-};
-
-static int tpm_fail(struct shield_tpm *t, struct shield_diag *diag, TSS2_RC rc, const char *what) {
+int tpm_fail(struct shield_tpm *t, struct shield_diag *diag, TSS2_RC rc, const char *what) {
         if (t)
                 t->last_rc = rc;
         return shield_diag_fail(diag, SHIELD_E_TPM, 0, -1, "%s: %s (0x%x)", what, Tss2_RC_Decode(rc), (unsigned)rc);
@@ -34,13 +28,20 @@ uint32_t shield_tpm_last_rc(const struct shield_tpm *t) {
         return t ? t->last_rc : 0;
 }
 
-int shield_tpm_open(const char *tcti, struct shield_tpm **ret, struct shield_diag *diag) {
-        if (!ret)
-                return SHIELD_E_INVAL;
+const char *shield_tpm_default_tcti(const char *tcti) {
+        if (!tcti || !*tcti)
+                tcti = getenv("SHIELD_TCTI");
         if (!tcti || !*tcti)
                 tcti = getenv("TPM2TOOLS_TCTI");
         if (!tcti || !*tcti)
                 tcti = "device:/dev/tpmrm0";
+        return tcti;
+}
+
+int shield_tpm_open(const char *tcti, struct shield_tpm **ret, struct shield_diag *diag) {
+        if (!ret)
+                return SHIELD_E_INVAL;
+        tcti = shield_tpm_default_tcti(tcti);
 
         struct shield_tpm *t = calloc(1, sizeof *t);
         if (!t)
@@ -86,7 +87,7 @@ void shield_tpm_close(struct shield_tpm *t) {
 }
 
 /* Whether a persistent object or NV index exists (TPM2_GetCapability(HANDLES) from it). */
-static int handle_exists(struct shield_tpm *t, uint32_t handle, bool *ret, struct shield_diag *diag) {
+int tpm_handle_exists(struct shield_tpm *t, uint32_t handle, bool *ret, struct shield_diag *diag) {
         TPMS_CAPABILITY_DATA *cap = NULL;
         TPMI_YES_NO more;
         TSS2_RC rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_HANDLES, handle, 1,
@@ -98,9 +99,9 @@ static int handle_exists(struct shield_tpm *t, uint32_t handle, bool *ret, struc
         return 0;
 }
 
-static int open_handle(struct shield_tpm *t, uint32_t handle, ESYS_TR *ret, struct shield_diag *diag) {
+int tpm_open_handle(struct shield_tpm *t, uint32_t handle, ESYS_TR *ret, struct shield_diag *diag) {
         bool exists;
-        int r = handle_exists(t, handle, &exists, diag);
+        int r = tpm_handle_exists(t, handle, &exists, diag);
         if (r < 0)
                 return r;
         if (!exists)
@@ -237,7 +238,7 @@ int shield_tpm_quote(struct shield_tpm *t, uint32_t ak_handle, const uint8_t *no
                 return SHIELD_E_INVAL;
         if ((r = active_banks(t, &sel, diag)) < 0)
                 return r;
-        if ((r = open_handle(t, ak_handle, &ak, diag)) < 0)
+        if ((r = tpm_open_handle(t, ak_handle, &ak, diag)) < 0)
                 return r;
         TPM2B_DATA qd = { .size = (UINT16)nonce_len };
         memcpy(qd.buffer, nonce, nonce_len);
@@ -276,7 +277,7 @@ out:
         return r;
 }
 
-static int marshal_public(struct shield_tpm *t, const TPM2B_PUBLIC *pub, uint8_t **ret, size_t *ret_len,
+int tpm_marshal_public(struct shield_tpm *t, const TPM2B_PUBLIC *pub, uint8_t **ret, size_t *ret_len,
                           struct shield_diag *diag) {
         uint8_t buf[sizeof(TPM2B_PUBLIC) + 2];
         size_t off = 0;
@@ -292,7 +293,7 @@ static int marshal_public(struct shield_tpm *t, const TPM2B_PUBLIC *pub, uint8_t
         return 0;
 }
 
-static int read_public_tr(struct shield_tpm *t, ESYS_TR tr, TPM2B_PUBLIC **ret, struct shield_diag *diag) {
+int tpm_read_public_tr(struct shield_tpm *t, ESYS_TR tr, TPM2B_PUBLIC **ret, struct shield_diag *diag) {
         TSS2_RC rc = Esys_ReadPublic(t->esys, tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ret, NULL, NULL);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_fail(t, diag, rc, "TPM2_ReadPublic");
@@ -305,14 +306,14 @@ int shield_tpm_read_public(struct shield_tpm *t, uint32_t handle, uint8_t **ret,
         TPM2B_PUBLIC *pub = NULL;
         if (!t || !ret || !ret_len)
                 return SHIELD_E_INVAL;
-        int r = open_handle(t, handle, &tr, diag);
+        int r = tpm_open_handle(t, handle, &tr, diag);
         if (r < 0)
                 return r;
-        r = read_public_tr(t, tr, &pub, diag);
+        r = tpm_read_public_tr(t, tr, &pub, diag);
         Esys_TR_Close(t->esys, &tr);
         if (r < 0)
                 return r;
-        r = marshal_public(t, pub, ret, ret_len, diag);
+        r = tpm_marshal_public(t, pub, ret, ret_len, diag);
         Esys_Free(pub);
         return r;
 }
@@ -352,7 +353,7 @@ int shield_tpm_nv_read(struct shield_tpm *t, uint32_t index, uint8_t **ret, size
         uint16_t size;
         if (!t || !ret || !ret_len)
                 return SHIELD_E_INVAL;
-        int r = open_handle(t, index, &tr, diag);
+        int r = tpm_open_handle(t, index, &tr, diag);
         if (r < 0)
                 return r;
         if ((r = nv_public(t, tr, &size, NULL, diag)) < 0)
@@ -404,12 +405,12 @@ static int nv_store(struct shield_tpm *t, uint32_t index, const uint8_t *data, s
 
         if (len == 0 || len > SHIELD_TPM_CERT_MAX)
                 return shield_diag_fail(diag, SHIELD_E_LIMIT, 0, -1, "%zu bytes do not fit an NV index", len);
-        if ((r = handle_exists(t, index, &exists, diag)) < 0)
+        if ((r = tpm_handle_exists(t, index, &exists, diag)) < 0)
                 return r;
         if (exists) {
                 uint16_t size;
                 TPMA_NV attrs;
-                if ((r = open_handle(t, index, &tr, diag)) < 0)
+                if ((r = tpm_open_handle(t, index, &tr, diag)) < 0)
                         return r;
                 if ((r = nv_public(t, tr, &size, &attrs, diag)) < 0) {
                         Esys_TR_Close(t->esys, &tr);
@@ -471,7 +472,7 @@ static const uint8_t ek_policy_a[32] = {
         0xfd, 0x52, 0xd7, 0x6e, 0x06, 0x52, 0x0b, 0x64, 0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa,
 };
 
-static void ek_template(TPM2B_PUBLIC *p) {
+void tpm_ek_template(TPM2B_PUBLIC *p) {
         memset(p, 0, sizeof *p);
         TPMT_PUBLIC *a = &p->publicArea;
         a->type = TPM2_ALG_RSA;
@@ -489,7 +490,7 @@ static void ek_template(TPM2B_PUBLIC *p) {
         a->unique.rsa.size = 256; /* 256 zero bytes, as the template says */
 }
 
-/* The AK: docs/EVIDENCE.md, "Keys"; the EFI agent builds the same template. */
+/* The AK: docs/FORMATS.md, "Keys"; the EFI agent builds the same template. */
 static void ak_template(TPM2B_PUBLIC *p) {
         memset(p, 0, sizeof *p);
         TPMT_PUBLIC *a = &p->publicArea;
@@ -522,12 +523,12 @@ static int ensure_key(struct shield_tpm *t, uint32_t handle, const TPM2B_PUBLIC 
         bool exists;
         int r;
 
-        if ((r = handle_exists(t, handle, &exists, diag)) < 0)
+        if ((r = tpm_handle_exists(t, handle, &exists, diag)) < 0)
                 return r;
         if (exists) {
-                if ((r = open_handle(t, handle, &tr, diag)) < 0)
+                if ((r = tpm_open_handle(t, handle, &tr, diag)) < 0)
                         return r;
-                r = read_public_tr(t, tr, &pub, diag);
+                r = tpm_read_public_tr(t, tr, &pub, diag);
                 Esys_TR_Close(t->esys, &tr);
                 if (r < 0)
                         return r;
@@ -576,7 +577,7 @@ int shield_tpm_provision(struct shield_tpm *t, const struct shield_tpm_provision
                 return shield_diag_fail(diag, SHIELD_E_LIMIT, 0, -1, "the instance name is over 200 bytes");
         unsigned days = o->days ? o->days : 3650;
 
-        ek_template(&tmpl);
+        tpm_ek_template(&tmpl);
         if ((r = ensure_key(t, SHIELD_TPM_EK_HANDLE, &tmpl, "EK", &ek, diag)) < 0)
                 return r;
         ak_template(&tmpl);

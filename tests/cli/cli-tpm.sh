@@ -5,7 +5,7 @@ set -uo pipefail
 
 expect 0 "tpm --help" "$shield" tpm --help
 contains "verify-quote" "the family lists its commands"
-for v in provision pcrs quote verify-quote; do
+for v in provision info pcrs ek make-credential activate quote verify-quote; do
         expect 0 "tpm $v --help" "$shield" tpm "$v" --help
         contains "^Usage: shield tpm $v" "$v synopsis"
 done
@@ -25,6 +25,18 @@ echo '{"format":"shieldkit-evidence/1","notes":["the guest has no TPM"]}' >"$wor
 expect 1 "verify-quote of evidence without a quote" "$shield" tpm verify-quote --evidence "$work/noquote.json"
 contains "quote-missing.*no TPM" "says the quote is missing, and why"
 expect 2 "an unknown TCTI" "$shield" tpm pcrs --tcti nosuchtcti:x
+SHIELD_TCTI=nosuchtcti:y expect 2 "SHIELD_TCTI is the default TCTI" "$shield" tpm pcrs
+contains "nosuchtcti:y" "names the TCTI from SHIELD_TCTI"
+SHIELD_TCTI= TPM2TOOLS_TCTI=nosuchtcti:z expect 2 "then TPM2TOOLS_TCTI" "$shield" tpm pcrs
+contains "nosuchtcti:z" "names the TCTI from TPM2TOOLS_TCTI"
+expect 0 "tpm ak create --help" "$shield" tpm ak create --help
+contains "^Usage: shield tpm ak create" "ak create synopsis"
+expect 2 "ak create without -o" "$shield" tpm ak create
+expect 2 "ak create with a bad --algo" "$shield" tpm ak create --algo dsa -o "$work/x"
+expect 2 "ak create with a non-persistent --persist" "$shield" tpm ak create -o "$work/x" --persist 0x80000001
+expect 2 "pcrs with an unknown --bank" "$shield" tpm pcrs --bank md5
+expect 2 "make-credential without --secret" "$shield" tpm make-credential --ek-pub x --ak-name 000b -o y
+expect 2 "activate with both AK forms" "$shield" tpm activate --blob x --ak-handle 0x81010002 --ak-ctx d
 
 for tool in swtpm swtpm_setup tpm2_readpublic tpm2_nvread tpm2_checkquote openssl python3; do
         command -v "$tool" >/dev/null || { echo "skip: $tool not installed (TPM checks)"; finish; exit $?; }
@@ -213,4 +225,63 @@ if tpm2_nvdefine -C p 0x01c00002 -s 12 -a "ppwrite|ppread|ownerread|authread|pla
 else
         echo "skip: the platform hierarchy is not usable (platform-created index)"
 fi
+
+# tpm info, pcrs --bank, ek, ak create, make-credential and activate; tpm2-tools as the oracle.
+expect 0 "tpm info --json" "$shield" tpm info --tcti "$tcti" --json
+is_json "info --json"
+contains '"manufacturer": "IBM"' "swtpm's manufacturer"
+contains '"bank": "sha256"' "lists the sha256 bank"
+tpm2_getcap properties-fixed >"$work/getcap" 2>&1
+fw1=$(awk '/TPM2_PT_FIRMWARE_VERSION_1/ {getline; print $2}' "$work/getcap")
+"$shield" tpm info --tcti "$tcti" >"$work/out" 2>&1
+[ -n "$fw1" ] && contains "$fw1" "firmware version 1 as tpm2_getcap reports it" || true
+expect 0 "tpm pcrs --bank sha1" "$shield" tpm pcrs --tcti "$tcti" --bank sha1 --json
+contains '"sha1"' "the sha1 bank"
+grep -q '"sha256"' "$work/out" && { echo "FAIL: --bank sha1 printed sha256"; fails=$((fails + 1)); } || echo "ok: only the bank asked for"
+tpm2_evictcontrol -C o -c 0x81010001 >/dev/null 2>&1 # ek: derived from the template when not persistent
+expect 0 "tpm ek -o" "$shield" tpm ek --tcti "$tcti" -o "$work/ek" --json
+contains '"persistent": false' "derived, not persistent"
+tpm2_createek -c "$work/ek2.ctx" -G rsa -u "$work/ek-tools2.pub" >/dev/null 2>&1; tpm2_flushcontext -t >/dev/null 2>&1
+cmp -s "$work/ek/ek.pub" "$work/ek-tools2.pub" && echo "ok: ek.pub is tpm2_createek's" || { echo "FAIL: ek.pub differs from tpm2_createek's"; fails=$((fails + 1)); }
+# NV 0x01c00002 holds what provision wrote (a certificate) or the platform's 'manufacturer' bytes above.
+if tpm2_nvread 0x01c00002 2>/dev/null | openssl x509 -inform DER -noout >/dev/null 2>&1; then
+        openssl x509 -in "$work/ek/ek.crt" -noout >/dev/null 2>&1 && echo "ok: ek.crt is the certificate" || { echo "FAIL: ek.crt"; fails=$((fails + 1)); }
+else
+        [ ! -e "$work/ek/ek.crt" ] && echo "ok: no ek.crt for an index that holds no certificate" || { echo "FAIL: ek.crt written from junk"; fails=$((fails + 1)); }
+fi
+# The EK provision certified (ek.crt from NV at the start) is the key ek.pem holds.
+cmp -s <(openssl pkey -pubin -in "$work/ek/ek.pem" -outform DER) <(openssl x509 -in "$work/ek.crt" -pubkey -noout | openssl pkey -pubin -outform DER) &&
+        echo "ok: ek.pem is the certified key" || { echo "FAIL: ek.pem is not the certificate's key"; fails=$((fails + 1)); }
+for algo in rsa ecc; do
+        expect 0 "tpm ak create --algo $algo" "$shield" tpm ak create --tcti "$tcti" --algo "$algo" -o "$work/ak-$algo"
+        tpm2_print -t TPM2B_PUBLIC "$work/ak-$algo/ak.pub" >"$work/out" 2>&1
+        contains "fixedtpm[|]fixedparent[|]sensitivedataorigin[|]userwithauth[|]restricted[|]sign" "$algo AK attributes (tpm2_print)"
+        [ "$algo" = ecc ] && contains "ecdsa" "ECDSA scheme" || contains "rsassa" "RSASSA scheme"
+        tpm2_getcap handles-transient >"$work/out" 2>&1
+        [ -s "$work/out" ] && { echo "FAIL: transient objects left after ak create"; cat "$work/out"; fails=$((fails + 1)); } || echo "ok: nothing left loaded"
+done
+expect 0 "ak create --persist 0x81010010" "$shield" tpm ak create --tcti "$tcti" -o "$work/akp" --persist 0x81010010
+expect 0 "tpm2_readpublic of the persisted AK" tpm2_readpublic -c 0x81010010 -n "$work/akp-tools.name"
+cmp -s "$work/akp/ak.name" "$work/akp-tools.name" && echo "ok: ak.name is tpm2_readpublic's name" || { echo "FAIL: ak.name differs"; fails=$((fails + 1)); }
+expect 2 "ak create on a taken handle" "$shield" tpm ak create --tcti "$tcti" -o "$work/akq" --persist 0x81010010
+contains "taken" "says the handle is taken"
+expect 0 "make-credential (no TPM)" env -u TPM2TOOLS_TCTI "$shield" tpm make-credential --ek-pub "$work/ek/ek.pub" --ak-name "$work/akp/ak.name" --secret 5ec2e7 -o "$work/cred.blob"
+tpm2_createek -c "$work/ek3.ctx" -G rsa >/dev/null 2>&1
+tpm2_startauthsession --policy-session -S "$work/s.ctx" >/dev/null 2>&1 && tpm2_policysecret -S "$work/s.ctx" -c e >/dev/null 2>&1
+expect 0 "tpm2_activatecredential recovers our credential" tpm2_activatecredential -c 0x81010010 -C "$work/ek3.ctx" -i "$work/cred.blob" -o "$work/act.out" -P "session:$work/s.ctx"
+[ "$(xxd -p "$work/act.out" 2>/dev/null)" = 5ec2e7 ] && echo "ok: the secret is 5ec2e7" || { echo "FAIL: tpm2_activatecredential's secret"; fails=$((fails + 1)); }
+tpm2_flushcontext "$work/s.ctx" >/dev/null 2>&1; tpm2_flushcontext -t >/dev/null 2>&1
+printf 'from-tpm2-tools' >"$work/sec"
+tpm2_makecredential -T none -u "$work/ek/ek.pub" -s "$work/sec" -n "$(xxd -p -c 256 "$work/akp/ak.name")" -o "$work/tools.blob" >/dev/null 2>&1
+expect 0 "activate a tpm2_makecredential blob (--ak-handle)" "$shield" tpm activate --tcti "$tcti" --blob "$work/tools.blob" --ak-handle 0x81010010
+contains "^$(printf 'from-tpm2-tools' | xxd -p)$" "recovers the secret"
+expect 0 "make-credential for the file AK" "$shield" tpm make-credential --ek-pub "$work/ek/ek.pem" --ak-name "$(xxd -p -c 256 "$work/ak-ecc/ak.name")" --secret 00112233 -o "$work/cred2.blob"
+expect 0 "activate --ak-ctx --json" "$shield" tpm activate --tcti "$tcti" --blob "$work/cred2.blob" --ak-ctx "$work/ak-ecc" --json
+contains '"secret": "00112233"' "recovers it with the AK loaded from files"
+expect 1 "activate a blob made for another AK" "$shield" tpm activate --tcti "$tcti" --blob "$work/cred2.blob" --ak-handle 0x81010010
+contains "not made for this AK" "says so"
+head -c 20 "$work/cred2.blob" >"$work/short.blob"
+expect 2 "activate a truncated blob" "$shield" tpm activate --tcti "$tcti" --blob "$work/short.blob" --ak-handle 0x81010010
+tpm2_getcap handles-transient >"$work/out" 2>&1
+[ -s "$work/out" ] && { echo "FAIL: transient objects left"; cat "$work/out"; fails=$((fails + 1)); } || echo "ok: no transient objects left"
 finish

@@ -4,7 +4,8 @@
  * TPM2B_PUBLIC parsing, signature verification and the PCR digest.
  * Input: be16 attest length, attest, be16 signature length, signature,
  * the rest is the AK public area. The whole input is also parsed as an
- * attestation on its own.
+ * attestation, as an AK key in every detected form (then a quote check with
+ * it, bare RSASSA signatures included) and as tpm2-tools' PCR file.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         init();
 
         (void)!shield_quote_parse(data, size, &info, &diag);
+        struct shield_pcrs parsed;
+        (void)!shield_tpm_pcrs_parse_tools(data, size, &parsed, &diag);
 
         const uint8_t *p = data, *attest, *sig;
         size_t left = size, attest_len, sig_len;
@@ -66,5 +69,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         in.pcrs = NULL;
         (void)!shield_quote_check(&in, &reasons, &diag);
         shield_reasons_clear(&reasons);
+        struct shield_ak_key *k = NULL;
+        if (shield_ak_key_new(p, left, &k, &diag) == 0) {
+                in.pcrs = &pcrs;
+                (void)!shield_quote_check_with_key(k, &in, &reasons, &diag);
+                shield_reasons_clear(&reasons);
+                shield_ak_key_free(k);
+        }
         return 0;
 }

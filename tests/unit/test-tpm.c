@@ -653,6 +653,138 @@ static void test_evidence_errors(void **state) {
 #undef Q
 }
 
+static void test_default_tcti(void **state) {
+        (void)state;
+        char *saved_s = getenv("SHIELD_TCTI") ? strdup(getenv("SHIELD_TCTI")) : NULL;
+        char *saved_t = getenv("TPM2TOOLS_TCTI") ? strdup(getenv("TPM2TOOLS_TCTI")) : NULL;
+        setenv("SHIELD_TCTI", "mssim:port=1", 1);
+        setenv("TPM2TOOLS_TCTI", "swtpm:port=2", 1);
+        assert_string_equal(shield_tpm_default_tcti(NULL), "mssim:port=1");
+        assert_string_equal(shield_tpm_default_tcti("device:/x"), "device:/x");
+        setenv("SHIELD_TCTI", "", 1);
+        assert_string_equal(shield_tpm_default_tcti(""), "swtpm:port=2");
+        unsetenv("TPM2TOOLS_TCTI");
+        assert_string_equal(shield_tpm_default_tcti(NULL), "device:/dev/tpmrm0");
+        saved_s ? setenv("SHIELD_TCTI", saved_s, 1) : unsetenv("SHIELD_TCTI");
+        if (saved_t)
+                setenv("TPM2TOOLS_TCTI", saved_t, 1);
+        free(saved_s);
+        free(saved_t);
+}
+
+/* Transient objects loaded: none may be left behind by our paths. */
+static unsigned transient_count(void) {
+        char log[300];
+        snprintf(log, sizeof log, "%s/getcap.log", workdir);
+        unlink(log);
+        char *argv[] = { "tpm2_getcap", "handles-transient", NULL };
+        if (!in_path("tpm2_getcap"))
+                return 0;
+        setenv("TPM2TOOLS_TCTI", tcti, 1);
+        int rc = run(argv, log);
+        unsetenv("TPM2TOOLS_TCTI");
+        if (rc != 0)
+                return 0;
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        unsigned n = 0;
+        if (shield_read_file(log, 1u << 16, &buf, &len) == 0)
+                for (size_t i = 0; i + 1 < len; i++)
+                        n += buf[i] == '0' && buf[i + 1] == 'x';
+        free(buf);
+        return n;
+}
+
+static void test_info_ek_ak_activate(void **state) {
+        (void)state;
+        if (!have_tpm)
+                skip();
+        struct shield_tpm *t = NULL;
+        struct shield_tpm_info info;
+        struct shield_tpm_ek ek;
+        struct shield_tpm_ak ak, ak2;
+        struct shield_diag d = { 0 };
+        assert_int_equal(shield_tpm_open(tcti, &t, &d), 0);
+        memset(&info, 0xaa, sizeof info);
+        assert_int_equal(shield_tpm_get_info(t, &info, &d), 0);
+        assert_string_equal(info.family, "2.0");
+        assert_string_equal(info.manufacturer, "IBM");
+        assert_true(info.n_banks >= 2 && info.max_command_size >= 1024 && info.pcr_count == 24);
+        memset(&ek, 0xaa, sizeof ek);
+        assert_int_equal(shield_tpm_read_ek(t, &ek, &d), 0);
+        assert_non_null(ek.public);
+        assert_int_equal(shield_tpm_ak_create(t, SHIELD_TPM_AK_RSA, 0, &ak, &d), 0);
+        assert_int_equal(shield_tpm_ak_create(t, SHIELD_TPM_AK_ECC, 0, &ak2, &d), 0);
+        assert_int_equal(ak.name_len, 34);
+        assert_int_equal(transient_count(), 0);
+        /* Persisting at a non-persistent handle is refused before anything is made. */
+        struct shield_tpm_ak bad = { 0 };
+        assert_int_equal(shield_tpm_ak_create(t, SHIELD_TPM_AK_RSA, 0x80000001, &bad, &d), SHIELD_E_INVAL);
+
+        static const uint8_t secret[] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+        uint8_t *blob = NULL, got[SHIELD_HASH_MAX_SIZE];
+        size_t blob_len = 0, got_len = 0;
+        assert_int_equal(shield_credential_make(ek.public, ek.public_len, ak.name, ak.name_len, secret, sizeof secret,
+                                                &blob, &blob_len, &d),
+                         0);
+        assert_int_equal(shield_tpm_activate_credential(t, 0, &ak, blob, blob_len, got, &got_len, &d), 0);
+        assert_int_equal(got_len, sizeof secret);
+        assert_memory_equal(got, secret, sizeof secret);
+        /* The other AK: the TPM's integrity check refuses it. */
+        assert_int_equal(shield_tpm_activate_credential(t, 0, &ak2, blob, blob_len, got, &got_len, &d),
+                         SHIELD_E_VERIFY);
+        blob[0] ^= 1;
+        assert_int_equal(shield_tpm_activate_credential(t, 0, &ak, blob, blob_len, got, &got_len, &d), SHIELD_E_FORMAT);
+        assert_int_equal(transient_count(), 0);
+        free(blob);
+        shield_tpm_ak_clear(&ak);
+        shield_tpm_ak_clear(&ak2);
+        shield_tpm_ek_clear(&ek);
+        shield_tpm_close(t);
+}
+
+static void test_ak_key_forms(void **state) {
+        (void)state;
+        struct shield_ak_key *k = (struct shield_ak_key *)(uintptr_t)0xaaaa;
+        struct shield_diag d = { 0 };
+        static const uint8_t junk[] = { 0x00, 0x05, 0x00 };
+        static const uint8_t der_junk[] = { 0x30, 0x03, 0x02, 0x01, 0x00 };
+        static const uint8_t tpmt_trunc[] = { 0x00, 0x01, 0x00, 0x0b, 0x00 };
+        assert_int_equal(shield_ak_key_new(junk, 1, &k, &d), SHIELD_E_TRUNCATED);
+        assert_int_equal(shield_ak_key_new(junk, sizeof junk, &k, &d), SHIELD_E_FORMAT);
+        assert_int_equal(shield_ak_key_new(der_junk, sizeof der_junk, &k, &d), SHIELD_E_FORMAT);
+        assert_int_equal(shield_ak_key_new(tpmt_trunc, sizeof tpmt_trunc, &k, &d), SHIELD_E_FORMAT);
+        assert_ptr_equal(k, (struct shield_ak_key *)(uintptr_t)0xaaaa);
+        shield_ak_key_free(NULL);
+        /* tpm2-tools' PCR file: too short, a bad count, values that do not match the selection. */
+        uint8_t buf[132 + 4 + 532] = { 0 };
+        struct shield_pcrs p;
+        assert_int_equal(shield_tpm_pcrs_parse_tools(buf, 10, &p, &d), SHIELD_E_TRUNCATED);
+        assert_int_equal(shield_tpm_pcrs_parse_tools(buf, sizeof buf, &p, &d), SHIELD_E_FORMAT); /* count 0 */
+        buf[0] = 1;                         /* one selection: sha256, PCR 0 */
+        buf[4] = 0x0b;
+        buf[6] = 3;
+        buf[7] = 1;
+        buf[132] = 1;                       /* one TPML_DIGEST with one 32-byte value */
+        buf[136] = 1;
+        buf[140] = 32;
+        assert_int_equal(shield_tpm_pcrs_parse_tools(buf, sizeof buf, &p, &d), 0);
+        assert_int_equal(p.n_banks, 1);
+        assert_int_equal(p.banks[0].present, 1);
+        buf[140] = 20;
+        assert_int_equal(shield_tpm_pcrs_parse_tools(buf, sizeof buf, &p, &d), SHIELD_E_FORMAT);
+        buf[140] = 32;
+        buf[136] = 2;                       /* more values than selected */
+        assert_int_equal(shield_tpm_pcrs_parse_tools(buf, sizeof buf, &p, &d), SHIELD_E_TRAILING);
+        buf[136] = 9;
+        assert_int_equal(shield_tpm_pcrs_parse_tools(buf, sizeof buf, &p, &d), SHIELD_E_FORMAT);
+        buf[136] = 1;
+        buf[4] = 0x99;                      /* an unknown bank */
+        assert_int_equal(shield_tpm_pcrs_parse_tools(buf, sizeof buf, &p, &d), SHIELD_E_UNSUPPORTED);
+        buf[4] = 0x0b;
+        assert_int_equal(shield_tpm_pcrs_parse_tools(buf, sizeof buf - 1, &p, &d), SHIELD_E_FORMAT);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_open_errors),
@@ -663,6 +795,9 @@ int main(void) {
                 cmocka_unit_test(test_quote_ok),
                 cmocka_unit_test(test_quote_failures),
                 cmocka_unit_test(test_evidence_json),
+                cmocka_unit_test(test_default_tcti),
+                cmocka_unit_test(test_ak_key_forms),
+                cmocka_unit_test(test_info_ek_ak_activate),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

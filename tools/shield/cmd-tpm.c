@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* shield tpm provision | pcrs | quote | verify-quote */
+/* shield tpm provision | info | pcrs | ek | ak create | make-credential | activate | quote | verify-quote */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -19,13 +19,19 @@ static const char usage_family[] =
         "The TPM: keys and certificates for attestation, PCRs and quotes.\n"
         "\n"
         "Commands:\n"
-        "  provision     make and persist the EK and AK, certify them with a platform CA\n"
-        "  pcrs          read PCRs 0-23 of every active bank\n"
-        "  quote         quote the PCRs with the AK and write evidence JSON\n"
-        "  verify-quote  check the quote in an evidence file (signature, nonce, PCRs, AK certificate)\n"
+        "  provision        make and persist the EK and AK, certify them with a platform CA\n"
+        "  info             manufacturer, firmware, spec level, PCR banks, size limits\n"
+        "  pcrs             read PCRs 0-23 of every active bank (or of --bank)\n"
+        "  ek               the EK public key and certificate\n"
+        "  ak create        make an AK as a child of the EK (files, optionally persisted)\n"
+        "  make-credential  protect a secret for an AK with the EK public (verifier, no TPM)\n"
+        "  activate         recover a credential's secret with the TPM (EK + AK)\n"
+        "  quote            quote the PCRs with the AK and write evidence JSON\n"
+        "  verify-quote     check the quote in an evidence file (signature, nonce, PCRs, AK certificate)\n"
         "\n"
         "TCTI strings are tpm2-tss's: swtpm:host=127.0.0.1,port=2321, device:/dev/tpmrm0,\n"
-        "mssim:host=…,port=…; without --tcti, $TPM2TOOLS_TCTI or device:/dev/tpmrm0.\n"
+        "mssim:host=…,port=…; without --tcti, $SHIELD_TCTI, else $TPM2TOOLS_TCTI, else\n"
+        "device:/dev/tpmrm0.\n"
         "\n"
         "Run 'shield tpm COMMAND --help' for details.\n";
 
@@ -56,13 +62,15 @@ static const char usage_provision[] =
         "  shield tpm provision --tcti swtpm:host=127.0.0.1,port=2321 --name vm1 --ca-dir ./ca\n";
 
 static const char usage_pcrs[] =
-        "Usage: shield tpm pcrs [--tcti T] [--json]\n"
+        "Usage: shield tpm pcrs [--tcti T] [--bank ALG]... [--json]\n"
         "\n"
         "Read PCRs 0-23 of every active bank. Text: one \"BANK PCR HEX\" line per\n"
         "PCR; --json: the PCRS.json form {\"sha256\": {\"0\": \"hex\", …}, …}.\n"
         "\n"
         "Options:\n"
         "  --tcti T    the TPM (see 'shield tpm --help')\n"
+        "  --bank ALG  only this bank (sha1, sha256, sha384, …); repeatable; a bank\n"
+        "              the TPM does not have active is an error\n"
         "  --json      PCRS.json on stdout\n"
         "  -h, --help  this text\n"
         "\n"
@@ -72,7 +80,7 @@ static const char usage_quote[] =
         "Usage: shield tpm quote [--tcti T] --nonce HEX [--ak-handle H] -o FILE\n"
         "\n"
         "Quote PCRs 0-23 of every active bank with the AK (qualifyingData = the\n"
-        "nonce) and write shieldkit-evidence/1 JSON (docs/EVIDENCE.md): the quote,\n"
+        "nonce) and write shieldkit-evidence/1 JSON (docs/FORMATS.md): the quote,\n"
         "the PCR values it covers, the AK public area and the AK/EK certificates\n"
         "when their NV indexes exist. No event log or IMA list: 'shield attest'\n"
         "adds those.\n"
@@ -249,10 +257,12 @@ out:
 static int verb_pcrs(int argc, char **argv) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' }, { "tcti", required_argument, NULL, 't' },
-                { "json", no_argument, NULL, 'j' }, {},
+                { "json", no_argument, NULL, 'j' }, { "bank", required_argument, NULL, 'b' }, {},
         };
         const char *tcti = NULL;
         bool json = false;
+        uint16_t banks[SHIELD_BANKS_MAX];
+        size_t n_banks = 0;
         int c;
 
         optind = 0;
@@ -262,6 +272,11 @@ static int verb_pcrs(int argc, char **argv) {
                 case 'h': fputs(usage_pcrs, stdout); return EXIT_OK;
                 case 't': tcti = optarg; break;
                 case 'j': json = true; break;
+                case 'b':
+                        if (n_banks == SHIELD_BANKS_MAX || shield_hash_from_name(optarg, &banks[n_banks]) < 0)
+                                return cli_usage_error(usage_pcrs, "pcrs: --bank '%s' is not a hash we know", optarg);
+                        n_banks++;
+                        break;
                 default: return cli_usage_error(usage_pcrs, "pcrs: unknown option '%s'", argv[optind - 1]);
                 }
         if (optind != argc)
@@ -277,6 +292,21 @@ static int verb_pcrs(int argc, char **argv) {
         shield_tpm_close(t);
         if (r < 0)
                 return tpm_failed("pcrs", r, &diag);
+        if (n_banks) {
+                struct shield_pcrs keep = { 0 };
+                for (size_t i = 0; i < n_banks; i++) {
+                        const struct shield_pcr_bank *b = shield_pcrs_bank_const(&pcrs, banks[i]);
+                        struct shield_pcr_bank *nb;
+                        if (!b) {
+                                cli_error("pcrs: the TPM has no active %s bank", shield_hash_name(banks[i]));
+                                return EXIT_BAD_INPUT;
+                        }
+                        if (shield_pcrs_add_bank(&keep, b->alg, b->size, &nb) < 0)
+                                return EXIT_BAD_INPUT;
+                        *nb = *b;
+                }
+                pcrs = keep;
+        }
         if (json) {
                 char *text = shield_pcrs_to_json(&pcrs);
                 if (!text) {
@@ -492,10 +522,548 @@ out:
         return r;
 }
 
+static const char usage_info[] =
+        "Usage: shield tpm info [--tcti T] [--json]\n"
+        "\n"
+        "What the TPM says about itself (TPM2_GetCapability): manufacturer and\n"
+        "vendor strings, firmware version, TPM 2.0 spec level and revision, the\n"
+        "PCR banks with the PCRs allocated in each, and size limits (command,\n"
+        "response, NV index, NV buffer).\n"
+        "\n"
+        "Options:\n"
+        "  --tcti T    the TPM (see 'shield tpm --help')\n"
+        "  --json      the same as JSON\n"
+        "  -h, --help  this text\n"
+        "\n"
+        "Exit status: 0 read, 2 bad usage or a TPM error.\n";
+
+static const char usage_ek[] =
+        "Usage: shield tpm ek [--tcti T] [-o DIR] [--json]\n"
+        "\n"
+        "The RSA endorsement key: the one persisted at 0x81010001, else the key the\n"
+        "TCG default template (EK Credential Profile B.3.3, L-1) derives, created\n"
+        "transiently and flushed. The EK certificate is read from NV 0x01c00002\n"
+        "when the index exists. With -o, writes DIR/ek.pub (TPM2B_PUBLIC, as\n"
+        "tpm2_createek -u), DIR/ek.pem (SubjectPublicKeyInfo) and DIR/ek.crt (the\n"
+        "certificate, PEM; only when there is one).\n"
+        "\n"
+        "Options:\n"
+        "  --tcti T         the TPM (see 'shield tpm --help')\n"
+        "  -o, --out DIR    write the files there (created if missing)\n"
+        "  --json           handle, key type, name and certificate summary as JSON\n"
+        "  -h, --help       this text\n"
+        "\n"
+        "Exit status: 0 done, 2 bad usage or a TPM error.\n";
+
+static const char usage_ak[] =
+        "Usage: shield tpm ak create [--tcti T] [--algo rsa|ecc] -o DIR [--persist HANDLE] [--json]\n"
+        "\n"
+        "Make an attestation key as a child of the EK (see 'shield tpm ek'), the way\n"
+        "tpm2_createak does: restricted signing (fixedtpm|fixedparent|\n"
+        "sensitivedataorigin|userwithauth|restricted|sign), RSA-2048 RSASSA/SHA-256\n"
+        "or ECC P-256 ECDSA/SHA-256, empty auth; the EK is authorised with a\n"
+        "PolicySecret(TPM_RH_ENDORSEMENT) session. Writes DIR/ak.pub (TPM2B_PUBLIC),\n"
+        "DIR/ak.priv (TPM2B_PRIVATE), DIR/ak.name (the binary name) and DIR/ak.pem.\n"
+        "With --persist, also makes it persistent at HANDLE; otherwise it is loaded\n"
+        "from the files when needed ('shield tpm activate --ak-ctx DIR').\n"
+        "\n"
+        "Options:\n"
+        "  --tcti T           the TPM (see 'shield tpm --help')\n"
+        "  --algo rsa|ecc     the key type (default rsa)\n"
+        "  -o, --out DIR      where to write the files (created if missing)\n"
+        "  --persist HANDLE   a free persistent handle (0x81xxxxxx)\n"
+        "  --json             the files and the name as JSON\n"
+        "  -h, --help         this text\n"
+        "\n"
+        "Exit status: 0 made, 2 bad usage or a TPM error.\n";
+
+static const char usage_makecred[] =
+        "Usage: shield tpm make-credential --ek-pub FILE --ak-name HEX|FILE --secret HEX -o BLOB\n"
+        "\n"
+        "The verifier's side of credential activation, in software (no TPM):\n"
+        "TPM2_MakeCredential (TPM 2.0 Part 1, 24) protects SECRET so that only the\n"
+        "TPM holding the EK, with the AK of that name loaded, can recover it. BLOB\n"
+        "is tpm2_makecredential's file format (tpm2_activatecredential reads it).\n"
+        "\n"
+        "Options:\n"
+        "  --ek-pub FILE      the EK public: TPM2B_PUBLIC (ek.pub), TPMT_PUBLIC, or a\n"
+        "                     PEM/DER public key (then the TCG default template's\n"
+        "                     SHA-256 and AES-128-CFB are assumed)\n"
+        "  --ak-name HEX|FILE the AK's name (nameAlg || digest): hex, or a binary file\n"
+        "                     (ak.name, tpm2_createak -n)\n"
+        "  --secret HEX       1 to 32 bytes (SHA-256 EK)\n"
+        "  -o, --out BLOB     the credential file\n"
+        "  -h, --help         this text\n"
+        "\n"
+        "Exit status: 0 written, 2 bad usage or unusable input.\n";
+
+static const char usage_activate[] =
+        "Usage: shield tpm activate --blob FILE (--ak-handle H | --ak-ctx DIR) [--tcti T] [--json]\n"
+        "\n"
+        "The TPM's side: TPM2_ActivateCredential with the EK (authorised by a\n"
+        "PolicySecret(TPM_RH_ENDORSEMENT) session) and the AK, and print the\n"
+        "recovered secret as hex. A blob made for another AK or EK fails.\n"
+        "\n"
+        "Options:\n"
+        "  --blob FILE      a credential (shield tpm make-credential, tpm2_makecredential)\n"
+        "  --ak-handle H    a persistent AK\n"
+        "  --ak-ctx DIR     an AK from 'shield tpm ak create -o DIR' (ak.pub, ak.priv)\n"
+        "  --tcti T         the TPM (see 'shield tpm --help')\n"
+        "  --json           {\"secret\": \"hex\"}\n"
+        "  -h, --help       this text\n"
+        "\n"
+        "Exit status: 0 recovered, 1 the TPM refused the credential (not for this\n"
+        "AK/EK), 2 bad usage or a TPM error.\n";
+
+static int verb_info(int argc, char **argv) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' }, { "tcti", required_argument, NULL, 't' },
+                { "json", no_argument, NULL, 'j' }, {},
+        };
+        const char *tcti = NULL;
+        bool json = false;
+        int c;
+
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h': fputs(usage_info, stdout); return EXIT_OK;
+                case 't': tcti = optarg; break;
+                case 'j': json = true; break;
+                default: return cli_usage_error(usage_info, "info: unknown option '%s'", argv[optind - 1]);
+                }
+        if (optind != argc)
+                return cli_usage_error(usage_info, "info: no arguments expected");
+        struct shield_tpm *t = NULL;
+        struct shield_tpm_info info;
+        struct shield_diag diag = { 0 };
+        int r = open_tpm(tcti, &t);
+        if (r)
+                return r;
+        r = shield_tpm_get_info(t, &info, &diag);
+        shield_tpm_close(t);
+        if (r < 0)
+                return tpm_failed("info", r, &diag);
+        char fw[64], spec[32];
+        snprintf(fw, sizeof fw, "%u.%u.%u.%u", (unsigned)(info.firmware_version_1 >> 16),
+                 (unsigned)(info.firmware_version_1 & 0xffff), (unsigned)(info.firmware_version_2 >> 16),
+                 (unsigned)(info.firmware_version_2 & 0xffff));
+        snprintf(spec, sizeof spec, "%u.%02u", (unsigned)(info.spec_revision / 100),
+                 (unsigned)(info.spec_revision % 100));
+        if (json) {
+                json_t *root = json_object(), *banks = json_array();
+                json_object_set_new(root, "family", json_string(info.family));
+                json_object_set_new(root, "manufacturer", json_string(info.manufacturer));
+                json_object_set_new(root, "manufacturer_id", json_integer(info.manufacturer_id));
+                json_object_set_new(root, "vendor", json_string(info.vendor));
+                json_object_set_new(root, "vendor_tpm_type", json_integer(info.vendor_tpm_type));
+                json_object_set_new(root, "firmware_version", json_string(fw));
+                json_object_set_new(root, "firmware_version_1", json_integer(info.firmware_version_1));
+                json_object_set_new(root, "firmware_version_2", json_integer(info.firmware_version_2));
+                json_object_set_new(root, "spec_level", json_integer(info.spec_level));
+                json_object_set_new(root, "spec_revision", json_string(spec));
+                json_object_set_new(root, "spec_year", json_integer(info.spec_year));
+                json_object_set_new(root, "spec_day_of_year", json_integer(info.spec_day_of_year));
+                json_object_set_new(root, "pcr_count", json_integer(info.pcr_count));
+                for (size_t i = 0; i < info.n_banks; i++) {
+                        json_t *pcrs = json_array();
+                        for (unsigned j = 0; j < 32; j++)
+                                if (info.bank_allocated[i] & (1u << j))
+                                        json_array_append_new(pcrs, json_integer(j));
+                        const char *n = shield_hash_name(info.bank_alg[i]);
+                        char id[16];
+                        snprintf(id, sizeof id, "0x%04x", (unsigned)info.bank_alg[i]);
+                        json_array_append_new(banks, json_pack("{s:s, s:o}", "bank", n ? n : id, "allocated", pcrs));
+                }
+                json_object_set_new(root, "pcr_banks", banks);
+                json_object_set_new(root, "max_command_size", json_integer(info.max_command_size));
+                json_object_set_new(root, "max_response_size", json_integer(info.max_response_size));
+                json_object_set_new(root, "max_nv_index_size", json_integer(info.nv_index_max));
+                json_object_set_new(root, "max_nv_buffer", json_integer(info.nv_buffer_max));
+                json_object_set_new(root, "input_buffer", json_integer(info.input_buffer));
+                cli_print_json(root);
+                return EXIT_OK;
+        }
+        printf("family          %s\n", info.family);
+        printf("manufacturer    %s (0x%08x)\n", info.manufacturer, (unsigned)info.manufacturer_id);
+        printf("vendor          %s\n", info.vendor);
+        printf("firmware        %s (0x%08x 0x%08x)\n", fw, (unsigned)info.firmware_version_1,
+               (unsigned)info.firmware_version_2);
+        printf("spec            level %u, revision %s, %u day %u\n", (unsigned)info.spec_level, spec,
+               (unsigned)info.spec_year, (unsigned)info.spec_day_of_year);
+        for (size_t i = 0; i < info.n_banks; i++) {
+                const char *n = shield_hash_name(info.bank_alg[i]);
+                unsigned count = (unsigned)__builtin_popcount(info.bank_allocated[i]);
+                if (n)
+                        printf("pcr bank        %-7s %u PCRs allocated (mask 0x%06x)\n", n, count,
+                               (unsigned)info.bank_allocated[i]);
+                else
+                        printf("pcr bank        0x%04x  %u PCRs allocated (mask 0x%06x)\n",
+                               (unsigned)info.bank_alg[i], count, (unsigned)info.bank_allocated[i]);
+        }
+        printf("max command     %u bytes\n", (unsigned)info.max_command_size);
+        printf("max response    %u bytes\n", (unsigned)info.max_response_size);
+        printf("max NV index    %u bytes\n", (unsigned)info.nv_index_max);
+        printf("max NV buffer   %u bytes\n", (unsigned)info.nv_buffer_max);
+        return EXIT_OK;
+}
+
+static int ensure_dir(const char *dir) {
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+                cli_error("%s: %s", dir, strerror(errno));
+                return EXIT_BAD_INPUT;
+        }
+        return 0;
+}
+
+static int write_in(const char *dir, const char *name, const void *buf, size_t len, unsigned mode) {
+        char *path = NULL;
+        if (asprintf(&path, "%s/%s", dir, name) < 0)
+                return EXIT_BAD_INPUT;
+        int r = shield_write_file_atomic(path, buf, len, mode);
+        if (r < 0)
+                cli_error("%s: %s", path, strerror(errno));
+        free(path);
+        return r < 0 ? EXIT_BAD_INPUT : 0;
+}
+
+/* PEM of a TPM2B_PUBLIC (or any public key form shield_ak_key_new reads), and its type. */
+static int public_pem(const uint8_t *pub, size_t len, char **ret, char *type, size_t type_len) {
+        struct shield_ak_key *k = NULL;
+        struct shield_diag diag = { 0 };
+        int r = shield_ak_key_new(pub, len, &k, &diag);
+        if (r < 0)
+                return r;
+        snprintf(type, type_len, "%s", shield_ak_key_type(k));
+        r = shield_ak_key_pem(k, ret);
+        shield_ak_key_free(k);
+        return r;
+}
+
+static int verb_ek(int argc, char **argv) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' }, { "tcti", required_argument, NULL, 't' },
+                { "json", no_argument, NULL, 'j' }, { "out", required_argument, NULL, 'o' }, {},
+        };
+        const char *tcti = NULL, *dir = NULL;
+        bool json = false;
+        int c;
+
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "ho:", options, NULL)) >= 0)
+                switch (c) {
+                case 'h': fputs(usage_ek, stdout); return EXIT_OK;
+                case 't': tcti = optarg; break;
+                case 'j': json = true; break;
+                case 'o': dir = optarg; break;
+                default: return cli_usage_error(usage_ek, "ek: unknown option '%s'", argv[optind - 1]);
+                }
+        if (optind != argc)
+                return cli_usage_error(usage_ek, "ek: no arguments expected");
+        struct shield_tpm *t = NULL;
+        struct shield_tpm_ek ek = { 0 };
+        struct shield_diag diag = { 0 };
+        char *pem = NULL, *cert_pem = NULL, type[16] = "";
+        int r = open_tpm(tcti, &t);
+        if (r)
+                return r;
+        r = shield_tpm_read_ek(t, &ek, &diag);
+        shield_tpm_close(t);
+        if (r < 0)
+                return tpm_failed("ek", r, &diag);
+        if (public_pem(ek.public, ek.public_len, &pem, type, sizeof type) < 0 ||
+            (ek.cert && shield_tpm_cert_pem(ek.cert, ek.cert_len, &cert_pem) < 0 && !cert_pem)) {
+                if (!pem) {
+                        cli_error("ek: the EK public key cannot be converted");
+                        r = EXIT_BAD_INPUT;
+                        goto out;
+                }
+                cli_warn("ek: the certificate in NV 0x01c00002 is not X.509 DER");
+        }
+        if (dir) {
+                if ((r = ensure_dir(dir)) != 0 || (r = write_in(dir, "ek.pub", ek.public, ek.public_len, 0644)) != 0 ||
+                    (r = write_in(dir, "ek.pem", pem, strlen(pem), 0644)) != 0 ||
+                    (cert_pem && (r = write_in(dir, "ek.crt", cert_pem, strlen(cert_pem), 0644)) != 0))
+                        goto out;
+        }
+        if (json) {
+                json_t *root = json_object();
+                json_object_set_new(root, "handle", ek.persistent ? json_string("0x81010001") : json_null());
+                json_object_set_new(root, "persistent", json_boolean(ek.persistent));
+                json_object_set_new(root, "key_type", json_string(type));
+                json_object_set_new(root, "public_pem", json_string(pem));
+                json_object_set_new(root, "certificate_nv", json_string("0x01c00002"));
+                json_object_set_new(root, "certificate", cert_json(ek.cert, ek.cert_len));
+                cli_print_json(root);
+        } else {
+                printf("EK %s, %s\n", type,
+                       ek.persistent ? "persistent at 0x81010001" : "derived from the TCG template (not persistent)");
+                if (ek.cert) {
+                        struct shield_x509_info info;
+                        if (shield_x509_info(ek.cert, ek.cert_len, &info) == 0)
+                                printf("certificate in NV 0x01c00002: %s, issued by %s\n", info.subject, info.issuer);
+                        else
+                                printf("NV 0x01c00002 holds %zu bytes that are not a certificate\n", ek.cert_len);
+                } else
+                        printf("no EK certificate (NV 0x01c00002 is not defined)\n");
+                fputs(pem, stdout);
+        }
+        r = EXIT_OK;
+out:
+        free(pem);
+        free(cert_pem);
+        shield_tpm_ek_clear(&ek);
+        return r;
+}
+
+static int verb_ak_create(int argc, char **argv) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },       { "tcti", required_argument, NULL, 't' },
+                { "json", no_argument, NULL, 'j' },       { "out", required_argument, NULL, 'o' },
+                { "algo", required_argument, NULL, 'a' }, { "persist", required_argument, NULL, 'p' },
+                {},
+        };
+        const char *tcti = NULL, *dir = NULL;
+        enum shield_tpm_ak_alg alg = SHIELD_TPM_AK_RSA;
+        uint64_t persist = 0;
+        bool json = false;
+        int c;
+
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "ho:", options, NULL)) >= 0)
+                switch (c) {
+                case 'h': fputs(usage_ak, stdout); return EXIT_OK;
+                case 't': tcti = optarg; break;
+                case 'j': json = true; break;
+                case 'o': dir = optarg; break;
+                case 'a':
+                        if (strcmp(optarg, "rsa") == 0)
+                                alg = SHIELD_TPM_AK_RSA;
+                        else if (strcmp(optarg, "ecc") == 0)
+                                alg = SHIELD_TPM_AK_ECC;
+                        else
+                                return cli_usage_error(usage_ak, "ak create: --algo is rsa or ecc");
+                        break;
+                case 'p':
+                        if (shield_parse_u64(optarg, 0, UINT32_MAX, &persist) < 0 || (persist >> 24) != 0x81)
+                                return cli_usage_error(usage_ak, "ak create: --persist must be a handle 0x81xxxxxx");
+                        break;
+                default: return cli_usage_error(usage_ak, "ak create: unknown option '%s'", argv[optind - 1]);
+                }
+        if (!dir || optind != argc)
+                return cli_usage_error(usage_ak, "ak create: -o DIR is required");
+        int r = ensure_dir(dir);
+        if (r)
+                return r;
+        struct shield_tpm *t = NULL;
+        struct shield_tpm_ak ak = { 0 };
+        struct shield_diag diag = { 0 };
+        char *pem = NULL, type[16] = "", name_hex[2 * sizeof ak.name + 1];
+        if ((r = open_tpm(tcti, &t)) != 0)
+                return r;
+        r = shield_tpm_ak_create(t, alg, (uint32_t)persist, &ak, &diag);
+        shield_tpm_close(t);
+        if (r < 0)
+                return tpm_failed("ak create", r, &diag);
+        if (public_pem(ak.public, ak.public_len, &pem, type, sizeof type) < 0) {
+                cli_error("ak create: the AK public key cannot be converted");
+                r = EXIT_BAD_INPUT;
+                goto out;
+        }
+        if ((r = write_in(dir, "ak.pub", ak.public, ak.public_len, 0644)) != 0 ||
+            (r = write_in(dir, "ak.priv", ak.private, ak.private_len, 0600)) != 0 ||
+            (r = write_in(dir, "ak.name", ak.name, ak.name_len, 0644)) != 0 ||
+            (r = write_in(dir, "ak.pem", pem, strlen(pem), 0644)) != 0)
+                goto out;
+        shield_hex_encode(ak.name, ak.name_len, name_hex);
+        if (json) {
+                char h[16];
+                snprintf(h, sizeof h, "0x%08x", (unsigned)persist);
+                json_t *root = json_object();
+                json_object_set_new(root, "key_type", json_string(type));
+                json_object_set_new(root, "name", json_string(name_hex));
+                json_object_set_new(root, "handle", persist ? json_string(h) : json_null());
+                json_object_set_new(root, "dir", json_string(dir));
+                cli_print_json(root);
+        } else {
+                printf("AK %s, a child of the EK, name %s\n", type, name_hex);
+                if (persist)
+                        printf("persistent at 0x%08x\n", (unsigned)persist);
+                printf("wrote %s/ak.pub, ak.priv, ak.name, ak.pem\n", dir);
+        }
+        r = EXIT_OK;
+out:
+        free(pem);
+        shield_tpm_ak_clear(&ak);
+        return r;
+}
+
+static int verb_ak(int argc, char **argv) {
+        static const struct cli_verb verbs[] = {
+                { "create", "make an AK as a child of the EK", verb_ak_create },
+        };
+        return cli_dispatch(argc, argv, usage_ak, verbs, ELEMENTS(verbs));
+}
+
+/* A name as hex, or a binary file holding it. */
+static int read_name(const char *arg, uint8_t **ret, size_t *ret_len) {
+        if (shield_hex_decode(arg, ret, ret_len) == 0 && *ret_len > 0)
+                return 0;
+        free(*ret);
+        *ret = NULL;
+        return cli_read_file(arg, 1024, ret, ret_len);
+}
+
+static int verb_make_credential(int argc, char **argv) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },          { "ek-pub", required_argument, NULL, 'e' },
+                { "ak-name", required_argument, NULL, 'n' }, { "secret", required_argument, NULL, 's' },
+                { "out", required_argument, NULL, 'o' },     {},
+        };
+        const char *ek_path = NULL, *name_arg = NULL, *secret_hex = NULL, *out = NULL;
+        int c;
+
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "ho:", options, NULL)) >= 0)
+                switch (c) {
+                case 'h': fputs(usage_makecred, stdout); return EXIT_OK;
+                case 'e': ek_path = optarg; break;
+                case 'n': name_arg = optarg; break;
+                case 's': secret_hex = optarg; break;
+                case 'o': out = optarg; break;
+                default:
+                        return cli_usage_error(usage_makecred, "make-credential: unknown option '%s'",
+                                               argv[optind - 1]);
+                }
+        if (!ek_path || !name_arg || !secret_hex || !out || optind != argc)
+                return cli_usage_error(usage_makecred,
+                                       "make-credential: --ek-pub, --ak-name, --secret and -o are required");
+        uint8_t *secret = NULL, *ek = NULL, *name = NULL, *blob = NULL;
+        size_t secret_len = 0, ek_len = 0, name_len = 0, blob_len = 0;
+        struct shield_diag diag = { 0 };
+        int r;
+        if (shield_hex_decode(secret_hex, &secret, &secret_len) < 0 || secret_len == 0 ||
+            secret_len > SHIELD_HASH_MAX_SIZE) {
+                free(secret);
+                return cli_usage_error(usage_makecred, "make-credential: --secret must be 1 to 32 bytes of hex");
+        }
+        if ((r = cli_read_file(ek_path, 1u << 16, &ek, &ek_len)) != 0 || (r = read_name(name_arg, &name, &name_len)) != 0)
+                goto out;
+        r = shield_credential_make(ek, ek_len, name, name_len, secret, secret_len, &blob, &blob_len, &diag);
+        if (r < 0) {
+                cli_error("make-credential: %s", diag.msg[0] ? diag.msg : shield_strerror(r));
+                r = EXIT_BAD_INPUT;
+                goto out;
+        }
+        if (shield_write_file_atomic(out, blob, blob_len, 0644) < 0) {
+                cli_error("%s: %s", out, strerror(errno));
+                r = EXIT_BAD_INPUT;
+                goto out;
+        }
+        r = EXIT_OK;
+out:
+        if (secret)
+                explicit_bzero(secret, secret_len);
+        free(secret);
+        free(ek);
+        free(name);
+        free(blob);
+        return r;
+}
+
+static int verb_activate(int argc, char **argv) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },            { "tcti", required_argument, NULL, 't' },
+                { "blob", required_argument, NULL, 'b' },      { "ak-handle", required_argument, NULL, 'a' },
+                { "ak-ctx", required_argument, NULL, 'c' },    { "json", no_argument, NULL, 'j' },
+                {},
+        };
+        const char *tcti = NULL, *blob_path = NULL, *ctx = NULL;
+        uint64_t handle = 0;
+        bool json = false;
+        int c;
+
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h': fputs(usage_activate, stdout); return EXIT_OK;
+                case 't': tcti = optarg; break;
+                case 'b': blob_path = optarg; break;
+                case 'c': ctx = optarg; break;
+                case 'j': json = true; break;
+                case 'a':
+                        if (shield_parse_u64(optarg, 0, UINT32_MAX, &handle) < 0 || handle == 0)
+                                return cli_usage_error(usage_activate, "activate: --ak-handle must be a TPM handle");
+                        break;
+                default: return cli_usage_error(usage_activate, "activate: unknown option '%s'", argv[optind - 1]);
+                }
+        if (!blob_path || (!handle == !ctx) || optind != argc)
+                return cli_usage_error(usage_activate,
+                                       "activate: --blob and one of --ak-handle or --ak-ctx are required");
+        uint8_t *blob = NULL, secret[SHIELD_HASH_MAX_SIZE];
+        size_t blob_len = 0, secret_len = 0;
+        struct shield_tpm_ak ak = { 0 };
+        struct shield_tpm *t = NULL;
+        struct shield_diag diag = { 0 };
+        char *p = NULL;
+        int r;
+        if ((r = cli_read_file(blob_path, SHIELD_CREDENTIAL_MAX, &blob, &blob_len)) != 0)
+                goto out;
+        if (ctx) {
+                if (asprintf(&p, "%s/ak.pub", ctx) < 0 || (r = cli_read_file(p, 4096, &ak.public, &ak.public_len)) != 0)
+                        goto out;
+                free(p);
+                if (asprintf(&p, "%s/ak.priv", ctx) < 0 ||
+                    (r = cli_read_file(p, 4096, &ak.private, &ak.private_len)) != 0)
+                        goto out;
+        }
+        if ((r = open_tpm(tcti, &t)) != 0)
+                goto out;
+        r = shield_tpm_activate_credential(t, (uint32_t)handle, ctx ? &ak : NULL, blob, blob_len, secret, &secret_len,
+                                           &diag);
+        if (r == SHIELD_E_VERIFY) {
+                cli_error("activate: the TPM refused the credential: not made for this AK and EK (%s)", diag.msg);
+                r = EXIT_VERIFY_FAILED;
+                goto out;
+        }
+        if (r < 0) {
+                r = r == SHIELD_E_FORMAT || r == SHIELD_E_TRUNCATED || r == SHIELD_E_TRAILING ||
+                                    r == SHIELD_E_UNSUPPORTED || r == SHIELD_E_LIMIT
+                            ? cli_parse_failed(blob_path, r, &diag)
+                            : tpm_failed("activate", r, &diag);
+                goto out;
+        }
+        char hex[2 * SHIELD_HASH_MAX_SIZE + 1];
+        shield_hex_encode(secret, secret_len, hex);
+        if (json)
+                cli_print_json(json_pack("{s:s}", "secret", hex));
+        else
+                puts(hex);
+        explicit_bzero(hex, sizeof hex);
+        explicit_bzero(secret, sizeof secret);
+        r = EXIT_OK;
+out:
+        shield_tpm_close(t);
+        shield_tpm_ak_clear(&ak);
+        free(p);
+        free(blob);
+        return r;
+}
+
 int cmd_tpm(int argc, char **argv) {
         static const struct cli_verb verbs[] = {
                 { "provision", "make and certify the EK and AK", verb_provision },
+                { "info", "what the TPM says about itself", verb_info },
                 { "pcrs", "read PCRs", verb_pcrs },
+                { "ek", "the EK public key and certificate", verb_ek },
+                { "ak", "make an AK as a child of the EK", verb_ak },
+                { "make-credential", "protect a secret for an AK (no TPM)", verb_make_credential },
+                { "activate", "recover a credential's secret with the TPM", verb_activate },
                 { "quote", "quote PCRs into evidence JSON", verb_quote },
                 { "verify-quote", "check the quote of an evidence file", verb_verify },
                 { "quote-check", "the same as verify-quote", verb_verify },
