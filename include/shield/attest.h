@@ -88,3 +88,6 @@ int shield_evidence_check(const struct shield_evidence *e, const struct shield_e
                           struct shield_evidence_result *ret);
 void shield_evidence_result_clear(struct shield_evidence_result *r);
 const char *shield_step_status_name(enum shield_step_status s);
+
+/* Two public keys in any of the AK encodings (TPM2B_PUBLIC, TPMT_PUBLIC, SPKI DER or PEM) are the same key. */
+bool shield_ak_same_key(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);

@@ -39,6 +39,8 @@ struct shield_evidence {
         size_t ak_cert_len;
         uint8_t *ek_cert;                /* DER; NULL when absent */
         size_t ek_cert_len;
+        uint8_t *ek_public;              /* the EK's TPM2B_PUBLIC (with size); NULL when absent */
+        size_t ek_public_len;
         char *notes[SHIELD_EVIDENCE_NOTES_MAX]; /* what the producer could not collect, malloc'd */
         size_t n_notes;
 };
@@ -80,3 +82,11 @@ int shield_evidence_parse_json(const char *text, size_t len, struct shield_evide
 __attribute__((warn_unused_result))
 int shield_evidence_collect(struct shield_tpm *t, uint32_t ak_handle, const uint8_t *nonce, size_t nonce_len,
                             struct shield_evidence *ret, struct shield_diag *diag);
+/*
+ * The same over the PCRs in pcr_mask only (bit i: PCR i; every active
+ * bank); the evidence then reports exactly the quoted PCRs. Also records
+ * the EK public area (persistent, else derived from the default template).
+ */
+__attribute__((warn_unused_result))
+int shield_evidence_collect_pcrs(struct shield_tpm *t, uint32_t ak_handle, uint32_t pcr_mask, const uint8_t *nonce,
+                                 size_t nonce_len, struct shield_evidence *ret, struct shield_diag *diag);

@@ -123,6 +123,10 @@ void shield_quote_clear(struct shield_quote *q);
 __attribute__((warn_unused_result))
 int shield_tpm_quote(struct shield_tpm *t, uint32_t ak_handle, const uint8_t *nonce, size_t nonce_len,
                      struct shield_quote *ret, struct shield_diag *diag);
+/* The same over the PCRs in pcr_mask (bit i: PCR i) of every active bank. */
+__attribute__((warn_unused_result))
+int shield_tpm_quote_pcrs(struct shield_tpm *t, uint32_t ak_handle, uint32_t pcr_mask, const uint8_t *nonce,
+                          size_t nonce_len, struct shield_quote *ret, struct shield_diag *diag);
 
 /*
  * The public area of a loaded or persistent object as TPM2B_PUBLIC

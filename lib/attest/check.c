@@ -207,6 +207,21 @@ static int check_ima(const struct shield_evidence *e, struct shield_evidence_res
         return 0;
 }
 
+/* The same public key, whatever the two encodings (TPM2B_PUBLIC, TPMT_PUBLIC, SPKI DER or PEM). */
+bool shield_ak_same_key(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen) {
+        if (alen == blen && memcmp(a, b, alen) == 0)
+                return true;
+        struct shield_ak_key *ka = NULL, *kb = NULL;
+        char *pa = NULL, *pb = NULL;
+        bool same = shield_ak_key_new(a, alen, &ka, NULL) == 0 && shield_ak_key_new(b, blen, &kb, NULL) == 0 &&
+                    shield_ak_key_pem(ka, &pa) == 0 && shield_ak_key_pem(kb, &pb) == 0 && strcmp(pa, pb) == 0;
+        free(pa);
+        free(pb);
+        shield_ak_key_free(ka);
+        shield_ak_key_free(kb);
+        return same;
+}
+
 static int check_ak(const struct shield_evidence *e, const struct shield_evidence_policy *p,
                     struct shield_evidence_result *res) {
         if (!e->ak_public) {
@@ -215,7 +230,7 @@ static int check_ak(const struct shield_evidence *e, const struct shield_evidenc
         }
         bool pinned_ok = false;
         if (p->ak_public) {
-                if (p->ak_public_len != e->ak_public_len || memcmp(p->ak_public, e->ak_public, e->ak_public_len) != 0) {
+                if (!shield_ak_same_key(p->ak_public, p->ak_public_len, e->ak_public, e->ak_public_len)) {
                         step(res, "ak", SHIELD_STEP_FAIL, "the quote is signed by another AK than the one trusted for "
                              "this machine");
                         return ERR(res, "ak-mismatch", "the evidence's AK is not the AK this verifier trusts (another "
@@ -338,12 +353,39 @@ static int check_golden(const struct shield_evidence *e, const struct shield_evi
         return 0;
 }
 
+/*
+ * Only quoted PCR values are vouched for: keep what the quote's selection
+ * covers and say what was dropped, so no later step trusts an unquoted value.
+ */
+static int keep_quoted(struct shield_evidence *q, struct shield_evidence_result *res) {
+        if (!res->has_quote_info || !q->has_pcrs)
+                return 0;
+        uint32_t dropped = 0;
+        for (size_t b = 0; b < q->pcrs.n_banks; b++) {
+                struct shield_pcr_bank *bank = &q->pcrs.banks[b];
+                uint32_t mask = 0;
+                for (size_t k = 0; k < res->quote.n_banks; k++)
+                        if (res->quote.banks[k] == bank->alg)
+                                mask = res->quote.masks[k];
+                dropped |= bank->present & ~mask;
+                bank->present &= mask;
+                bank->extended &= mask;
+        }
+        if (dropped)
+                return WARN(res, "pcr-unquoted", "PCR values the quote does not cover were ignored (PCR mask 0x%06x)",
+                            dropped);
+        return 0;
+}
+
 int shield_evidence_check(const struct shield_evidence *e, const struct shield_evidence_policy *p,
                           struct shield_evidence_result *ret) {
         memset(ret, 0, sizeof *ret);
         int r;
-        if ((r = check_quote(e, p, ret)) < 0 || (r = check_eventlog(e, ret)) < 0 || (r = check_ima(e, ret)) < 0 ||
-            (r = check_ak(e, p, ret)) < 0 || (r = check_policy(e, p, ret)) < 0 || (r = check_golden(e, p, ret)) < 0)
+        if ((r = check_quote(e, p, ret)) < 0)
+                return r;
+        struct shield_evidence q = *e; /* a shallow copy whose PCRs the quote covers */
+        if ((r = keep_quoted(&q, ret)) < 0 || (r = check_eventlog(&q, ret)) < 0 || (r = check_ima(&q, ret)) < 0 ||
+            (r = check_ak(&q, p, ret)) < 0 || (r = check_policy(&q, p, ret)) < 0 || (r = check_golden(&q, p, ret)) < 0)
                 return r;
         return shield_reasons_count(&ret->reasons, SHIELD_SEV_ERROR) ? SHIELD_E_VERIFY : 0;
 }

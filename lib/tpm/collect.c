@@ -24,6 +24,11 @@ static int nv_optional(struct shield_tpm *t, uint32_t index, const char *what, u
 
 int shield_evidence_collect(struct shield_tpm *t, uint32_t ak_handle, const uint8_t *nonce, size_t nonce_len,
                             struct shield_evidence *ret, struct shield_diag *diag) {
+        return shield_evidence_collect_pcrs(t, ak_handle, 0xffffffu, nonce, nonce_len, ret, diag);
+}
+
+int shield_evidence_collect_pcrs(struct shield_tpm *t, uint32_t ak_handle, uint32_t pcr_mask, const uint8_t *nonce,
+                                 size_t nonce_len, struct shield_evidence *ret, struct shield_diag *diag) {
         struct shield_evidence e = { .secure_boot = -1, .setup_mode = -1 };
         int r;
 
@@ -44,9 +49,14 @@ int shield_evidence_collect(struct shield_tpm *t, uint32_t ak_handle, const uint
         for (int i = 0;; i++) {
                 struct shield_reasons reasons = { 0 };
                 shield_quote_clear(&e.quote);
-                if ((r = shield_tpm_quote(t, ak_handle, nonce, nonce_len, &e.quote, diag)) < 0 ||
+                if ((r = shield_tpm_quote_pcrs(t, ak_handle, pcr_mask, nonce, nonce_len, &e.quote, diag)) < 0 ||
                     (r = shield_tpm_read_pcrs(t, &e.pcrs, diag)) < 0)
                         goto out;
+                /* Report exactly what the quote covers: an unquoted value would look vouched for. */
+                for (size_t b = 0; b < e.pcrs.n_banks; b++) {
+                        e.pcrs.banks[b].present &= pcr_mask;
+                        e.pcrs.banks[b].extended &= pcr_mask;
+                }
                 struct shield_quote_input in = {
                         .attest = e.quote.attest, .attest_len = e.quote.attest_len,
                         .signature = e.quote.signature, .signature_len = e.quote.signature_len,
@@ -71,6 +81,16 @@ int shield_evidence_collect(struct shield_tpm *t, uint32_t ak_handle, const uint
                 shield_reasons_clear(&reasons);
         }
         e.has_pcrs = true;
+        struct shield_tpm_ek ek = { 0 };
+        struct shield_diag ek_diag = { 0 };
+        if (shield_tpm_read_ek(t, &ek, &ek_diag) == 0) {
+                e.ek_public = ek.public;
+                e.ek_public_len = ek.public_len;
+                ek.public = NULL;
+                shield_tpm_ek_clear(&ek);
+        } else if ((r = shield_evidence_add_note(&e, "no EK public area: the TPM did not give one")) < 0) {
+                goto out;
+        }
         if ((r = nv_optional(t, SHIELD_TPM_AK_CERT_NV, "AK certificate", &e.ak_cert, &e.ak_cert_len, &e, diag)) < 0 ||
             (r = nv_optional(t, SHIELD_TPM_EK_CERT_NV, "EK certificate", &e.ek_cert, &e.ek_cert_len, &e, diag)) < 0)
                 goto out;

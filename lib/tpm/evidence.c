@@ -18,6 +18,7 @@ void shield_evidence_free(struct shield_evidence *e) {
         free(e->ak_public);
         free(e->ak_cert);
         free(e->ek_cert);
+        free(e->ek_public);
         for (size_t i = 0; i < e->n_notes; i++)
                 free(e->notes[i]);
         memset(e, 0, sizeof *e);
@@ -90,6 +91,8 @@ int shield_evidence_to_json(const struct shield_evidence *e, char **ret) {
                              json_object_set(root, "ak", ak)))
                 goto out;
         if (e->ek_cert && !set_b64(root, "ek_certificate", e->ek_cert, e->ek_cert_len))
+                goto out;
+        if (e->ek_public && !set_b64(root, "ek_public", e->ek_public, e->ek_public_len))
                 goto out;
         if (e->n_notes) {
                 json_t *notes = json_array();
@@ -176,7 +179,7 @@ static int check_keys(json_t *obj, const char *where, const char *const *known, 
 
 int shield_evidence_parse_json(const char *text, size_t len, struct shield_evidence *ret, struct shield_diag *diag) {
         static const char *const top_keys[] = { "format", "producer", "nonce", "secure_boot", "setup_mode", "pcrs",
-                                                "eventlog", "ima_log", "quote", "ak", "ek_certificate", "notes",
+                                                "eventlog", "ima_log", "quote", "ak", "ek_certificate", "ek_public", "notes",
                                                 NULL };
         static const char *const quote_keys[] = { "attest", "signature", NULL };
         static const char *const ak_keys[] = { "public", "certificate", NULL };
@@ -252,7 +255,8 @@ int shield_evidence_parse_json(const char *text, size_t len, struct shield_evide
         }
         if ((r = get_b64(root, "eventlog", false, SHIELD_EVIDENCE_LOG_MAX, &e.eventlog, &e.eventlog_len, diag)) < 0 ||
             (r = get_b64(root, "ima_log", false, SHIELD_EVIDENCE_LOG_MAX, &e.ima_log, &e.ima_log_len, diag)) < 0 ||
-            (r = get_b64(root, "ek_certificate", false, SHIELD_TPM_CERT_MAX, &e.ek_cert, &e.ek_cert_len, diag)) < 0)
+            (r = get_b64(root, "ek_certificate", false, SHIELD_TPM_CERT_MAX, &e.ek_cert, &e.ek_cert_len, diag)) < 0 ||
+            (r = get_b64(root, "ek_public", false, SHIELD_TPM_PUBLIC_MAX, &e.ek_public, &e.ek_public_len, diag)) < 0)
                 goto out;
 
         /* Both are optional (a guest that could not quote still reports its logs), complete when present. */

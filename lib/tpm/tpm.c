@@ -227,6 +227,11 @@ void shield_quote_clear(struct shield_quote *q) {
 
 int shield_tpm_quote(struct shield_tpm *t, uint32_t ak_handle, const uint8_t *nonce, size_t nonce_len,
                      struct shield_quote *ret, struct shield_diag *diag) {
+        return shield_tpm_quote_pcrs(t, ak_handle, 0xffffffu, nonce, nonce_len, ret, diag);
+}
+
+int shield_tpm_quote_pcrs(struct shield_tpm *t, uint32_t ak_handle, uint32_t pcr_mask, const uint8_t *nonce,
+                          size_t nonce_len, struct shield_quote *ret, struct shield_diag *diag) {
         TPML_PCR_SELECTION sel;
         ESYS_TR ak = ESYS_TR_NONE;
         TPM2B_ATTEST *quoted = NULL;
@@ -238,6 +243,12 @@ int shield_tpm_quote(struct shield_tpm *t, uint32_t ak_handle, const uint8_t *no
                 return SHIELD_E_INVAL;
         if ((r = active_banks(t, &sel, diag)) < 0)
                 return r;
+        if ((pcr_mask & 0xffffffu) == 0)
+                return shield_diag_fail(diag, SHIELD_E_INVAL, 0, -1, "no PCR selected for the quote");
+        /* Only the PCRs asked for, in every active bank. */
+        for (UINT32 b = 0; b < sel.count; b++)
+                for (UINT8 k = 0; k < sel.pcrSelections[b].sizeofSelect && k < 3; k++)
+                        sel.pcrSelections[b].pcrSelect[k] &= (BYTE)(pcr_mask >> (8 * k));
         if ((r = tpm_open_handle(t, ak_handle, &ak, diag)) < 0)
                 return r;
         TPM2B_DATA qd = { .size = (UINT16)nonce_len };

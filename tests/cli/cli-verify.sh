@@ -163,6 +163,20 @@ attest "$tcti_a" "$work/e5.json" "$work/log-v2.bin"; n5=$nonce
 expect 0 "after a reset the next attestation is the golden" "$shield" verify "$work/e5.json" --nonce "$n5" --instance m1
 contains "golden measurement recorded" "recorded again"
 
+# --pcrs: only the PCRs asked for are quoted and reported; an unquoted value added later is ignored.
+nonce=$(openssl rand -hex 16)
+expect 0 "attest --pcrs 0-7" "$shield" attest --tcti "$tcti_a" --nonce "$nonce" --pcrs 0-7 --eventlog "$work/log-v2.bin" \
+        --ima /nonexistent -o "$work/e07.json"
+python3 - "$work/e07.json" <<'PY' && echo "ok: only PCRs 0-7 reported" || { echo "FAIL: --pcrs"; fails=$((fails + 1)); }
+import json, sys
+e = json.load(open(sys.argv[1]))
+sys.exit(0 if all(sorted(map(int, b)) == list(range(8)) for b in e["pcrs"].values()) and "ek_public" in e else 1)
+PY
+expect 0 "verify the 0-7 quote" "$shield" verify "$work/e07.json" --nonce "$nonce" --ca "$ca"
+edit "$work/e07.json" "$work/e07-extra.json" 'e["pcrs"]["sha256"]["12"] = "ab" * 32'
+expect 0 "an unquoted PCR value is ignored, not trusted" "$shield" verify "$work/e07-extra.json" --nonce "$nonce" --ca "$ca"
+contains "pcr-unquoted" "warning pcr-unquoted"
+
 printf '{"require_secure_boot": true, "integrity": "oci"}' >"$work/policy.json"
 attest "$tcti_a" "$work/e6.json" "$work/log-v2.bin"; n6=$nonce
 expect 1 "policy: Secure Boot required, the evidence says off" "$shield" verify "$work/e6.json" --nonce "$n6" --ca "$ca" --policy "$work/policy.json"

@@ -13,22 +13,26 @@
 #include "shield/util.h"
 
 static const char usage_attest[] =
-        "Usage: shield attest [--tcti T] --nonce HEX [--eventlog FILE] [--ima-log FILE]\n"
+        "Usage: shield attest [--tcti T] --nonce HEX [--pcrs LIST] [--eventlog FILE] [--ima FILE]\n"
         "                     [--ak-handle H] [-o FILE|-] [--frames]\n"
         "\n"
-        "Collect attestation evidence on this machine: a quote of PCRs 0-23 of\n"
-        "every active bank by the AK (0x81010002) over the verifier's nonce, the\n"
-        "PCR values, the AK public area, the AK and EK certificates from NV\n"
+        "Collect attestation evidence on this machine: a quote of PCRs 0-23 (or\n"
+        "--pcrs) of every active bank by the AK (0x81010002) over the verifier's\n"
+        "nonce, the PCR values, the AK public area, the EK public area, the AK\n"
+        "and EK certificates from NV\n"
         "0x01c10000 and 0x01c00002, the firmware event log, the IMA measurement\n"
         "list and the Secure Boot state from efivarfs. Writes shieldkit-evidence/1\n"
         "JSON (docs/FORMATS.md). What cannot be read (no log, no certificate) is\n"
         "listed under \"notes\" and on stderr, and is not an error; the quote is.\n"
         "\n"
         "Options:\n"
-        "  --tcti T         the TPM (default $TPM2TOOLS_TCTI or device:/dev/tpmrm0)\n"
+        "  --tcti T         the TPM (default $SHIELD_TCTI, $TPM2TOOLS_TCTI, else\n"
+        "                   device:/dev/tpmrm0)\n"
         "  --nonce HEX      1 to 64 bytes from the verifier\n"
         "  --eventlog FILE  default /sys/kernel/security/tpm0/binary_bios_measurements\n"
-        "  --ima-log FILE   default /sys/kernel/security/ima/binary_runtime_measurements\n"
+        "  --ima FILE       default /sys/kernel/security/ima/binary_runtime_measurements\n"
+        "                   (--ima-log FILE is the same)\n"
+        "  --pcrs LIST      quote and report only these PCRs, e.g. 0-15 (default 0-23)\n"
         "  --ak-handle H    the AK's persistent handle (default 0x81010002)\n"
         "  -o, --out FILE   where to write the JSON (default \"-\", stdout)\n"
         "  --frames         write it to stdout as one serial frame named \"evidence\"\n"
@@ -131,11 +135,12 @@ int cmd_attest(int argc, char **argv) {
                 { "nonce", required_argument, NULL, 'n' },    { "eventlog", required_argument, NULL, 'e' },
                 { "ima-log", required_argument, NULL, 'i' },  { "ak-handle", required_argument, NULL, 'a' },
                 { "out", required_argument, NULL, 'o' },      { "frames", no_argument, NULL, 'f' },
+                { "ima", required_argument, NULL, 'i' },      { "pcrs", required_argument, NULL, 'p' },
                 {},
         };
         const char *tcti = NULL, *nonce_hex = NULL, *out = NULL;
         const char *eventlog = DEFAULT_EVENTLOG, *ima_log = DEFAULT_IMA_LOG;
-        uint64_t ak = SHIELD_TPM_AK_HANDLE;
+        uint64_t ak = SHIELD_TPM_AK_HANDLE, pcr_mask = 0xffffff;
         int c;
 
         frames = false;
@@ -150,6 +155,11 @@ int cmd_attest(int argc, char **argv) {
                 case 'i': ima_log = optarg; break;
                 case 'o': out = optarg; break;
                 case 'f': frames = true; break;
+                case 'p':
+                        if (shield_parse_index_list(optarg, 23, &pcr_mask) < 0 || pcr_mask == 0)
+                                return cli_usage_error(usage_attest, "attest: --pcrs %s: a list such as 0-15 or 0,2,4-7 "
+                                                       "(PCRs 0 to 23)", optarg);
+                        break;
                 case 'a':
                         if (shield_parse_u64(optarg, 0, UINT32_MAX, &ak) < 0)
                                 return cli_usage_error(usage_attest, "attest: --ak-handle must be a TPM handle");
@@ -186,7 +196,7 @@ int cmd_attest(int argc, char **argv) {
                 r = attest_error("%s", diag.msg[0] ? diag.msg : shield_strerror(r));
                 goto out;
         }
-        if ((r = shield_evidence_collect(t, (uint32_t)ak, nonce, nonce_len, &e, &diag)) < 0) {
+        if ((r = shield_evidence_collect_pcrs(t, (uint32_t)ak, (uint32_t)pcr_mask, nonce, nonce_len, &e, &diag)) < 0) {
                 r = attest_error("%s%s", diag.msg[0] ? diag.msg : shield_strerror(r),
                                  r == SHIELD_E_NOT_FOUND ? " (run 'shield tpm provision' first)" : "");
                 goto out;

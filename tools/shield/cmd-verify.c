@@ -44,7 +44,8 @@ static const char usage[] =
         "\n"
         "Options:\n"
         "  --nonce HEX        the nonce this verifier issued (required)\n"
-        "  --ak-pub FILE      the trusted AK: TPM2B_PUBLIC as `tpm2_readpublic -o` writes it\n"
+        "  --ak-pub FILE      the trusted AK: TPM2B_PUBLIC (tpm2_readpublic -o), TPMT_PUBLIC,\n"
+        "                     or a PEM/DER public key\n"
         "  --instance ID      the machine's identity in the store\n"
         "  --ca CERT          trust AKs certified by this CA (e.g. the platform CA)\n"
         "  --golden FILE      a golden measurement (shield golden export --format golden)\n"
@@ -201,8 +202,9 @@ int cmd_verify(int argc, char **argv) {
                         goto out;
                 }
                 if (shield_store_instance_get_ak(store, instance, &stored_ak, &stored_ak_len, NULL) == 0) {
-                        if (ak && (ak_len != stored_ak_len || memcmp(ak, stored_ak, ak_len) != 0)) {
-                                cli_error("--ak-pub differs from the AK the store holds for %s", instance);
+                        if (ak && !shield_ak_same_key(ak, ak_len, stored_ak, stored_ak_len)) {
+                                cli_error("--ak-pub is not the AK the store holds for %s (give no --ak-pub, or use "
+                                          "another instance ID)", instance);
                                 goto out;
                         }
                 } else if (!ak && !ca) {
