@@ -105,6 +105,12 @@ contains '"colour": "green"' "green"
 contains '"rebooted": false' "no reboot between the first two attestations"
 expect 1 "the same evidence and nonce again" "$shield" verify "$work/e2.json" --nonce "$n2" --instance m1
 contains "nonce-replayed" "a replayed nonce is refused"
+TPM2TOOLS_TCTI=$tcti_a tpm2_readpublic -Q -c 0x81010002 -f pem -o "$work/ak-a.pem" 2>/dev/null
+TPM2TOOLS_TCTI=$tcti_b tpm2_readpublic -Q -c 0x81010002 -f pem -o "$work/ak-b.pem" 2>/dev/null
+expect 0 "--ak-pub as PEM (tpm2_readpublic -f pem)" "$shield" verify "$work/e1.json" --nonce "$n1" --ak-pub "$work/ak-a.pem"
+contains "ak +pass" "the pinned AK matches"
+expect 1 "--ak-pub of another TPM" "$shield" verify "$work/e1.json" --nonce "$n1" --ak-pub "$work/ak-b.pem"
+contains "ak-mismatch" "reason ak-mismatch"
 expect 1 "a wrong nonce" "$shield" verify "$work/e2.json" --nonce "$(openssl rand -hex 20)" --ak-pub /dev/null --ca "$ca"
 contains "quote-nonce-mismatch" "reason quote-nonce-mismatch"
 
