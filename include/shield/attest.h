@@ -43,6 +43,7 @@ struct shield_evidence_policy {
         const uint8_t *ak_public;       /* the AK this verifier trusts (TPM2B_PUBLIC); NULL: not pinned */
         size_t ak_public_len;
         bool nonce_reused;              /* the caller's nonce store saw this nonce before (a replay) */
+        const char *ek_ca_dir;          /* vendor CAs the EK certificate must chain to; NULL: not checked */
         const struct shield_attest_policy *owner; /* optional */
         const struct shield_golden *golden;       /* optional: compare against it */
         const struct shield_integrity_policy *integrity; /* which PCRs count for the colour */
@@ -54,7 +55,7 @@ enum shield_step_status { SHIELD_STEP_PASS, SHIELD_STEP_FAIL, SHIELD_STEP_SKIP, 
 
 struct shield_verify_step {
         const char *name;               /* "quote-signature", "quote-structure", "nonce", "pcr-digest",
-                                         * "eventlog", "ima", "ak", "policy", "golden" */
+                                         * "eventlog", "ima", "ak", "ek", "policy", "golden" */
         enum shield_step_status status;
         char detail[SHIELD_REASON_MSG_MAX];
 };

@@ -120,3 +120,18 @@ __attribute__((warn_unused_result))
 int shield_pkcs7_verify_detached(const uint8_t *sig, size_t sig_len, const uint8_t *data, size_t len,
                                  const uint8_t *trusted, size_t trusted_len);
 
+
+struct shield_diag;
+/*
+ * Chain a DER certificate to the CA certificates in dir (any file names,
+ * DER or PEM, several PEM certificates a file): self-signed ones are the
+ * anchors, the others intermediates. Validity periods and unknown critical
+ * extensions (common in TPM vendors' EK certificates) are not held against
+ * it. On success *ret_spki (may be NULL) is the certificate's public key as
+ * DER SubjectPublicKeyInfo (malloc'd). SHIELD_E_VERIFY with OpenSSL's reason
+ * in diag when it does not chain; SHIELD_E_NOT_FOUND for a directory without
+ * certificates; SHIELD_E_FORMAT when der is not a certificate.
+ */
+__attribute__((warn_unused_result))
+int shield_x509_chain_dir(const uint8_t *der, size_t len, const char *dir, uint8_t **ret_spki, size_t *ret_spki_len,
+                          struct shield_diag *diag);

@@ -270,6 +270,35 @@ static int check_ak(const struct shield_evidence *e, const struct shield_evidenc
         return WARN(res, "ak-unpinned", "no trusted AK or CA given: the AK is not known to belong to this machine");
 }
 
+/* The EK certificate chains to the vendor CAs and certifies the EK the TPM reported. */
+static int check_ek(const struct shield_evidence *e, const struct shield_evidence_policy *p,
+                    struct shield_evidence_result *res) {
+        if (!p->ek_ca_dir)
+                return 0;
+        if (!e->ek_cert) {
+                step(res, "ek", SHIELD_STEP_FAIL, "the evidence has no EK certificate");
+                return ERR(res, "ek-cert-missing", "the evidence has no EK certificate to chain to %s", p->ek_ca_dir);
+        }
+        uint8_t *spki = NULL;
+        size_t spki_len = 0;
+        struct shield_diag diag = { 0 };
+        int r = shield_x509_chain_dir(e->ek_cert, e->ek_cert_len, p->ek_ca_dir, &spki, &spki_len, &diag);
+        if (r < 0) {
+                step(res, "ek", SHIELD_STEP_FAIL, "the EK certificate %s", diag.msg);
+                return r == SHIELD_E_NOMEM ? r : ERR(res, "ek-cert-untrusted", "the EK certificate %s", diag.msg);
+        }
+        bool match = !e->ek_public || shield_ak_same_key(spki, spki_len, e->ek_public, e->ek_public_len);
+        free(spki);
+        if (!match) {
+                step(res, "ek", SHIELD_STEP_FAIL, "the EK certificate is for another key than the TPM's EK");
+                return ERR(res, "ek-cert-key-mismatch", "the EK certificate certifies another key than the EK the "
+                           "evidence reports");
+        }
+        step(res, "ek", SHIELD_STEP_PASS, "the EK certificate chains to a vendor CA%s",
+             e->ek_public ? " and certifies the TPM's EK" : "");
+        return 0;
+}
+
 static int check_policy(const struct shield_evidence *e, const struct shield_evidence_policy *p,
                         struct shield_evidence_result *res) {
         const struct shield_attest_policy *o = p->owner;
@@ -385,7 +414,7 @@ int shield_evidence_check(const struct shield_evidence *e, const struct shield_e
                 return r;
         struct shield_evidence q = *e; /* a shallow copy whose PCRs the quote covers */
         if ((r = keep_quoted(&q, ret)) < 0 || (r = check_eventlog(&q, ret)) < 0 || (r = check_ima(&q, ret)) < 0 ||
-            (r = check_ak(&q, p, ret)) < 0 || (r = check_policy(&q, p, ret)) < 0 || (r = check_golden(&q, p, ret)) < 0)
+            (r = check_ak(&q, p, ret)) < 0 || (r = check_ek(&q, p, ret)) < 0 || (r = check_policy(&q, p, ret)) < 0 || (r = check_golden(&q, p, ret)) < 0)
                 return r;
         return shield_reasons_count(&ret->reasons, SHIELD_SEV_ERROR) ? SHIELD_E_VERIFY : 0;
 }

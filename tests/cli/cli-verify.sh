@@ -111,6 +111,15 @@ expect 0 "--ak-pub as PEM (tpm2_readpublic -f pem)" "$shield" verify "$work/e1.j
 contains "ak +pass" "the pinned AK matches"
 expect 1 "--ak-pub of another TPM" "$shield" verify "$work/e1.json" --nonce "$n1" --ak-pub "$work/ak-b.pem"
 contains "ak-mismatch" "reason ak-mismatch"
+expect 0 "--ek-ca: the EK certificate chains to the CA directory" "$shield" verify "$work/e1.json" --nonce "$n1" \
+        --ak-pub "$work/ak-a.pem" --ek-ca "$work/ca"
+contains "ek +pass.*certifies the TPM's EK" "the EK certificate certifies the reported EK"
+mkdir -p "$work/other-ca"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null -subj /CN=Other -days 2 \
+        -out "$work/other-ca/ca.crt" 2>/dev/null
+expect 1 "--ek-ca of another vendor" "$shield" verify "$work/e1.json" --nonce "$n1" --ak-pub "$work/ak-a.pem" \
+        --ek-ca "$work/other-ca"
+contains "ek-cert-untrusted" "reason ek-cert-untrusted"
 expect 1 "a wrong nonce" "$shield" verify "$work/e2.json" --nonce "$(openssl rand -hex 20)" --ak-pub /dev/null --ca "$ca"
 contains "quote-nonce-mismatch" "reason quote-nonce-mismatch"
 

@@ -16,7 +16,8 @@
 
 static const char usage[] =
         "Usage: shield verify EVIDENCE --nonce HEX (--ak-pub FILE | --instance ID | --ca CERT)\n"
-        "                     [--golden FILE] [--policy FILE] [--integrity SPEC] [--store FILE] [--json]\n"
+        "                     [--golden FILE] [--policy FILE] [--integrity SPEC] [--ek-ca DIR]\n"
+        "                     [--store FILE] [--json]\n"
         "\n"
         "Check attestation evidence (docs/FORMATS.md) the way a verifier does, in\n"
         "this order, reporting each step:\n"
@@ -30,6 +31,8 @@ static const char usage[] =
         "  ima              the IMA list replays to PCR 10\n"
         "  ak               the AK is the one trusted for this machine (--ak-pub, or\n"
         "                   the instance's AK in the store) or certified by --ca\n"
+        "  ek               with --ek-ca: the EK certificate chains to a vendor CA and\n"
+        "                   certifies the EK the TPM reported\n"
         "  policy           the owner's policy (--policy FILE, shieldkit-policy/1)\n"
         "  golden           the golden measurement: green (all equal), yellow (new\n"
         "                   PCR values or events appeared), red (a golden PCR or event\n"
@@ -48,6 +51,7 @@ static const char usage[] =
         "                     or a PEM/DER public key\n"
         "  --instance ID      the machine's identity in the store\n"
         "  --ca CERT          trust AKs certified by this CA (e.g. the platform CA)\n"
+        "  --ek-ca DIR        vendor CA certificates (DER or PEM) for EK certificates\n"
         "  --golden FILE      a golden measurement (shield golden export --format golden)\n"
         "                     or PCR values (PCRS.json) to compare against\n"
         "  --policy FILE      the owner's policy (docs/FORMATS.md)\n"
@@ -104,10 +108,11 @@ int cmd_verify(int argc, char **argv) {
                 { "ca", required_argument, NULL, 'c' },       { "golden", required_argument, NULL, 'g' },
                 { "policy", required_argument, NULL, 'p' },   { "integrity", required_argument, NULL, 'I' },
                 { "store", required_argument, NULL, 's' },    { "json", no_argument, NULL, 'j' },
+                { "ek-ca", required_argument, NULL, 'E' },
                 {},
         };
         const char *nonce_hex = NULL, *ak_path = NULL, *instance = NULL, *ca_path = NULL, *golden_path = NULL,
-                   *policy_path = NULL, *integrity_spec = NULL, *store_path = NULL;
+                   *policy_path = NULL, *integrity_spec = NULL, *store_path = NULL, *ek_ca = NULL;
         bool json = false;
         int c;
 
@@ -124,6 +129,7 @@ int cmd_verify(int argc, char **argv) {
                 case 'p': policy_path = optarg; break;
                 case 'I': integrity_spec = optarg; break;
                 case 's': store_path = optarg; break;
+                case 'E': ek_ca = optarg; break;
                 case 'j': json = true; break;
                 default: return cli_usage_error(usage, "verify: unknown option '%s'", argv[optind - 1]);
                 }
@@ -219,7 +225,7 @@ int cmd_verify(int argc, char **argv) {
                 .nonce = nonce, .nonce_len = nonce_len, .ca_cert = ca, .ca_cert_len = ca_len,
                 .ak_public = stored_ak ? stored_ak : ak, .ak_public_len = stored_ak ? stored_ak_len : ak_len,
                 .nonce_reused = reused, .owner = policy_path ? &owner : NULL, .golden = golden,
-                .integrity = &integrity,
+                .integrity = &integrity, .ek_ca_dir = ek_ca,
         };
         int v = shield_evidence_check(&ev, &pol, &res);
         if (v < 0 && v != SHIELD_E_VERIFY) {
