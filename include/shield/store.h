@@ -13,6 +13,7 @@
  * characters (SHIELD_E_INVAL otherwise). Database failures are
  * SHIELD_E_SYSTEM with SQLite's message in diag.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -124,3 +125,92 @@ __attribute__((warn_unused_result))
 int shield_store_instance_clock(struct shield_store *s, const char *instance, const struct shield_store_clock *now,
                                 struct shield_store_clock *ret_prev, bool *ret_had_prev, struct shield_diag *diag);
 
+
+/* ---- the service's records (shieldd, docs/API.md) ----
+ * shield_store_open() also takes "sqlite:PATH" and "postgresql://…" (or
+ * "postgres://…") URLs; a plain path is SQLite. Both backends sit behind one
+ * table of function pointers and share the schema and migrations. */
+
+/* Whether path names PostgreSQL. */
+bool shield_store_is_postgresql(const char *path);
+
+struct shield_instance_record {
+        char name[SHIELD_STORE_NAME_MAX + 1];
+        uint8_t *ak_public;             /* TPM2B_PUBLIC; malloc'd */
+        size_t ak_public_len;
+        uint8_t *ek_public;             /* TPM2B_PUBLIC or NULL */
+        size_t ek_public_len;
+        uint8_t *ek_cert, *ak_cert;     /* DER or NULL */
+        size_t ek_cert_len, ak_cert_len;
+        bool trusted;                   /* activated, or AK certified by a trusted CA */
+        uint8_t activation_hash[32];    /* SHA-256 of the credential secret while !trusted */
+        int64_t registered;             /* unix time */
+        /* the last attestation (0 / -1 / NULL before the first) */
+        int64_t last_attestation;
+        int colour, early, late;        /* enum shield_colour, -1 none */
+        bool last_verified;
+        char *last_pcrs_json;           /* PCRS.json of the last attestation, malloc'd or NULL */
+        char *last_reasons_json;        /* reasons of the last verdict (the differences), malloc'd or NULL */
+};
+void shield_store_instance_record_clear(struct shield_instance_record *r);
+
+/*
+ * Register an instance (copies every field given). SHIELD_E_INVAL with
+ * "exists" in diag when the name is taken by another AK; the same AK again
+ * is success (returns 1 instead of 0 so the caller can answer 200 vs 201).
+ */
+__attribute__((warn_unused_result))
+int shield_store_instance_register(struct shield_store *s, const struct shield_instance_record *r,
+                                   struct shield_diag *diag);
+/* SHIELD_E_NOT_FOUND when absent. */
+__attribute__((warn_unused_result))
+int shield_store_instance_get(struct shield_store *s, const char *name, struct shield_instance_record *ret,
+                              struct shield_diag *diag);
+__attribute__((warn_unused_result))
+int shield_store_instance_set_trusted(struct shield_store *s, const char *name, struct shield_diag *diag);
+/* Delete an instance with its golden, verdicts and challenges. SHIELD_E_NOT_FOUND when absent. */
+__attribute__((warn_unused_result))
+int shield_store_instance_delete(struct shield_store *s, const char *name, struct shield_diag *diag);
+/* Record the outcome of an attestation on the instance's row (what list and get show). */
+__attribute__((warn_unused_result))
+int shield_store_instance_status(struct shield_store *s, const char *name, int64_t when, bool verified, int colour,
+                                 int early, int late, const char *pcrs_json, const char *reasons_json,
+                                 struct shield_diag *diag);
+/* Every instance's row as a JSON array text: [{"name","trusted","colour","early_boot","late_boot","last_attestation"}]. */
+__attribute__((warn_unused_result))
+int shield_store_instance_list_json(struct shield_store *s, char **ret_json, struct shield_diag *diag);
+
+/* A nonce issued to an instance, valid until expires (unix time). */
+__attribute__((warn_unused_result))
+int shield_store_challenge_add(struct shield_store *s, const char *instance, const uint8_t *nonce, size_t len,
+                               int64_t expires, struct shield_diag *diag);
+/*
+ * Spend a challenge atomically (one winner across processes and replicas):
+ * 0 when it was issued to instance, unused and unexpired at now; it is then
+ * gone. SHIELD_E_VERIFY otherwise (never issued, another instance's,
+ * expired or already spent). Expired challenges are purged now and then.
+ */
+__attribute__((warn_unused_result))
+int shield_store_challenge_take(struct shield_store *s, const char *instance, const uint8_t *nonce, size_t len,
+                                int64_t now, struct shield_diag *diag);
+
+/* Token signing keys: the private key PEM is stored (the store file is the service's secret, 0600). */
+struct shield_signing_key {
+        char kid[64];
+        char alg[8];                    /* "ES256" | "RS256" */
+        char *private_pem;              /* malloc'd */
+        int64_t created, not_after;     /* signs until not_after; published until not_after + token lifetime */
+};
+void shield_signing_key_clear(struct shield_signing_key *k);
+__attribute__((warn_unused_result))
+int shield_store_key_add(struct shield_store *s, const struct shield_signing_key *k, struct shield_diag *diag);
+/* Keys with not_after > since, newest first; *ret malloc'd array. */
+__attribute__((warn_unused_result))
+int shield_store_keys(struct shield_store *s, int64_t since, struct shield_signing_key **ret, size_t *ret_n,
+                      struct shield_diag *diag);
+
+/* The admin token's SHA-256 (32 bytes). get: SHIELD_E_NOT_FOUND when none was set. */
+__attribute__((warn_unused_result))
+int shield_store_admin_hash_get(struct shield_store *s, uint8_t hash[32], struct shield_diag *diag);
+__attribute__((warn_unused_result))
+int shield_store_admin_hash_set(struct shield_store *s, const uint8_t hash[32], struct shield_diag *diag);
