@@ -3,15 +3,25 @@
 
 /*
  * The verifier's store (docs/INTEGRITY.md): per instance its AK, its golden
- * measurement and the verdict of every attestation; plus every nonce spent.
- * SQLite in WAL mode with a busy timeout, so several processes may open the
- * same file; each write is one transaction; the schema carries its version
- * (table schema_version) and is migrated forward on open. lib/store is the
- * only code that includes <sqlite3.h>.
+ * measurement and the verdict of every attestation; plus every nonce spent,
+ * and the service's records (shieldd, docs/API.md) at the end of this file.
+ *
+ * Two backends behind one table of function pointers (lib/store/
+ * store-internal.h), with one schema and one list of numbered migrations:
+ *  - SQLite (a plain path or "sqlite:PATH"): WAL mode with a busy timeout, so
+ *    several processes may open the same file;
+ *  - PostgreSQL ("postgresql://…" or "postgres://…", libpq's URI syntax):
+ *    one connection per handle; several processes or hosts may share one
+ *    database.
+ * Each write is one transaction; the schema carries its version (table
+ * schema_version) and is migrated forward on open, once even when several
+ * processes open at the same moment. lib/store is the only code that
+ * includes <sqlite3.h> or <libpq-fe.h>. A handle is not for concurrent use
+ * by several threads; open one per thread.
  *
  * Instance names are 1 to SHIELD_STORE_NAME_MAX bytes without control
  * characters (SHIELD_E_INVAL otherwise). Database failures are
- * SHIELD_E_SYSTEM with SQLite's message in diag.
+ * SHIELD_E_SYSTEM with the database's message in diag (never a password).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -23,6 +33,9 @@
 #define SHIELD_STORE_NAME_MAX 256       /* bytes in an instance name */
 #define SHIELD_STORE_BUSY_TIMEOUT_MS 10000
 #define SHIELD_STORE_HISTORY_MAX 10000  /* verdicts one history call returns at most */
+#define SHIELD_STORE_KEY_MAX 4096       /* bytes in a TPM2B_PUBLIC (AK, EK) */
+#define SHIELD_STORE_CERT_MAX 16384     /* bytes in a DER certificate (EK, AK) */
+#define SHIELD_STORE_KEYS_MAX 256       /* signing keys one shield_store_keys call returns at most */
 
 struct shield_store;
 
@@ -36,14 +49,20 @@ char *shield_store_default_path(void);
 
 /*
  * Open (creating the file, its missing parent directories with mode 0700,
- * and the schema) the store at path. SHIELD_E_UNSUPPORTED when the file's
- * schema is newer than this build knows. *ret is written only on success.
+ * and the schema) the store at path: a file path, "sqlite:PATH" or a
+ * PostgreSQL URL (shield_store_is_postgresql; the database must exist, its
+ * tables are made). SHIELD_E_UNSUPPORTED when the schema is newer than this
+ * build knows. *ret is written only on success.
  */
 __attribute__((warn_unused_result))
 int shield_store_open(const char *path, struct shield_store **ret, struct shield_diag *diag);
 
 /* NULL allowed. */
 void shield_store_close(struct shield_store *s);
+
+/* The schema version the open store records (this build migrates to its newest on open). */
+__attribute__((warn_unused_result))
+int shield_store_schema_version(struct shield_store *s, int *ret_version, struct shield_diag *diag);
 
 /* The instance's golden measurement; SHIELD_E_NOT_FOUND when none is recorded. */
 __attribute__((warn_unused_result))
@@ -136,7 +155,7 @@ bool shield_store_is_postgresql(const char *path);
 
 struct shield_instance_record {
         char name[SHIELD_STORE_NAME_MAX + 1];
-        uint8_t *ak_public;             /* TPM2B_PUBLIC; malloc'd */
+        uint8_t *ak_public;             /* TPM2B_PUBLIC; malloc'd (get: NULL for a row the CLI made without an AK) */
         size_t ak_public_len;
         uint8_t *ek_public;             /* TPM2B_PUBLIC or NULL */
         size_t ek_public_len;
@@ -144,7 +163,7 @@ struct shield_instance_record {
         size_t ek_cert_len, ak_cert_len;
         bool trusted;                   /* activated, or AK certified by a trusted CA */
         uint8_t activation_hash[32];    /* SHA-256 of the credential secret while !trusted */
-        int64_t registered;             /* unix time */
+        int64_t registered;             /* unix time (register: 0 means now; get: when first recorded) */
         /* the last attestation (0 / -1 / NULL before the first) */
         int64_t last_attestation;
         int colour, early, late;        /* enum shield_colour, -1 none */
@@ -152,35 +171,56 @@ struct shield_instance_record {
         char *last_pcrs_json;           /* PCRS.json of the last attestation, malloc'd or NULL */
         char *last_reasons_json;        /* reasons of the last verdict (the differences), malloc'd or NULL */
 };
+/* Free what the record holds and reset it (colours -1); NULL allowed. */
 void shield_store_instance_record_clear(struct shield_instance_record *r);
 
 /*
- * Register an instance (copies every field given). SHIELD_E_INVAL with
- * "exists" in diag when the name is taken by another AK; the same AK again
- * is success (returns 1 instead of 0 so the caller can answer 200 vs 201).
+ * Register an instance (copies every field given: ak_public required, at
+ * most SHIELD_STORE_KEY_MAX bytes; ek_public likewise but optional;
+ * certificates at most SHIELD_STORE_CERT_MAX, SHIELD_E_LIMIT beyond;
+ * activation_hash kept only while !trusted; the last-attestation fields are
+ * ignored). SHIELD_E_INVAL with "exists" in diag when the name is taken by
+ * another AK (registered, or pinned by `shield verify --instance`); the same
+ * AK again is success (returns 1 instead of 0 so the caller can answer 200
+ * vs 201) and changes nothing. A row made by the CLI (golden, verdicts)
+ * without an AK is claimed (0). Of two registrations racing, one wins.
  */
 __attribute__((warn_unused_result))
 int shield_store_instance_register(struct shield_store *s, const struct shield_instance_record *r,
                                    struct shield_diag *diag);
-/* SHIELD_E_NOT_FOUND when absent. */
+/* *ret (a record the caller clears) is written only on success. SHIELD_E_NOT_FOUND when absent. */
 __attribute__((warn_unused_result))
 int shield_store_instance_get(struct shield_store *s, const char *name, struct shield_instance_record *ret,
                               struct shield_diag *diag);
+/* Mark trusted and forget the activation hash. SHIELD_E_NOT_FOUND when absent. */
 __attribute__((warn_unused_result))
 int shield_store_instance_set_trusted(struct shield_store *s, const char *name, struct shield_diag *diag);
 /* Delete an instance with its golden, verdicts and challenges. SHIELD_E_NOT_FOUND when absent. */
 __attribute__((warn_unused_result))
 int shield_store_instance_delete(struct shield_store *s, const char *name, struct shield_diag *diag);
-/* Record the outcome of an attestation on the instance's row (what list and get show). */
+/*
+ * Record the outcome of an attestation on the instance's row (what list and
+ * get show). Colours are enum shield_colour or -1 (none); SHIELD_E_INVAL
+ * otherwise. The JSON texts (may be NULL) are stored as given.
+ * SHIELD_E_NOT_FOUND when absent.
+ */
 __attribute__((warn_unused_result))
 int shield_store_instance_status(struct shield_store *s, const char *name, int64_t when, bool verified, int colour,
                                  int early, int late, const char *pcrs_json, const char *reasons_json,
                                  struct shield_diag *diag);
-/* Every instance's row as a JSON array text: [{"name","trusted","colour","early_boot","late_boot","last_attestation"}]. */
+/*
+ * Every instance's row, sorted by name, as a JSON array text (malloc'd):
+ * [{"name","trusted","colour","early_boot","late_boot","last_attestation"}],
+ * colours as names ("green") or null, last_attestation unix time or null.
+ */
 __attribute__((warn_unused_result))
 int shield_store_instance_list_json(struct shield_store *s, char **ret_json, struct shield_diag *diag);
 
-/* A nonce issued to an instance, valid until expires (unix time). */
+/*
+ * A nonce (1 to 64 bytes) issued to an instance, valid until expires (unix
+ * time, inclusive). SHIELD_E_NOT_FOUND when the instance is not in the
+ * store; SHIELD_E_INVAL when the nonce was issued before (to anyone).
+ */
 __attribute__((warn_unused_result))
 int shield_store_challenge_add(struct shield_store *s, const char *instance, const uint8_t *nonce, size_t len,
                                int64_t expires, struct shield_diag *diag);
@@ -201,15 +241,21 @@ struct shield_signing_key {
         char *private_pem;              /* malloc'd */
         int64_t created, not_after;     /* signs until not_after; published until not_after + token lifetime */
 };
+/* Wipe and free private_pem, zero the rest; NULL allowed. */
 void shield_signing_key_clear(struct shield_signing_key *k);
+/* kid 1 to 63 bytes, alg "ES256" or "RS256", private_pem required (SHIELD_E_INVAL); an existing kid is SHIELD_E_INVAL ("exists"). */
 __attribute__((warn_unused_result))
 int shield_store_key_add(struct shield_store *s, const struct shield_signing_key *k, struct shield_diag *diag);
-/* Keys with not_after > since, newest first; *ret malloc'd array. */
+/*
+ * Keys with not_after > since, newest (created) first, at most
+ * SHIELD_STORE_KEYS_MAX; *ret a malloc'd array (never NULL on success, also
+ * when *ret_n is 0): clear each of *ret_n keys, then free the array.
+ */
 __attribute__((warn_unused_result))
 int shield_store_keys(struct shield_store *s, int64_t since, struct shield_signing_key **ret, size_t *ret_n,
                       struct shield_diag *diag);
 
-/* The admin token's SHA-256 (32 bytes). get: SHIELD_E_NOT_FOUND when none was set. */
+/* The admin token's SHA-256 (32 bytes). get: SHIELD_E_NOT_FOUND when none was set; set replaces. */
 __attribute__((warn_unused_result))
 int shield_store_admin_hash_get(struct shield_store *s, uint8_t hash[32], struct shield_diag *diag);
 __attribute__((warn_unused_result))

@@ -26,6 +26,8 @@ static const char usage[] =
         "  verify     check evidence: quote, nonce, event log, IMA, golden measurements\n"
         "  quote      verify a standalone TPM quote (tpm2-tools file formats)\n"
         "  golden     an instance's golden measurements: show, reset, export\n"
+        "  agent      register with shieldd and attest to it, once or periodically\n"
+        "  token      verify attestation tokens (JWT) against a JWKS\n"
         "\n"
         "Run 'shield COMMAND --help' for a command's options.\n"
         "\n"
@@ -49,6 +51,8 @@ static const struct cli_verb commands[] = {
         { "verify", "check evidence", cmd_verify },
         { "quote", "standalone quotes", cmd_quote },
         { "golden", "golden measurements", cmd_golden },
+        { "agent", "attest to shieldd", cmd_agent },
+        { "token", "verify attestation tokens", cmd_token },
 };
 
 int main(int argc, char **argv) {

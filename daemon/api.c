@@ -1,0 +1,962 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The REST API of docs/API.md: routing, and one handler per call. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "shield/attest.h"
+#include "shield/crypto.h"
+#include "shield/evidence.h"
+#include "shield/integrity.h"
+#include "shield/keys.h"
+#include "shield/tpm.h"
+#include "shield/util.h"
+#include "shieldd.h"
+
+#define JSON_TYPE "application/json"
+
+void shieldd_reply_json(struct shieldd_response *rs, int status, json_t *j) {
+        char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+        json_decref(j);
+        free(rs->body);
+        rs->body_static = false;
+        if (!text) {
+                static char oom[] = "{\"error\":\"internal\",\"message\":\"out of memory\"}";
+                rs->status = 500;
+                rs->body = oom;
+                rs->body_static = true;
+                rs->len = sizeof oom - 1;
+                rs->reason = "out-of-memory";
+        } else {
+                rs->status = status;
+                rs->body = text;
+                rs->len = strlen(text);
+        }
+        rs->content_type = JSON_TYPE;
+}
+
+void shieldd_reply_error(struct shieldd_response *rs, int status, const char *code, const char *fmt, ...) {
+        char msg[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        shieldd_reply_json(rs, status, json_pack("{s:s, s:s}", "error", code, "message", msg));
+        if (rs->status == status)
+                rs->reason = code;
+}
+
+static void reply_store_error(struct shieldd_response *rs, const struct shield_diag *diag) {
+        shieldd_metrics_store_error();
+        shieldd_log("store: %s", diag && diag->msg[0] ? diag->msg : "failed");
+        shieldd_reply_error(rs, 500, "store-error", "the store failed; see the service log");
+}
+
+static struct shield_store *need_store(struct shieldd_response *rs) {
+        struct shield_store *s = shieldd_store();
+        if (!s)
+                shieldd_reply_error(rs, 503, "store-unavailable", "the store cannot be opened; see the service log");
+        return s;
+}
+
+static json_t *parse_body(const struct shieldd_request *rq, struct shieldd_response *rs) {
+        json_error_t err;
+        json_t *j = json_loadb(rq->body, rq->len, JSON_REJECT_DUPLICATES, &err);
+        if (!j) {
+                shieldd_reply_error(rs, 400, "malformed-json", "the body is not JSON: %s (offset %d)", err.text,
+                                    err.position);
+                return NULL;
+        }
+        if (!json_is_object(j)) {
+                json_decref(j);
+                shieldd_reply_error(rs, 400, "malformed-json", "the body must be a JSON object");
+                return NULL;
+        }
+        return j;
+}
+
+/* A string member; NULL when absent. *bad set when present but not a string. */
+static const char *str_member(json_t *o, const char *key, bool *bad) {
+        json_t *v = json_object_get(o, key);
+        if (!v || json_is_null(v))
+                return NULL;
+        if (!json_is_string(v)) {
+                *bad = true;
+                return NULL;
+        }
+        return json_string_value(v);
+}
+
+static bool unknown_keys(json_t *o, const char *const *allowed, struct shieldd_response *rs) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(o, k, v) {
+                bool ok = false;
+                for (size_t i = 0; allowed[i] && !ok; i++)
+                        ok = strcmp(k, allowed[i]) == 0;
+                if (!ok) {
+                        shieldd_reply_error(rs, 400, "unknown-field", "unknown field \"%.64s\"", k);
+                        return true;
+                }
+        }
+        return false;
+}
+
+static bool valid_name(const char *name) {
+        size_t n = name ? strlen(name) : 0;
+        if (n == 0 || n > SHIELD_STORE_NAME_MAX)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f || name[i] == '/')
+                        return false;
+        return true;
+}
+
+static int b64_member(json_t *o, const char *key, bool required, size_t max, uint8_t **ret, size_t *ret_len,
+                      struct shieldd_response *rs) {
+        bool bad = false;
+        const char *s = str_member(o, key, &bad);
+        *ret = NULL;
+        *ret_len = 0;
+        if (bad || (!s && required)) {
+                shieldd_reply_error(rs, 400, "malformed-request", "\"%s\" must be a base64 string", key);
+                return -1;
+        }
+        if (!s)
+                return 0;
+        if (shield_base64_decode(s, strlen(s), ret, ret_len) < 0 || *ret_len == 0 || *ret_len > max) {
+                free(*ret);
+                *ret = NULL;
+                shieldd_reply_error(rs, 400, "malformed-request", "\"%s\" is not base64 of 1 to %zu bytes", key, max);
+                return -1;
+        }
+        return 0;
+}
+
+static void iso_time(int64_t t, char out[32]) {
+        struct tm tm;
+        time_t tt = (time_t)t;
+        gmtime_r(&tt, &tm);
+        strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static double now_seconds(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool is_admin(const struct shieldd_request *rq) {
+        static const char prefix[] = "Bearer ";
+        if (!rq->authorization || strncmp(rq->authorization, prefix, sizeof prefix - 1) != 0)
+                return false;
+        const char *tok = rq->authorization + sizeof prefix - 1;
+        uint8_t h[32];
+        if (!*tok || shield_hash(SHIELD_ALG_SHA256, tok, strlen(tok), h) < 0)
+                return false;
+        bool ok = shield_memeq_secret(h, shieldd_admin_hash, sizeof h);
+        explicit_bzero(h, sizeof h);
+        return ok;
+}
+
+/*
+ * The AK's name (TPM 2.0 Part 1, 16: nameAlg || H_nameAlg(TPMT_PUBLIC)) from
+ * its TPM2B_PUBLIC (size || TPMT_PUBLIC: type, nameAlg, …).
+ */
+static int ak_name(const uint8_t *pub, size_t len, uint8_t *out, size_t *out_len) {
+        if (len < 6 || (size_t)((pub[0] << 8) | pub[1]) != len - 2)
+                return SHIELD_E_FORMAT;
+        uint16_t alg = (uint16_t)((pub[4] << 8) | pub[5]);
+        size_t hs = shield_hash_size(alg);
+        if (!hs)
+                return SHIELD_E_UNSUPPORTED;
+        out[0] = pub[4];
+        out[1] = pub[5];
+        int r = shield_hash(alg, pub + 2, len - 2, out + 2);
+        if (r < 0)
+                return r;
+        *out_len = 2 + hs;
+        return 0;
+}
+
+/* ---- POST /v1/instances ---- */
+static void h_register(const struct shieldd_request *rq, struct shieldd_response *rs) {
+        static const char *const allowed[] = { "name", "ak_public", "ek_public", "ek_certificate", "ak_certificate",
+                                               NULL };
+        struct shield_instance_record rec = { 0 }, old = { 0 };
+        struct shield_diag diag = { 0 };
+        struct shield_ak_key *key = NULL;
+        uint8_t secret[SHIELDD_ACTIVATION_SECRET], *blob = NULL;
+        size_t blob_len = 0;
+        bool have_old = false, bad = false;
+        json_t *j = parse_body(rq, rs);
+        if (!j)
+                return;
+        if (unknown_keys(j, allowed, rs))
+                goto out;
+        const char *name = str_member(j, "name", &bad);
+        if (bad || !valid_name(name)) {
+                shieldd_reply_error(rs, 400, "malformed-request",
+                                    "\"name\": 1 to %d bytes without control characters or '/'", SHIELD_STORE_NAME_MAX);
+                goto out;
+        }
+        snprintf(rec.name, sizeof rec.name, "%s", name);
+        if (b64_member(j, "ak_public", true, SHIELD_TPM_PUBLIC_MAX, &rec.ak_public, &rec.ak_public_len, rs) < 0 ||
+            b64_member(j, "ek_public", false, SHIELD_TPM_PUBLIC_MAX, &rec.ek_public, &rec.ek_public_len, rs) < 0 ||
+            b64_member(j, "ek_certificate", false, SHIELD_TPM_CERT_MAX, &rec.ek_cert, &rec.ek_cert_len, rs) < 0 ||
+            b64_member(j, "ak_certificate", false, SHIELD_TPM_CERT_MAX, &rec.ak_cert, &rec.ak_cert_len, rs) < 0)
+                goto out;
+        uint8_t name_buf[2 + SHIELD_HASH_MAX_SIZE];
+        size_t name_len = 0;
+        if (shield_ak_key_new(rec.ak_public, rec.ak_public_len, &key, &diag) < 0 ||
+            strcmp(shield_ak_key_format(key), "TPM2B_PUBLIC") != 0 ||
+            ak_name(rec.ak_public, rec.ak_public_len, name_buf, &name_len) < 0) {
+                shieldd_reply_error(rs, 400, "malformed-key", "\"ak_public\" is not a TPM2B_PUBLIC the service can use%s%s",
+                                    diag.msg[0] ? ": " : "", diag.msg);
+                goto out;
+        }
+        /* Trusted at once when the AK certificate chains to --ak-ca and certifies this AK. */
+        if (rec.ak_cert && shieldd_cfg.ak_ca) {
+                struct shield_reasons why = { 0 };
+                int c = shield_ak_cert_check(rec.ak_public, rec.ak_public_len, rec.ak_cert, rec.ak_cert_len,
+                                             shieldd_cfg.ak_ca, shieldd_cfg.ak_ca_len, &why, &diag);
+                rec.trusted = c == 0;
+                shield_reasons_clear(&why);
+        }
+        if (!rec.trusted) {
+                if (!rec.ek_public) {
+                        shieldd_reply_error(rs, 400, "malformed-request",
+                                            "\"ek_public\" is required unless \"ak_certificate\" chains to the service's "
+                                            "AK CA");
+                        goto out;
+                }
+                if (shield_random_bytes(secret, sizeof secret) < 0) {
+                        shieldd_reply_error(rs, 500, "internal", "no random bytes");
+                        goto out;
+                }
+                memset(&diag, 0, sizeof diag);
+                if (shield_credential_make(rec.ek_public, rec.ek_public_len, name_buf, name_len, secret, sizeof secret,
+                                           &blob, &blob_len, &diag) < 0) {
+                        shieldd_reply_error(rs, 400, "malformed-key", "\"ek_public\": %s", diag.msg);
+                        goto out;
+                }
+                if (shield_hash(SHIELD_ALG_SHA256, secret, sizeof secret, rec.activation_hash) < 0) {
+                        shieldd_reply_error(rs, 500, "internal", "hashing failed");
+                        goto out;
+                }
+        }
+        rec.registered = (int64_t)time(NULL);
+        rec.colour = rec.early = rec.late = -1;
+
+        struct shield_store *s = need_store(rs);
+        if (!s)
+                goto out;
+        int r = shield_store_instance_get(s, name, &old, &diag);
+        if (r == 0) {
+                have_old = true;
+                if (!old.ak_public) {
+                        /* A row the CLI made (golden, verdicts) without an AK: registration claims it. */
+                } else if (!shield_ak_same_key(old.ak_public, old.ak_public_len, rec.ak_public, rec.ak_public_len)) {
+                        shieldd_reply_error(rs, 409, "instance-exists", "%s is registered with another AK", name);
+                        goto out;
+                } else if (old.trusted || rec.trusted) {
+                        /* Already trusted, or now with a certificate that vouches for the AK. */
+                        if (!old.trusted && shield_store_instance_set_trusted(s, name, &diag) < 0) {
+                                reply_store_error(rs, &diag);
+                                goto out;
+                        }
+                        shieldd_reply_json(rs, 200, json_pack("{s:s, s:b}", "name", name, "trusted", 1));
+                        goto out;
+                } else if (shield_store_instance_delete(s, name, &diag) < 0) {
+                        /* The same untrusted AK again: a fresh credential replaces the old one (it has no history). */
+                        reply_store_error(rs, &diag);
+                        goto out;
+                }
+        } else if (r != SHIELD_E_NOT_FOUND) {
+                reply_store_error(rs, &diag);
+                goto out;
+        }
+        r = shield_store_instance_register(s, &rec, &diag);
+        if (r == SHIELD_E_INVAL) {
+                shieldd_reply_error(rs, 409, "instance-exists", "%s is registered with another AK", name);
+                goto out;
+        }
+        if (r < 0) {
+                reply_store_error(rs, &diag);
+                goto out;
+        }
+        json_t *a = json_pack("{s:s, s:b}", "name", name, "trusted", rec.trusted);
+        if (blob) {
+                char *b64 = shield_base64_encode(blob, blob_len);
+                json_object_set_new(a, "activation", json_pack("{s:s?}", "credential", b64));
+                free(b64);
+        }
+        shieldd_reply_json(rs, have_old || r == 1 ? 200 : 201, a);
+        shieldd_log("registered %s (%s)", name, rec.trusted ? "trusted by its AK certificate" : "awaiting activation");
+out:
+        explicit_bzero(secret, sizeof secret);
+        free(blob);
+        shield_ak_key_free(key);
+        shield_store_instance_record_clear(&rec);
+        if (have_old)
+                shield_store_instance_record_clear(&old);
+        json_decref(j);
+}
+
+/* ---- POST /v1/instances/{name}/activate ---- */
+static void h_activate(const struct shieldd_request *rq, struct shieldd_response *rs, const char *name) {
+        static const char *const allowed[] = { "secret", NULL };
+        struct shield_instance_record rec = { 0 };
+        struct shield_diag diag = { 0 };
+        uint8_t *secret = NULL, h[32];
+        size_t secret_len = 0;
+        bool bad = false, have = false;
+        json_t *j = parse_body(rq, rs);
+        if (!j)
+                return;
+        if (unknown_keys(j, allowed, rs))
+                goto out;
+        const char *hex = str_member(j, "secret", &bad);
+        if (bad || !hex || shield_hex_decode(hex, &secret, &secret_len) < 0 || secret_len == 0 ||
+            secret_len > SHIELD_HASH_MAX_SIZE) {
+                shieldd_reply_error(rs, 400, "malformed-request", "\"secret\" must be hex (what shield tpm activate printed)");
+                goto out;
+        }
+        struct shield_store *s = need_store(rs);
+        if (!s)
+                goto out;
+        int r = shield_store_instance_get(s, name, &rec, &diag);
+        if (r == SHIELD_E_NOT_FOUND) {
+                shieldd_reply_error(rs, 404, "instance-unknown", "no instance of that name is registered");
+                goto out;
+        }
+        if (r < 0) {
+                reply_store_error(rs, &diag);
+                goto out;
+        }
+        have = true;
+        if (rec.trusted) {
+                shieldd_reply_json(rs, 200, json_pack("{s:b}", "trusted", 1));
+                goto out;
+        }
+        if (shield_hash(SHIELD_ALG_SHA256, secret, secret_len, h) < 0 ||
+            !shield_memeq_secret(h, rec.activation_hash, sizeof h)) {
+                shieldd_reply_error(rs, 403, "activation-failed", "the secret is not the credential's");
+                goto out;
+        }
+        if (shield_store_instance_set_trusted(s, name, &diag) < 0) {
+                reply_store_error(rs, &diag);
+                goto out;
+        }
+        shieldd_reply_json(rs, 200, json_pack("{s:b}", "trusted", 1));
+        shieldd_log("activated %s", name);
+out:
+        if (secret) {
+                explicit_bzero(secret, secret_len);
+                free(secret);
+        }
+        explicit_bzero(h, sizeof h);
+        if (have)
+                shield_store_instance_record_clear(&rec);
+        json_decref(j);
+}
+
+/* ---- POST /v1/challenge ---- */
+static void h_challenge(const struct shieldd_request *rq, struct shieldd_response *rs) {
+        static const char *const allowed[] = { "instance", NULL };
+        struct shield_instance_record rec = { 0 };
+        struct shield_diag diag = { 0 };
+        bool bad = false;
+        json_t *j = parse_body(rq, rs);
+        if (!j)
+                return;
+        if (unknown_keys(j, allowed, rs))
+                goto out;
+        const char *name = str_member(j, "instance", &bad);
+        if (bad || !valid_name(name)) {
+                shieldd_reply_error(rs, 400, "malformed-request", "\"instance\" must name a registered instance");
+                goto out;
+        }
+        struct shield_store *s = need_store(rs);
+        if (!s)
+                goto out;
+        int r = shield_store_instance_get(s, name, &rec, &diag);
+        if (r == SHIELD_E_NOT_FOUND) {
+                shieldd_reply_error(rs, 404, "instance-unknown", "no instance of that name is registered");
+                goto out;
+        }
+        if (r < 0) {
+                reply_store_error(rs, &diag);
+                goto out;
+        }
+        shield_store_instance_record_clear(&rec);
+        uint8_t nonce[SHIELDD_NONCE_BYTES];
+        char hex[2 * SHIELDD_NONCE_BYTES + 1], when[32];
+        if (shield_random_bytes(nonce, sizeof nonce) < 0) {
+                shieldd_reply_error(rs, 500, "internal", "no random bytes");
+                goto out;
+        }
+        int64_t expires = (int64_t)time(NULL) + SHIELDD_CHALLENGE_SECONDS;
+        if (shield_store_challenge_add(s, name, nonce, sizeof nonce, expires, &diag) < 0) {
+                reply_store_error(rs, &diag);
+                goto out;
+        }
+        shield_hex_encode(nonce, sizeof nonce, hex);
+        iso_time(expires, when);
+        shieldd_reply_json(rs, 201, json_pack("{s:s, s:s}", "nonce", hex, "expires", when));
+out:
+        json_decref(j);
+}
+
+static json_t *reasons_json(const struct shield_reasons *rs) {
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < rs->n; i++) {
+                const struct shield_reason *x = &rs->items[i];
+                const char *bank = x->bank ? shield_hash_name(x->bank) : NULL;
+                json_array_append_new(a, json_pack("{s:s, s:s, s:s?, s:o, s:o, s:s}", "code", x->code, "severity",
+                                                   shield_severity_name(x->severity), "bank", bank, "pcr",
+                                                   x->pcr >= 0 ? json_integer(x->pcr) : json_null(), "event",
+                                                   x->event_index >= 0 ? json_integer(x->event_index) : json_null(),
+                                                   "message", x->message));
+        }
+        return a;
+}
+
+static json_t *steps_json(const struct shield_evidence_result *res) {
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < res->n_steps; i++)
+                json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "step", res->steps[i].name, "status",
+                                                   shield_step_status_name(res->steps[i].status), "detail",
+                                                   res->steps[i].detail));
+        return a;
+}
+
+static const char *colour_or_null(int c) {
+        return c >= 0 ? shield_colour_name((enum shield_colour)c) : NULL;
+}
+
+static bool reasons_have(const struct shield_reasons *rs, const char *code) {
+        for (size_t i = 0; i < rs->n; i++)
+                if (strcmp(rs->items[i].code, code) == 0)
+                        return true;
+        return false;
+}
+
+/* ---- POST /v1/attest ---- */
+static void h_attest(const struct shieldd_request *rq, struct shieldd_response *rs) {
+        static const char *const allowed[] = { "instance", "audience", "evidence", NULL };
+        double t0 = now_seconds();
+        struct shield_instance_record rec = { 0 };
+        struct shield_evidence ev = { 0 };
+        struct shield_evidence_result res = { 0 };
+        struct shield_integrity_policy integrity;
+        struct shield_golden *golden = NULL;
+        struct shield_diag diag = { 0 };
+        struct shield_quote_info qi;
+        char *ev_text = NULL, *token = NULL, *pcrs_json = NULL, *reasons_text = NULL, *claims = NULL;
+        bool have_rec = false, have_ev = false, bad = false, golden_recorded = false, counted = false;
+        json_t *j = parse_body(rq, rs);
+        if (!j)
+                return;
+        if (unknown_keys(j, allowed, rs))
+                goto out;
+        const char *name = str_member(j, "instance", &bad);
+        const char *audience = str_member(j, "audience", &bad);
+        json_t *evj = json_object_get(j, "evidence");
+        if (bad || !valid_name(name) || !json_is_object(evj) || (audience && strlen(audience) > 256)) {
+                shieldd_reply_error(rs, 400, "malformed-request",
+                                    "expected {\"instance\": NAME, \"audience\": optional string, \"evidence\": {…}}");
+                goto out;
+        }
+        if (!audience)
+                audience = "shieldkit";
+        if (!(ev_text = json_dumps(evj, JSON_COMPACT))) {
+                shieldd_reply_error(rs, 500, "internal", "out of memory");
+                goto out;
+        }
+        size_t ev_len = strlen(ev_text);
+        if (shield_evidence_parse_json(ev_text, ev_len, &ev, &diag) < 0) {
+                shieldd_reply_error(rs, 400, "malformed-evidence", "evidence: %s", diag.msg);
+                goto out;
+        }
+        have_ev = true;
+        if (!ev.quote.attest || shield_quote_parse(ev.quote.attest, ev.quote.attest_len, &qi, &diag) < 0 ||
+            qi.extra_data_len == 0) {
+                shieldd_reply_error(rs, 400, "malformed-evidence", "evidence: no quote answering a nonce%s%s",
+                                    diag.msg[0] ? ": " : "", diag.msg);
+                goto out;
+        }
+        struct shield_store *s = need_store(rs);
+        if (!s)
+                goto out;
+        int r = shield_store_instance_get(s, name, &rec, &diag);
+        if (r == SHIELD_E_NOT_FOUND) {
+                shieldd_reply_error(rs, 404, "instance-unknown", "no instance of that name is registered");
+                goto out;
+        }
+        if (r < 0) {
+                reply_store_error(rs, &diag);
+                goto out;
+        }
+        have_rec = true;
+        int64_t now = (int64_t)time(NULL);
+        /* Spent whatever the outcome: one winner across threads, processes and replicas. */
+        r = shield_store_challenge_take(s, name, qi.extra_data, qi.extra_data_len, now, &diag);
+        if (r == SHIELD_E_VERIFY) {
+                shieldd_reply_error(rs, 403, "nonce-unknown",
+                                    "the quote answers no nonce this service issued to %s (never issued, expired or "
+                                    "already used)", name);
+                goto out;
+        }
+        if (r < 0) {
+                reply_store_error(rs, &diag);
+                goto out;
+        }
+        if (!rec.trusted || !rec.ak_public) {
+                shieldd_reply_error(rs, 403, "instance-untrusted", "%s is registered but not activated", name);
+                goto out;
+        }
+        if (ev.ak_public && !shield_ak_same_key(ev.ak_public, ev.ak_public_len, rec.ak_public, rec.ak_public_len)) {
+                shieldd_reply_error(rs, 403, "ak-mismatch", "the evidence's AK is not the one registered for %s", name);
+                goto out;
+        }
+        if (!ev.ak_public) {
+                /* Evidence without its AK is checked with the registered one. */
+                if (!(ev.ak_public = malloc(rec.ak_public_len))) {
+                        shieldd_reply_error(rs, 500, "internal", "out of memory");
+                        goto out;
+                }
+                memcpy(ev.ak_public, rec.ak_public, rec.ak_public_len);
+                ev.ak_public_len = rec.ak_public_len;
+        }
+        if (shield_integrity_policy_parse("gce", &integrity, &diag) < 0) {
+                shieldd_reply_error(rs, 500, "internal", "integrity policy: %s", diag.msg);
+                goto out;
+        }
+        r = shield_store_golden_get(s, name, &golden, &diag);
+        if (r < 0 && r != SHIELD_E_NOT_FOUND) {
+                reply_store_error(rs, &diag);
+                goto out;
+        }
+        struct shield_evidence_policy pol = {
+                .nonce = qi.extra_data, .nonce_len = qi.extra_data_len,
+                .ak_public = rec.ak_public, .ak_public_len = rec.ak_public_len,
+                .golden = golden, .integrity = &integrity,
+        };
+        int v = shield_evidence_check(&ev, &pol, &res);
+        if (v < 0 && v != SHIELD_E_VERIFY) {
+                shieldd_reply_error(rs, 500, "internal", "checking the evidence: %s", shield_strerror(v));
+                goto out;
+        }
+        bool verified = v == 0;
+        int colour, early, late;
+        if (res.has_colour) {
+                colour = res.colour;
+                early = res.early;
+                late = res.late;
+        } else if (verified) {
+                colour = early = late = SHIELD_GREEN; /* this attestation becomes the golden */
+        } else {
+                colour = SHIELD_RED;
+                early = late = -1;
+        }
+        if (verified && !golden) {
+                struct shield_golden *g = NULL;
+                memset(&diag, 0, sizeof diag);
+                if (shield_golden_from_evidence(&ev, &g, &diag) == 0 && shield_store_golden_set(s, name, g, &diag) == 0)
+                        golden_recorded = true;
+                else {
+                        shieldd_metrics_store_error();
+                        shieldd_log("%s: cannot record the golden measurement: %s", name, diag.msg);
+                }
+                shield_golden_free(g);
+        }
+        /* The quote clock: a grown resetCount since the last attestation is a reboot. */
+        int rebooted = -1;
+        if (res.has_quote_info && res.quote_ok) {
+                struct shield_store_clock nowc = { res.quote.reset_count, res.quote.restart_count, res.quote.clock }, prev;
+                bool had = false;
+                if (shield_store_instance_clock(s, name, &nowc, &prev, &had, &diag) < 0)
+                        shieldd_metrics_store_error();
+                else if (had)
+                        rebooted = nowc.reset_count != prev.reset_count;
+        }
+        /* Record the verdict and the instance's status. */
+        char ev_hex[65] = "";
+        uint8_t digest[32];
+        if (shield_hash(SHIELD_ALG_SHA256, ev_text, ev_len, digest) == 0)
+                shield_hex_encode(digest, sizeof digest, ev_hex);
+        struct shield_integrity_verdict verdict = {
+                .colour = (enum shield_colour)colour, .early = early >= 0 ? (enum shield_colour)early : SHIELD_RED,
+                .late = late >= 0 ? (enum shield_colour)late : SHIELD_RED, .reasons = res.reasons,
+        };
+        if (shield_store_verdict_add(s, name, now, &verdict, ev_hex, &diag) < 0) {
+                shieldd_metrics_store_error();
+                shieldd_log("%s: cannot record the verdict: %s", name, diag.msg);
+        }
+        json_t *reasons = reasons_json(&res.reasons);
+        reasons_text = reasons ? json_dumps(reasons, JSON_COMPACT) : NULL;
+        pcrs_json = ev.has_pcrs ? shield_pcrs_to_json(&ev.pcrs) : NULL;
+        if (shield_store_instance_status(s, name, now, verified, colour, early, late, pcrs_json, reasons_text, &diag) < 0) {
+                shieldd_metrics_store_error();
+                shieldd_log("%s: cannot record the status: %s", name, diag.msg);
+        }
+        if (rec.colour != colour)
+                shieldd_webhook_colour_change(name, colour_or_null(rec.colour), colour_or_null(colour), now);
+
+        json_t *a = json_pack("{s:s, s:b, s:s?, s:s?, s:s?, s:b, s:o, s:o, s:o}", "instance", name, "verified", verified,
+                              "colour", colour_or_null(colour), "early_boot", colour_or_null(early), "late_boot",
+                              colour_or_null(late), "golden_recorded", golden_recorded, "rebooted",
+                              rebooted >= 0 ? json_boolean(rebooted) : json_null(), "steps", steps_json(&res),
+                              "reasons", reasons ? reasons : json_array());
+        reasons = NULL;
+        if (verified) {
+                char nonce_hex[2 * sizeof qi.extra_data + 1], digest_hex[2 * SHIELD_HASH_MAX_SIZE + 1];
+                shield_hex_encode(qi.extra_data, qi.extra_data_len, nonce_hex);
+                shield_hex_encode(res.quote.pcr_digest, res.has_quote_info ? res.quote.pcr_digest_len : 0, digest_hex);
+                bool secboot = res.has_secureboot && res.secureboot.secure_boot == 1;
+                bool debug = res.has_secureboot && reasons_have(&res.secureboot.findings, "uefi-debugger");
+                json_t *c = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+                                      "iss", shieldd_cfg.issuer, "sub", name, "aud", audience, "iat", (json_int_t)now,
+                                      "nbf", (json_int_t)now, "exp", (json_int_t)(now + SHIELDD_TOKEN_SECONDS),
+                                      "eat_nonce", nonce_hex, "secboot", secboot, "hwmodel", "TPM", "swname",
+                                      "UNKNOWN", "dbgstat", debug ? "enabled" : "disabled-since-boot", "shield_colour",
+                                      colour_or_null(colour), "early_boot", colour_or_null(early), "late_boot",
+                                      colour_or_null(late), "pcr_digest", digest_hex, "policy", integrity.name);
+                claims = c ? json_dumps(c, JSON_COMPACT) : NULL;
+                json_decref(c);
+                memset(&diag, 0, sizeof diag);
+                if (!claims || shieldd_token_sign(s, claims, &token, &diag) < 0) {
+                        shieldd_log("%s: cannot sign a token: %s", name, diag.msg);
+                        json_decref(a);
+                        shieldd_reply_error(rs, 500, "token-error", "the attestation passed but no token could be signed");
+                        goto out;
+                }
+                json_object_set_new(a, "token", json_string(token));
+        }
+        shieldd_metrics_attestation(!verified && !res.has_colour ? SHIELDD_V_FAILED
+                                    : colour == SHIELD_GREEN     ? SHIELDD_V_GREEN
+                                    : colour == SHIELD_YELLOW    ? SHIELDD_V_YELLOW
+                                                                 : SHIELDD_V_RED,
+                                    now_seconds() - t0);
+        counted = true;
+        shieldd_reply_json(rs, 200, a);
+out:
+        if (!counted && rs->status >= 400)
+                shieldd_metrics_attestation(SHIELDD_V_FAILED, now_seconds() - t0);
+        if (token) {
+                explicit_bzero(token, strlen(token));
+                free(token);
+        }
+        free(claims);
+        free(pcrs_json);
+        free(reasons_text);
+        free(ev_text);
+        shield_golden_free(golden);
+        shield_evidence_result_clear(&res);
+        if (have_ev)
+                shield_evidence_free(&ev);
+        if (have_rec)
+                shield_store_instance_record_clear(&rec);
+        json_decref(j);
+}
+
+/* ---- operators ---- */
+static void h_list(struct shieldd_response *rs) {
+        struct shield_diag diag = { 0 };
+        char *text = NULL;
+        struct shield_store *s = need_store(rs);
+        if (!s)
+                return;
+        if (shield_store_instance_list_json(s, &text, &diag) < 0) {
+                reply_store_error(rs, &diag);
+                return;
+        }
+        rs->status = 200;
+        rs->body = text;
+        rs->len = strlen(text);
+        rs->content_type = JSON_TYPE;
+}
+
+static json_t *load_or_null(const char *text) {
+        json_t *v = text ? json_loads(text, 0, NULL) : NULL;
+        return v ? v : json_null();
+}
+
+static void h_get(struct shieldd_response *rs, const char *name) {
+        struct shield_instance_record rec = { 0 };
+        struct shield_diag diag = { 0 };
+        struct shield_golden *golden = NULL;
+        char *history = NULL, *golden_text = NULL, when[32];
+        struct shield_store *s = need_store(rs);
+        if (!s)
+                return;
+        int r = shield_store_instance_get(s, name, &rec, &diag);
+        if (r == SHIELD_E_NOT_FOUND) {
+                shieldd_reply_error(rs, 404, "instance-unknown", "no instance of that name is registered");
+                return;
+        }
+        if (r < 0) {
+                reply_store_error(rs, &diag);
+                return;
+        }
+        r = shield_store_golden_get(s, name, &golden, &diag);
+        if (r == 0 && shield_golden_to_json(golden, &golden_text) < 0)
+                golden_text = NULL;
+        if ((r < 0 && r != SHIELD_E_NOT_FOUND) || shield_store_history(s, name, SHIELDD_HISTORY, &history, &diag) < 0) {
+                reply_store_error(rs, &diag);
+                goto out;
+        }
+        if (rec.last_attestation > 0)
+                iso_time(rec.last_attestation, when);
+        shieldd_reply_json(rs, 200,
+                           json_pack("{s:s, s:b, s:s?, s:s?, s:s?, s:s?, s:b, s:o, s:o, s:o, s:o}", "name", rec.name,
+                                     "trusted", rec.trusted, "colour", colour_or_null(rec.colour), "early_boot",
+                                     colour_or_null(rec.early), "late_boot", colour_or_null(rec.late),
+                                     "last_attestation", rec.last_attestation > 0 ? when : NULL, "verified",
+                                     rec.last_verified, "pcrs", load_or_null(rec.last_pcrs_json), "golden",
+                                     load_or_null(golden_text), "differences", load_or_null(rec.last_reasons_json),
+                                     "history", load_or_null(history)));
+out:
+        free(history);
+        free(golden_text);
+        shield_golden_free(golden);
+        shield_store_instance_record_clear(&rec);
+}
+
+static bool require_admin(const struct shieldd_request *rq, struct shieldd_response *rs) {
+        if (is_admin(rq))
+                return true;
+        shieldd_reply_error(rs, 401, "unauthorized", "this call needs the admin bearer token");
+        return false;
+}
+
+static void h_golden_reset(const struct shieldd_request *rq, struct shieldd_response *rs, const char *name) {
+        struct shield_instance_record rec = { 0 };
+        struct shield_diag diag = { 0 };
+        if (!require_admin(rq, rs))
+                return;
+        struct shield_store *s = need_store(rs);
+        if (!s)
+                return;
+        int r = shield_store_instance_get(s, name, &rec, &diag);
+        if (r == SHIELD_E_NOT_FOUND) {
+                shieldd_reply_error(rs, 404, "instance-unknown", "no instance of that name is registered");
+                return;
+        }
+        if (r < 0) {
+                reply_store_error(rs, &diag);
+                return;
+        }
+        shield_store_instance_record_clear(&rec);
+        r = shield_store_golden_reset(s, name, &diag);
+        if (r < 0 && r != SHIELD_E_NOT_FOUND) {
+                reply_store_error(rs, &diag);
+                return;
+        }
+        shieldd_log("%s: golden measurement reset by the operator (from %s)", name, rq->remote);
+        shieldd_reply_json(rs, 200, json_pack("{s:s, s:b}", "name", name, "golden_reset", r == 0));
+}
+
+static void h_delete(const struct shieldd_request *rq, struct shieldd_response *rs, const char *name) {
+        struct shield_diag diag = { 0 };
+        if (!require_admin(rq, rs))
+                return;
+        struct shield_store *s = need_store(rs);
+        if (!s)
+                return;
+        int r = shield_store_instance_delete(s, name, &diag);
+        if (r == SHIELD_E_NOT_FOUND) {
+                shieldd_reply_error(rs, 404, "instance-unknown", "no instance of that name is registered");
+                return;
+        }
+        if (r < 0) {
+                reply_store_error(rs, &diag);
+                return;
+        }
+        shieldd_log("%s: deleted by the operator (from %s)", name, rq->remote);
+        rs->status = 204;
+        rs->body = NULL;
+        rs->len = 0;
+}
+
+/* ---- tokens ---- */
+static void h_openid(struct shieldd_response *rs) {
+        char jwks[600];
+        snprintf(jwks, sizeof jwks, "%s/jwks", shieldd_cfg.issuer);
+        shieldd_reply_json(rs, 200, json_pack("{s:s, s:s, s:[s], s:[s], s:[s], s:[s]}", "issuer", shieldd_cfg.issuer,
+                                              "jwks_uri", jwks, "id_token_signing_alg_values_supported",
+                                              shieldd_cfg.token_alg, "response_types_supported", "id_token",
+                                              "subject_types_supported", "public", "claims_supported", "shield_colour"));
+}
+
+static void h_jwks(struct shieldd_response *rs) {
+        struct shield_diag diag = { 0 };
+        char *text = NULL;
+        struct shield_store *s = need_store(rs);
+        if (!s)
+                return;
+        if (shieldd_jwks(s, &text, &diag) < 0) {
+                reply_store_error(rs, &diag);
+                return;
+        }
+        rs->status = 200;
+        rs->body = text;
+        rs->len = strlen(text);
+        rs->content_type = "application/jwk-set+json";
+}
+
+static void h_metrics(struct shieldd_response *rs) {
+        char *text = shieldd_metrics_text();
+        if (!text) {
+                shieldd_reply_error(rs, 500, "internal", "out of memory");
+                return;
+        }
+        rs->status = 200;
+        rs->body = text;
+        rs->len = strlen(text);
+        rs->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+/* ---- the dashboard ---- */
+static const char *content_type_of(const char *path) {
+        static const struct {
+                const char *ext, *type;
+        } types[] = {
+                { ".html", "text/html; charset=utf-8" },  { ".js", "text/javascript; charset=utf-8" },
+                { ".css", "text/css; charset=utf-8" },    { ".json", "application/json" },
+                { ".svg", "image/svg+xml" },              { ".png", "image/png" },
+                { ".ico", "image/x-icon" },               { ".woff2", "font/woff2" },
+                { ".txt", "text/plain; charset=utf-8" },
+        };
+        const char *dot = strrchr(path, '.');
+        for (size_t i = 0; dot && i < sizeof types / sizeof types[0]; i++)
+                if (strcmp(dot, types[i].ext) == 0)
+                        return types[i].type;
+        return "application/octet-stream";
+}
+
+static bool serve_asset(struct shieldd_response *rs, const char *path) {
+        for (size_t i = 0; i < shieldd_n_assets; i++)
+                if (strcmp(shieldd_assets[i].path, path) == 0) {
+                        rs->status = 200;
+                        rs->body = (char *)(uintptr_t)shieldd_assets[i].data;
+                        rs->len = shieldd_assets[i].len;
+                        rs->body_static = true;
+                        rs->content_type = content_type_of(path);
+                        rs->cacheable = strcmp(path, "index.html") != 0;
+                        return true;
+                }
+        return false;
+}
+
+static void h_index(struct shieldd_response *rs) {
+        static char not_built[] =
+                "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>shieldd</title></head>\n"
+                "<body><h1>shieldd</h1><p>The dashboard is not built: daemon/dashboard/ held no files when this "
+                "shieldd was compiled. The API is at <code>/v1/instances</code>.</p></body></html>\n";
+        if (serve_asset(rs, "index.html"))
+                return;
+        rs->status = 200;
+        rs->body = not_built;
+        rs->len = sizeof not_built - 1;
+        rs->body_static = true;
+        rs->content_type = "text/html; charset=utf-8";
+}
+
+/* ---- routing ---- */
+static bool is(const struct shieldd_request *rq, const char *m) {
+        return strcmp(rq->method, m) == 0;
+}
+
+static void method_not_allowed(struct shieldd_response *rs, const char *allow) {
+        shieldd_reply_error(rs, 405, "method-not-allowed", "allowed: %s", allow);
+        rs->allow = allow;
+}
+
+void shieldd_api_handle(const struct shieldd_request *rq, struct shieldd_response *rs) {
+        static const char inst[] = "/v1/instances/";
+        const char *p = rq->path;
+        bool get = is(rq, "GET") || is(rq, "HEAD");
+
+        if (strcmp(p, "/v1/instances") == 0) {
+                if (is(rq, "POST"))
+                        h_register(rq, rs);
+                else if (get)
+                        h_list(rs);
+                else
+                        method_not_allowed(rs, "GET, POST");
+                return;
+        }
+        if (strncmp(p, inst, sizeof inst - 1) == 0) {
+                const char *name = p + sizeof inst - 1;
+                size_t n = strlen(name);
+                char buf[SHIELD_STORE_NAME_MAX + 1];
+                static const char act[] = "/activate", reset[] = "/golden/reset";
+                const char *verb = NULL;
+                if (n > sizeof act - 1 && strcmp(name + n - (sizeof act - 1), act) == 0) {
+                        verb = "activate";
+                        n -= sizeof act - 1;
+                } else if (n > sizeof reset - 1 && strcmp(name + n - (sizeof reset - 1), reset) == 0) {
+                        verb = "reset";
+                        n -= sizeof reset - 1;
+                }
+                if (n == 0 || n > SHIELD_STORE_NAME_MAX || memchr(name, '/', n)) {
+                        shieldd_reply_error(rs, 404, "not-found", "no such route");
+                        return;
+                }
+                memcpy(buf, name, n);
+                buf[n] = '\0';
+                if (!valid_name(buf)) {
+                        shieldd_reply_error(rs, 404, "instance-unknown", "no instance of that name is registered");
+                        return;
+                }
+                if (verb && !is(rq, "POST")) {
+                        method_not_allowed(rs, "POST");
+                        return;
+                }
+                if (verb && strcmp(verb, "activate") == 0)
+                        h_activate(rq, rs, buf);
+                else if (verb)
+                        h_golden_reset(rq, rs, buf);
+                else if (get)
+                        h_get(rs, buf);
+                else if (is(rq, "DELETE"))
+                        h_delete(rq, rs, buf);
+                else
+                        method_not_allowed(rs, "GET, DELETE");
+                return;
+        }
+        if (strcmp(p, "/v1/challenge") == 0 || strcmp(p, "/v1/attest") == 0) {
+                if (!is(rq, "POST"))
+                        method_not_allowed(rs, "POST");
+                else if (p[4] == 'c')
+                        h_challenge(rq, rs);
+                else
+                        h_attest(rq, rs);
+                return;
+        }
+        if (!get) {
+                if (strcmp(p, "/.well-known/openid-configuration") == 0 || strcmp(p, "/jwks") == 0 ||
+                    strcmp(p, "/metrics") == 0 || strcmp(p, "/") == 0 || strncmp(p, "/static/", 8) == 0)
+                        method_not_allowed(rs, "GET");
+                else
+                        shieldd_reply_error(rs, 404, "not-found", "no such route");
+                return;
+        }
+        if (strcmp(p, "/.well-known/openid-configuration") == 0)
+                h_openid(rs);
+        else if (strcmp(p, "/jwks") == 0)
+                h_jwks(rs);
+        else if (strcmp(p, "/metrics") == 0)
+                h_metrics(rs);
+        else if (strcmp(p, "/") == 0 || strcmp(p, "/index.html") == 0)
+                h_index(rs);
+        else if (strncmp(p, "/static/", 8) == 0 && !strstr(p, "..") && serve_asset(rs, p + 8))
+                ;
+        else
+                shieldd_reply_error(rs, 404, "not-found", "no such route");
+}

@@ -1,0 +1,192 @@
+#!/bin/bash
+# shield agent against a real shieldd and a swtpm provisioned with `shield tpm provision`.
+# The swtpm's PCRs are extended with tpm2_pcrextend from a small crypto-agile event log
+# written here (as tests/cli/cli-verify.sh does), so the evidence replays.
+#   TLS (self-signed, --cacert) and --ak-ca: --once → 0, green, a token; again → green
+#   TLS without --cacert → 2, the certificate is named
+#   no --ak-ca: credential activation with the TPM, then green; the state remembers it
+#   the service down → 2 with the URL and why
+#   a stale registration (the service lost the instance) → registered again, green
+#   loop --interval 1s for ~3.5 s, SIGTERM → 0 after at least 2 attestations; with the service
+#   down the failures are retried with backoff and SIGTERM still exits 0
+#   --insecure; a PCR moved without its event → not verified, red, exit 1, no token
+# KEEP=1 keeps the work directory (logs of swtpm and each shieldd).
+set -uo pipefail
+source "$(dirname "$0")/../cli/lib.sh"
+for tool in swtpm swtpm_setup tpm2_pcrextend python3; do
+        command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
+done
+shieldd=${SHIELDD_BIN:-$(dirname "$shield")/../../daemon/shieldd}
+[ -x "$shieldd" ] && "$shieldd" --help >/dev/null 2>&1 || { echo "SKIP: shieldd is not built ($shieldd)"; exit 77; }
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+
+# A swtpm on a random port (retried when the port is taken), manufactured and provisioned.
+mkdir -p "$work/tpm" "$work/ca"
+swtpm_setup --tpm2 --tpmstate "$work/tpm" --pcr-banks sha1,sha256 >/dev/null 2>&1 || { echo "FAIL: swtpm_setup"; exit 1; }
+up=0
+for _ in 1 2 3 4 5; do
+        port=$((10000 + RANDOM % 22000))
+        swtpm socket --tpm2 --tpmstate dir="$work/tpm" --server type=tcp,port=$port,bindaddr=127.0.0.1 \
+                --ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 --flags not-need-init,startup-clear \
+                >"$work/swtpm.log" 2>&1 &
+        pid=$!
+        for _ in $(seq 50); do
+                kill -0 $pid 2>/dev/null || break
+                "$shield" tpm pcrs --tcti "swtpm:host=127.0.0.1,port=$port" >/dev/null 2>&1 && { up=1; break; }
+                sleep 0.1
+        done
+        [ $up = 1 ] && { pids+=($pid); break; }
+        kill $pid 2>/dev/null
+done
+[ $up = 1 ] || { echo "FAIL: swtpm did not start"; exit 1; }
+tcti="swtpm:host=127.0.0.1,port=$port"
+"$shield" tpm provision --tcti "$tcti" --name agent-test --ca-dir "$work/ca" >/dev/null 2>&1 ||
+        { echo "FAIL: shield tpm provision"; exit 1; }
+
+# A firmware-like log (Spec ID event; PCRs 0, 4, 7) and its events extended into the TPM.
+python3 - "$work/log.bin" "$work/extend.txt" <<'PY'
+import hashlib, struct, sys
+banks = [(0x0004, "sha1", 20), (0x000B, "sha256", 32)]
+spec = b"Spec ID Event03\0" + struct.pack("<IBBBB", 0, 0, 2, 0, 2) + struct.pack("<I", len(banks))
+for alg, _, size in banks:
+    spec += struct.pack("<HH", alg, size)
+spec += b"\0"
+log = struct.pack("<II", 0, 3) + bytes(20) + struct.pack("<I", len(spec)) + spec
+events = [(0, 0x80000008, b"firmware blob"), (7, 0x80000007, b"Secure Boot state"), (0, 4, b"\0" * 4),
+          (4, 0x0000000D, b"\\EFI\\BOOT\\BOOTX64.EFI v1"), (4, 4, b"\0" * 4), (7, 4, b"\0" * 4)]
+extends = []
+for pcr, etype, data in events:
+    ev = struct.pack("<III", pcr, etype, len(banks))
+    spec_d = []
+    for alg, name, size in banks:
+        d = hashlib.new(name, data).digest()
+        ev += struct.pack("<H", alg) + d
+        spec_d.append(f"{name}=0x{d.hex()}")
+    extends.append(f"{pcr}:" + ",".join(spec_d))
+    ev += struct.pack("<I", len(data)) + data
+    log += ev
+open(sys.argv[1], "wb").write(log)
+open(sys.argv[2], "w").write("\n".join(extends) + "\n")
+PY
+while read -r e; do
+        TPM2TOOLS_TCTI=$tcti tpm2_pcrextend "$e" >/dev/null 2>&1 || { echo "FAIL: tpm2_pcrextend $e"; exit 1; }
+done <"$work/extend.txt"
+
+# start_shieldd NAME ARGS… → a shieldd on a free loopback port; sets url and sd_pid.
+start_shieldd() {
+        local name=$1 scheme=https
+        shift
+        case " $* " in *" --no-tls "*) scheme=http ;; esac
+        mkdir -p "$work/$name"
+        : >"$work/$name.log" # now: the background job's own redirection may come after the first grep
+        "$shieldd" --listen 127.0.0.1:0 --state "$work/$name" --threads 2 "$@" >"$work/$name.log" 2>&1 &
+        sd_pid=$!
+        pids+=($sd_pid)
+        url=
+        for _ in $(seq 100); do
+                url=$(grep -oE "listening on $scheme://[0-9.]+:[0-9]+" "$work/$name.log" | head -1 | sed 's/^listening on //')
+                [ -n "$url" ] && break
+                kill -0 $sd_pid 2>/dev/null || break
+                sleep 0.1
+        done
+        [ -n "$url" ] || { echo "FAIL: shieldd $name did not start"; sed 's/^/  | /' "$work/$name.log"; return 1; }
+}
+agent() { "$shield" agent --tcti "$tcti" --eventlog "$work/log.bin" --ima /nonexistent "$@"; }
+
+expect 0 "agent --help" "$shield" agent --help
+expect 2 "agent without --server" "$shield" agent --once
+expect 2 "agent --interval nonsense" "$shield" agent --server http://127.0.0.1:1 --interval 5parsecs
+expect 2 "agent --cacert with --insecure" "$shield" agent --server https://x --cacert /dev/null --insecure
+
+# 1. TLS with shieldd's self-signed certificate; AKs certified by the platform CA are trusted at once.
+start_shieldd sd1 --ak-ca "$work/ca/ca.crt" || exit 1
+expect 2 "TLS is verified by default: the self-signed certificate is refused" \
+        agent --server "$url" --name m1 --state "$work/st1" --once
+contains "$url/v1/instances" "the error names the URL"
+contains "cacert" "the error suggests --cacert"
+expect 0 "--once with --cacert: verified" agent --server "$url" --cacert "$work/sd1/tls.crt" --name m1 \
+        --state "$work/st1" --once
+contains "m1: verified, green" "green"
+contains "^token: [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$" "a token (JWT) is printed"
+[ -f "$work/st1/registration.json" ] && echo "ok: the registration is remembered" ||
+        { echo "FAIL: no $work/st1/registration.json"; fails=$((fails + 1)); }
+expect 0 "a second --once: verified again" agent --server "$url" --cacert "$work/sd1/tls.crt" --name m1 \
+        --state "$work/st1" --once --json
+is_json "agent --once --json"
+contains '"colour": "green"' "green again"
+contains '"token": "' "a token again"
+kill "$sd_pid"; wait "$sd_pid" 2>/dev/null
+
+# 2. No --ak-ca: the service answers with a credential the TPM activates.
+start_shieldd sd2 --no-tls || exit 1
+expect 0 "registration with credential activation, then verified" agent --server "$url" --name m2 \
+        --state "$work/st2" --once
+contains "m2: verified, green" "green after activation"
+grep -q '"trusted": true' "$work/st2/registration.json" 2>/dev/null && echo "ok: the state says trusted" ||
+        { echo "FAIL: the state does not say trusted"; fails=$((fails + 1)); }
+grep -q "m2 (awaiting activation)" "$work/sd2.log" && echo "ok: shieldd made a credential (no --ak-ca)" ||
+        { echo "FAIL: shieldd did not log an activation for m2"; fails=$((fails + 1)); }
+expect 0 "again: registered already, verified" agent --server "$url" --name m2 --state "$work/st2" --once
+contains "m2: verified, green" "green"
+expect 0 "a fresh state directory: the same AK registers again (idempotent)" agent --server "$url" --name m2 \
+        --state "$work/st2-fresh" --once
+contains "m2: verified, green" "green"
+
+# 3. The service down: exit 2, the URL and the reason.
+kill "$sd_pid"; wait "$sd_pid" 2>/dev/null
+expect 2 "the service is down" agent --server "$url" --name m2 --state "$work/st2" --once
+contains "$url/v1/challenge.*(Couldn't connect|Connection refused|Failed to connect)" "the error names the URL and why"
+
+# 4. Loop mode: the attestation at start and every second; SIGTERM stops it cleanly.
+start_shieldd sd2 --no-tls || exit 1
+# Not through the agent() function: a backgrounded function is a subshell that SIGTERM would kill instead.
+"$shield" agent --tcti "$tcti" --eventlog "$work/log.bin" --ima /nonexistent --server "$url" --name m2 \
+        --state "$work/st2" --interval 1s --json >"$work/loop.out" 2>"$work/loop.err" &
+apid=$!
+sleep 3.5
+kill -TERM $apid
+wait $apid
+rc=$?
+n=$(grep -c '"verified":true' "$work/loop.out")
+if [ "$rc" -eq 0 ] && [ "$n" -ge 2 ]; then echo "ok: loop: exit 0 after $n attestations"; else
+        echo "FAIL: loop: exit $rc after $n attestations"; sed 's/^/  | /' "$work/loop.err" | head; fails=$((fails + 1)); fi
+kill "$sd_pid"; wait "$sd_pid" 2>/dev/null
+
+# 5. The service lost the instance (a new database): the remembered registration is stale (404),
+#    the agent registers again (activation) and the attestation is retried.
+start_shieldd sd3 --no-tls || exit 1
+python3 - "$work/st2/registration.json" "$url" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1])); s["server"] = sys.argv[2]; json.dump(s, open(sys.argv[1], "w"))
+PY
+expect 0 "a stale registration: registered again and verified" agent --server "$url" --name m2 \
+        --state "$work/st2" --once
+contains "m2: verified, green" "green"
+grep -q "m2 (awaiting activation)" "$work/sd3.log" && echo "ok: registered (and activated) again" ||
+        { echo "FAIL: sd3 did not see a registration"; fails=$((fails + 1)); }
+kill "$sd_pid"; wait "$sd_pid" 2>/dev/null
+
+# 6. Loop mode with the service down: retried with backoff, SIGTERM still exits 0.
+"$shield" agent --tcti "$tcti" --eventlog "$work/log.bin" --ima /nonexistent --server "$url" --name m2 \
+        --state "$work/st2" --interval 1s >"$work/loop.out" 2>"$work/loop.err" &
+apid=$!
+sleep 2.5
+kill -TERM $apid
+wait $apid
+rc=$?
+if [ "$rc" -eq 0 ] && grep -q "retrying in" "$work/loop.err"; then echo "ok: loop: failures are retried, SIGTERM exits 0"
+else echo "FAIL: loop with the service down: exit $rc"; sed 's/^/  | /' "$work/loop.err" | head; fails=$((fails + 1)); fi
+
+# 7. Not verified → exit 1 (a PCR moved without its event: the log no longer replays); --insecure.
+start_shieldd sd4 || exit 1
+expect 0 "--insecure skips the TLS check" agent --server "$url" --insecure --name m4 --state "$work/st4" --once
+contains "m4: verified, green" "green"
+TPM2TOOLS_TCTI=$tcti tpm2_pcrextend "4:sha1=0x$(printf '%040d' 1),sha256=0x$(printf '%064d' 1)" >/dev/null 2>&1 ||
+        echo "FAIL: tpm2_pcrextend"
+expect 1 "evidence that does not verify: exit 1" agent --server "$url" --insecure --name m4 --state "$work/st4" --once
+contains "m4: NOT verified, red" "red"
+[ "$(grep -c '^token:' "$work/out")" = 0 ] && echo "ok: no token" || { echo "FAIL: a token for red"; fails=$((fails + 1)); }
+kill "$sd_pid"; wait "$sd_pid" 2>/dev/null
+
+finish

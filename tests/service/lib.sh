@@ -1,0 +1,176 @@
+# Helpers for the shieldd end-to-end tests (sourced): swtpm TPMs provisioned
+# by `shield tpm provision`, an event log extended into them with
+# tpm2_pcrextend, shieldd on a free loopback port, curl.
+shield=${SHIELD_BIN:?SHIELD_BIN is set by meson}
+shieldd=${SHIELDD_BIN:?SHIELDD_BIN is set by meson}
+fails=0
+work=$(mktemp -d /tmp/service-test.XXXXXX)
+pids=()
+cleanup() {
+        for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+        wait 2>/dev/null
+        rm -rf "$work"
+}
+trap cleanup EXIT
+
+need_tools() {
+        for tool in "$@"; do
+                command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
+        done
+}
+
+ok() { echo "ok: $1"; }
+bad() { echo "FAIL: $1"; fails=$((fails + 1)); }
+check() { # DESCRIPTION CONDITION-CMD…
+        local what=$1
+        shift
+        if "$@"; then ok "$what"; else bad "$what"; fi
+}
+
+# http METHOD PATH [BODY-FILE] [curl args…] → status in $status, body in $work/body
+http() {
+        local method=$1 path=$2 body=${3:-}
+        shift 3 2>/dev/null || shift $#
+        local args=(-s -o "$work/body" -w '%{http_code}' -X "$method" "$@")
+        [ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "@$body")
+        status=$(curl "${args[@]}" "$base$path")
+}
+# expect_status WANT DESCRIPTION
+expect_status() {
+        if [ "$status" = "$1" ]; then ok "$2 ($1)"; else
+                bad "$2: HTTP $status, expected $1"; head -c 600 "$work/body" | sed 's/^/  | /'; echo; fi
+}
+# jq-like: jget EXPR → python expression on the last body as j
+jget() { python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$work/body" "$1"; }
+body_has() { # PATTERN DESCRIPTION
+        if grep -qE -- "$1" "$work/body"; then ok "$2"; else bad "$2 (no /$1/ in the body)"; head -c 600 "$work/body" | sed 's/^/  | /'; echo; fi
+}
+
+# run_tpm NAME → a swtpm on NAME's state (PCRs reset, keys kept); sets port_NAME, pid_NAME and tcti_NAME.
+run_tpm() {
+        local name=$1 port up=0 pid
+        for _ in 1 2 3 4 5; do
+                port=$((10000 + RANDOM % 22000))
+                swtpm socket --tpm2 --tpmstate dir="$work/$name" --server type=tcp,port=$port,bindaddr=127.0.0.1 \
+                        --ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 --flags not-need-init,startup-clear \
+                        >"$work/$name.log" 2>&1 &
+                pid=$!
+                for _ in $(seq 50); do
+                        kill -0 $pid 2>/dev/null || break
+                        "$shield" tpm pcrs --tcti "swtpm:host=127.0.0.1,port=$port" >/dev/null 2>&1 && { up=1; break; }
+                        sleep 0.1
+                done
+                [ $up = 1 ] && { pids+=($pid); break; }
+                kill $pid 2>/dev/null
+        done
+        [ $up = 1 ] || return 1
+        eval "port_$name=$port pid_$name=$pid tcti_$name=swtpm:host=127.0.0.1,port=$port"
+}
+# start_tpm NAME: manufacture (sha1 + sha256), run, provision EK/AK with the test CA in $work/ca.
+start_tpm() {
+        mkdir -p "$work/$1" "$work/ca"
+        swtpm_setup --tpm2 --tpmstate "$work/$1" --pcr-banks sha1,sha256 >/dev/null 2>&1 || return 1
+        run_tpm "$1" || return 1
+        local t=tcti_$1
+        "$shield" tpm provision --tcti "${!t}" --name "$1" --ca-dir "$work/ca" >/dev/null 2>&1 || return 1
+        TPM2TOOLS_TCTI=${!t} tpm2_readpublic -Q -c 0x81010002 -o "$work/$1.ak.pub" >/dev/null 2>&1 || return 1
+        TPM2TOOLS_TCTI=${!t} tpm2_readpublic -Q -c 0x81010001 -o "$work/$1.ek.pub" >/dev/null 2>&1 || return 1
+        TPM2TOOLS_TCTI=${!t} tpm2_nvread -Q 0x01c10000 -o "$work/$1.ak.crt" >/dev/null 2>&1 || return 1
+}
+restart_tpm() { # NAME: a reboot (PCRs reset)
+        local p=pid_$1
+        kill "${!p}"
+        wait "${!p}" 2>/dev/null
+        run_tpm "$1"
+}
+
+# mklog OUT-LOG BOOT [late] → writes the log and $work/extend.txt (what to extend)
+mklog() {
+        python3 - "$1" "$work/extend.txt" "$2" "${3:-}" <<'PY'
+import hashlib, struct, sys
+banks = [(0x0004, "sha1", 20), (0x000B, "sha256", 32)]
+spec = b"Spec ID Event03\0" + struct.pack("<IBBBB", 0, 0, 2, 0, 2) + struct.pack("<I", len(banks))
+for alg, _, size in banks:
+    spec += struct.pack("<HH", alg, size)
+spec += b"\0"
+log = struct.pack("<II", 0, 3) + bytes(20) + struct.pack("<I", len(spec)) + spec
+events = [(0, 0x80000008, b"firmware blob"), (7, 0x80000007, b"Secure Boot state"), (0, 4, b"\0" * 4),
+          (4, 0x0000000D, b"\\EFI\\BOOT\\BOOTX64.EFI " + sys.argv[3].encode()), (4, 4, b"\0" * 4), (7, 4, b"\0" * 4)]
+if sys.argv[4]:
+    events.append((9, 0x0000000D, b"late boot: kernel command line"))
+extends = []
+for pcr, etype, data in events:
+    ev = struct.pack("<III", pcr, etype, len(banks))
+    spec_d = []
+    for alg, name, size in banks:
+        d = hashlib.new(name, data).digest()
+        ev += struct.pack("<H", alg) + d
+        spec_d.append(f"{name}=0x{d.hex()}")
+    extends.append(f"{pcr}:" + ",".join(spec_d))
+    ev += struct.pack("<I", len(data)) + data
+    log += ev
+open(sys.argv[1], "wb").write(log)
+open(sys.argv[2], "w").write("\n".join(extends) + "\n")
+PY
+}
+extend() { # TCTI FILE
+        while read -r e; do TPM2TOOLS_TCTI=$1 tpm2_pcrextend "$e" >/dev/null 2>&1 || bad "tpm2_pcrextend $e"; done <"$2"
+}
+
+# start_shieldd NAME ARGS… → shieldd on a free port; sets base_NAME and pid_NAME, log in $work/NAME.log
+start_shieldd() {
+        local name=$1 i port
+        shift
+        "$shieldd" --listen 127.0.0.1:0 "$@" 2>"$work/$name.log" &
+        local pid=$!
+        pids+=($pid)
+        for i in $(seq 100); do
+                port=$(sed -n 's|.*listening on https\?://127.0.0.1:\([0-9]*\).*|\1|p' "$work/$name.log")
+                [ -n "$port" ] && break
+                kill -0 $pid 2>/dev/null || break
+                sleep 0.1
+        done
+        if [ -z "$port" ]; then echo "shieldd $name did not start:"; sed 's/^/  | /' "$work/$name.log"; return 1; fi
+        local scheme=http
+        grep -q "listening on https" "$work/$name.log" && scheme=https
+        eval "base_$name=$scheme://127.0.0.1:$port pid_$name=$pid"
+}
+
+# attest_body FILE INSTANCE EVIDENCE [AUDIENCE] → the POST /v1/attest body
+attest_body() {
+        python3 - "$@" <<'PY'
+import json, sys
+body = {"instance": sys.argv[2], "evidence": json.load(open(sys.argv[3]))}
+if len(sys.argv) > 4:
+    body["audience"] = sys.argv[4]
+json.dump(body, open(sys.argv[1], "w"))
+PY
+}
+# register_body FILE NAME AK-PUB [EK-PUB] [AK-CERT]
+register_body() {
+        python3 - "$@" <<'PY'
+import base64, json, sys
+b64 = lambda p: base64.b64encode(open(p, "rb").read()).decode()
+body = {"name": sys.argv[2], "ak_public": b64(sys.argv[3])}
+if len(sys.argv) > 4 and sys.argv[4]:
+    body["ek_public"] = b64(sys.argv[4])
+if len(sys.argv) > 5 and sys.argv[5]:
+    body["ak_certificate"] = b64(sys.argv[5])
+json.dump(body, open(sys.argv[1], "w"))
+PY
+}
+json_file() { printf '%s' "$2" >"$1"; }
+
+# challenge INSTANCE → $nonce (base must be set)
+challenge() {
+        json_file "$work/ch.json" "{\"instance\": \"$1\"}"
+        http POST /v1/challenge "$work/ch.json"
+        nonce=$(jget 'j.get("nonce", "")' 2>/dev/null)
+}
+# collect TCTI NONCE OUT LOG
+collect() {
+        "$shield" attest --tcti "$1" --nonce "$2" --eventlog "$4" --ima-log /nonexistent -o "$3" 2>"$work/attest.err" ||
+                { bad "shield attest"; sed 's/^/  | /' "$work/attest.err"; }
+}
+
+finish() { [ "$fails" -eq 0 ]; }

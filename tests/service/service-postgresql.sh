@@ -1,0 +1,105 @@
+#!/bin/bash
+# shieldd on PostgreSQL: a real server this script starts (a fresh cluster in
+# a temporary directory, unix socket only, as tests/store/ does), and two
+# shieldd processes on one database. What one issues the other honours:
+# an instance registered on the first attests on the second with a nonce
+# the first issued; the nonce is then spent for both (one winner when both
+# get the same evidence at once); the admin token made by the first works
+# on the second; the JWKS of either verifies tokens of both.
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+need_tools swtpm swtpm_setup tpm2_pcrextend tpm2_readpublic tpm2_nvread curl python3 openssl
+
+bindir=
+for d in /usr/lib/postgresql/*/bin; do
+        [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && bindir=$d
+done
+[ -n "$bindir" ] || { echo "SKIP: PostgreSQL (initdb, pg_ctl) is not installed"; exit 77; }
+psql=$bindir/psql
+[ -x "$psql" ] || psql=$(command -v psql || true)
+[ -n "$psql" ] || { echo "SKIP: psql is not installed"; exit 77; }
+as_pg() { "$@"; }
+if [ "$(id -u)" = 0 ]; then
+        id postgres >/dev/null 2>&1 || { echo "SKIP: running as root and there is no postgres user"; exit 77; }
+        as_pg() { runuser -u postgres -- "$@"; }
+fi
+pg=$(mktemp -d /tmp/shieldd-pg.XXXXXX) # the server's user must reach it: not under $work (0700)
+[ "$(id -u)" = 0 ] && chown postgres: "$pg"
+pg_started=
+pg_stop() { [ -n "$pg_started" ] && (cd "$pg" && as_pg "$bindir/pg_ctl" -D "$pg/data" -m immediate stop >/dev/null 2>&1); }
+trap 'pg_stop; rm -rf "$pg"; cleanup' EXIT
+pg_port=$((20000 + RANDOM % 20000))
+(cd "$pg" && as_pg "$bindir/initdb" -D "$pg/data" -A trust -U postgres >"$pg/initdb.log" 2>&1) ||
+        { cat "$pg/initdb.log"; echo "FAIL: initdb"; exit 1; }
+(cd "$pg" && as_pg "$bindir/pg_ctl" -D "$pg/data" -l "$pg/server.log" -w -t 60 \
+        -o "-k $pg -p $pg_port -c listen_addresses='' -c fsync=off" start >/dev/null) ||
+        { cat "$pg/server.log"; echo "FAIL: pg_ctl start"; exit 1; }
+pg_started=1
+"$psql" -X -q -h "$pg" -p "$pg_port" -U postgres -d postgres -c "CREATE DATABASE shieldd" || { echo "FAIL: createdb"; exit 1; }
+url="postgresql:///shieldd?host=$pg&port=$pg_port&user=postgres"
+
+start_tpm a || { echo "FAIL: swtpm a"; exit 1; }
+mklog "$work/log.bin" v1
+extend "$tcti_a" "$work/extend.txt"
+
+start_shieldd one --no-tls --state "$work/one" --store "$url" --ak-ca "$work/ca/ca.crt" --threads 3 || exit 1
+start_shieldd two --no-tls --state "$work/two" --store "$url" --ak-ca "$work/ca/ca.crt" --threads 3 || exit 1
+check "the first shieldd made the admin token" [ -s "$work/one/admin-token" ]
+check "the second found it in the database" [ ! -e "$work/two/admin-token" ]
+admin=$(cat "$work/one/admin-token")
+
+base=$base_one
+register_body "$work/reg.json" pg1 "$work/a.ak.pub" "$work/a.ek.pub" "$work/a.ak.crt"
+http POST /v1/instances "$work/reg.json"
+expect_status 201 "register on the first"
+challenge pg1
+expect_status 201 "a challenge from the first"
+collect "$tcti_a" "$nonce" "$work/e1.json" "$work/log.bin"
+attest_body "$work/a1.json" pg1 "$work/e1.json"
+base=$base_two
+http POST /v1/attest "$work/a1.json"
+expect_status 200 "attest on the second with the first's nonce"
+body_has '"verified": ?true' "verified"
+body_has '"golden_recorded": ?true' "the golden is recorded"
+token=$(jget 'j.get("token", "")')
+base=$base_one
+http POST /v1/attest "$work/a1.json"
+expect_status 403 "the same nonce on the first: spent"
+body_has '"nonce-unknown"' "reason nonce-unknown"
+
+# One nonce, the same evidence to both at once: exactly one wins.
+challenge pg1
+collect "$tcti_a" "$nonce" "$work/e2.json" "$work/log.bin"
+attest_body "$work/a2.json" pg1 "$work/e2.json"
+curl -s -o "$work/r1" -w '%{http_code}\n' -H 'Content-Type: application/json' --data-binary "@$work/a2.json" \
+        "$base_one/v1/attest" >"$work/c1" &
+c1=$!
+curl -s -o "$work/r2" -w '%{http_code}\n' -H 'Content-Type: application/json' --data-binary "@$work/a2.json" \
+        "$base_two/v1/attest" >"$work/c2" &
+c2=$!
+wait $c1 $c2
+codes=$(cat "$work/c1" "$work/c2" | sort | tr '\n' ' ')
+check "racing the same nonce on both: one 200, one 403 (got $codes)" [ "$codes" = "200 403 " ]
+http GET /v1/instances/pg1
+expect_status 200 "the first shows the instance"
+body_has '"colour": ?"green"' "green, as the second recorded it"
+check "both attestations in its history" [ "$(jget 'len(j["history"])')" = 2 ]
+
+base=$base_two
+http POST /v1/instances/pg1/golden/reset "" -H "Authorization: Bearer $admin"
+expect_status 200 "the first's admin token works on the second"
+http GET /jwks
+cp "$work/body" "$work/jwks-two.json"
+kid=$(python3 -c 'import base64,json,sys; h=sys.argv[1].split(".")[0]; print(json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4)))["kid"])' "$token")
+check "the second's JWKS holds the key that signed the token" grep -qF "\"$kid\"" "$work/jwks-two.json"
+base=$base_one
+http GET /jwks
+check "both publish the same keys" cmp -s "$work/body" "$work/jwks-two.json"
+http GET /metrics
+body_has 'shieldd_store_errors_total 0' "no store errors"
+
+kill -TERM "$pid_one" "$pid_two"
+wait "$pid_one"; r1=$?
+wait "$pid_two"; r2=$?
+check "both stop on SIGTERM with status 0" [ "$r1$r2" = 00 ]
+finish
