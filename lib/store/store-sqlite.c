@@ -14,9 +14,24 @@
 
 #include "store-internal.h"
 
+/*
+ * Prepared statements are kept per handle and reused: a service runs the same
+ * few dozen statements thousands of times a second, and compiling SQL was a
+ * visible share of an attestation's cost.
+ */
+#define STMT_CACHE 48
+
+struct cached_stmt {
+        char *sql;              /* a copy: callers' SQL text may be built per call */
+        sqlite3_stmt *st;
+        bool in_use;            /* handed out and not yet finished */
+};
+
 struct sqlite_store {
         struct shield_store base;
         sqlite3 *db;
+        struct cached_stmt cache[STMT_CACHE];
+        size_t next_evict;
 };
 
 struct store_rows {
@@ -24,6 +39,7 @@ struct store_rows {
         sqlite3_stmt *st;
         const char *what;
         int64_t changes;
+        struct cached_stmt *cached; /* NULL: finalize on finish */
 };
 
 static sqlite3 *db_of(struct shield_store *s) {
@@ -90,8 +106,47 @@ static int set_wal(sqlite3 *db, struct shield_diag *diag) {
 static void sq_close(struct shield_store *s) {
         if (!s)
                 return;
-        sqlite3_close_v2(db_of(s));
+        struct sqlite_store *q = (struct sqlite_store *)s;
+        for (size_t i = 0; i < STMT_CACHE; i++) {
+                sqlite3_finalize(q->cache[i].st);
+                free(q->cache[i].sql);
+        }
+        sqlite3_close_v2(q->db);
         free(s);
+}
+
+/* A cached statement for sql (prepared now if new), or NULL to prepare an uncached one. */
+static struct cached_stmt *stmt_cached(struct sqlite_store *q, const char *sql) {
+        struct cached_stmt *free_slot = NULL;
+        for (size_t i = 0; i < STMT_CACHE; i++) {
+                struct cached_stmt *c = &q->cache[i];
+                if (!c->sql) {
+                        if (!free_slot)
+                                free_slot = c;
+                } else if (strcmp(c->sql, sql) == 0) {
+                        return c->in_use ? NULL : c; /* the same statement twice at once: the second is uncached */
+                }
+        }
+        struct cached_stmt *c = free_slot;
+        for (size_t tries = 0; !c && tries < STMT_CACHE; tries++) {
+                struct cached_stmt *v = &q->cache[q->next_evict++ % STMT_CACHE];
+                if (!v->in_use)
+                        c = v;
+        }
+        if (!c)
+                return NULL;
+        sqlite3_finalize(c->st);
+        free(c->sql);
+        c->st = NULL;
+        if (!(c->sql = strdup(sql)) ||
+            sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->st, NULL) != SQLITE_OK) {
+                sqlite3_finalize(c->st);
+                free(c->sql);
+                c->st = NULL;
+                c->sql = NULL;
+                return NULL;
+        }
+        return c;
 }
 
 static int sq_open(const char *path, struct shield_store **ret, struct shield_diag *diag) {
@@ -137,6 +192,8 @@ static void sq_rollback(struct shield_store *s) {
                 (void)sqlite3_exec(db_of(s), "ROLLBACK", NULL, NULL, NULL);
 }
 
+static void sq_finish(struct store_rows *q);
+
 static int sq_query(struct shield_store *s, const char *what, const char *sql, const struct store_param *p, size_t n,
                     struct store_rows **ret, struct shield_diag *diag) {
         struct store_rows *q = calloc(1, sizeof *q);
@@ -146,7 +203,11 @@ static int sq_query(struct shield_store *s, const char *what, const char *sql, c
                 return SHIELD_E_NOMEM;
         q->db = db_of(s);
         q->what = what;
-        if (sqlite3_prepare_v2(q->db, sql, -1, &q->st, NULL) != SQLITE_OK) {
+        q->cached = stmt_cached((struct sqlite_store *)s, sql);
+        if (q->cached) {
+                q->cached->in_use = true;
+                q->st = q->cached->st;
+        } else if (sqlite3_prepare_v2(q->db, sql, -1, &q->st, NULL) != SQLITE_OK) {
                 int r = db_fail(q->db, diag, what);
                 sqlite3_finalize(q->st);
                 free(q);
@@ -169,8 +230,7 @@ static int sq_query(struct shield_store *s, const char *what, const char *sql, c
         }
         if (rc != SQLITE_OK) {
                 int r = db_fail(q->db, diag, what);
-                sqlite3_finalize(q->st);
-                free(q);
+                sq_finish(q);
                 return r;
         }
         *ret = q;
@@ -214,7 +274,13 @@ static const uint8_t *sq_col_blob(struct store_rows *q, int col, size_t *ret_len
 static void sq_finish(struct store_rows *q) {
         if (!q)
                 return;
-        sqlite3_finalize(q->st);
+        if (q->cached) {
+                sqlite3_reset(q->st);
+                sqlite3_clear_bindings(q->st);
+                q->cached->in_use = false;
+        } else {
+                sqlite3_finalize(q->st);
+        }
         free(q);
 }
 
