@@ -593,9 +593,10 @@ static void h_attest(const struct shieldd_request *rq, struct shieldd_response *
                 .colour = (enum shield_colour)colour, .early = early >= 0 ? (enum shield_colour)early : SHIELD_RED,
                 .late = late >= 0 ? (enum shield_colour)late : SHIELD_RED, .reasons = res.reasons,
         };
+        /* An attestation is answered only once its verdict is stored: what a client saw acknowledged survives a crash. */
         if (shield_store_verdict_add(s, name, now, &verdict, ev_hex, &diag) < 0) {
-                shieldd_metrics_store_error();
-                shieldd_log("%s: cannot record the verdict: %s", name, diag.msg);
+                reply_store_error(rs, &diag);
+                goto out;
         }
         json_t *reasons = reasons_json(&res.reasons);
         reasons_text = reasons ? json_dumps(reasons, JSON_COMPACT) : NULL;
