@@ -563,6 +563,11 @@ static void h_attest(const struct shieldd_request *rq, struct shieldd_response *
                 colour = SHIELD_RED;
                 early = late = -1;
         }
+        /* Everything this attestation records goes in one transaction: one commit, all or nothing. */
+        if (shield_store_begin(s, &diag) < 0) {
+                reply_store_error(rs, &diag);
+                goto out;
+        }
         if (verified && !golden) {
                 struct shield_golden *g = NULL;
                 memset(&diag, 0, sizeof diag);
@@ -595,6 +600,7 @@ static void h_attest(const struct shieldd_request *rq, struct shieldd_response *
         };
         /* An attestation is answered only once its verdict is stored: what a client saw acknowledged survives a crash. */
         if (shield_store_verdict_add(s, name, now, &verdict, ev_hex, &diag) < 0) {
+                shield_store_rollback(s);
                 reply_store_error(rs, &diag);
                 goto out;
         }
@@ -604,6 +610,10 @@ static void h_attest(const struct shieldd_request *rq, struct shieldd_response *
         if (shield_store_instance_status(s, name, now, verified, colour, early, late, pcrs_json, reasons_text, &diag) < 0) {
                 shieldd_metrics_store_error();
                 shieldd_log("%s: cannot record the status: %s", name, diag.msg);
+        }
+        if (shield_store_commit(s, &diag) < 0) {
+                reply_store_error(rs, &diag);
+                goto out;
         }
         if (rec.colour != colour)
                 shieldd_webhook_colour_change(name, colour_or_null(rec.colour), colour_or_null(colour), now);

@@ -260,3 +260,16 @@ __attribute__((warn_unused_result))
 int shield_store_admin_hash_get(struct shield_store *s, uint8_t hash[32], struct shield_diag *diag);
 __attribute__((warn_unused_result))
 int shield_store_admin_hash_set(struct shield_store *s, const uint8_t hash[32], struct shield_diag *diag);
+
+/*
+ * Group writes into one transaction (one commit instead of one per call):
+ * every store call between begin and commit joins it; a failed write makes
+ * commit roll back and fail. Nestable; rollback abandons it at any depth.
+ * A service should not hold one across slow work: SQLite has one writer.
+ */
+__attribute__((warn_unused_result))
+int shield_store_begin(struct shield_store *s, struct shield_diag *diag);
+__attribute__((warn_unused_result))
+int shield_store_commit(struct shield_store *s, struct shield_diag *diag);
+void shield_store_rollback(struct shield_store *s);
+

@@ -72,6 +72,8 @@ struct store_ops {
 struct shield_store {
         const struct store_ops *ops;
         unsigned takes; /* challenge_take calls, to purge expired challenges now and then */
+        unsigned depth; /* open shield_store_begin() calls: inner transactions join the outer one */
+        bool failed;    /* a write inside the outer transaction failed: it will roll back */
 };
 
 extern const struct store_ops store_sqlite_ops;

@@ -113,11 +113,21 @@ static int run(struct shield_store *s, const char *what, const char *sql, const 
 }
 
 static int begin(struct shield_store *s, struct shield_diag *diag) {
+        if (s->depth) { /* inside the caller's transaction: join it */
+                s->depth++;
+                return 0;
+        }
         return s->ops->begin(s, false, diag);
 }
 
 /* Commit when r >= 0 (and return r), else roll back; r is the transaction's outcome. */
 static int end(struct shield_store *s, int r, struct shield_diag *diag) {
+        if (s->depth) {
+                s->depth--;
+                if (r < 0)
+                        s->failed = true;
+                return r;
+        }
         if (r >= 0) {
                 int c = s->ops->commit(s, diag);
                 if (c >= 0)
@@ -1046,4 +1056,43 @@ int shield_store_admin_hash_set(struct shield_store *s, const uint8_t hash[32], 
         return run(s, "recording the admin token hash",
                    "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
                    PARAMS(P_TEXT(SETTING_ADMIN_HASH), P_BLOB(hash, 32)), NULL, diag);
+}
+
+int shield_store_begin(struct shield_store *s, struct shield_diag *diag) {
+        if (!s)
+                return SHIELD_E_INVAL;
+        if (s->depth) {
+                s->depth++;
+                return 0;
+        }
+        int r = s->ops->begin(s, false, diag);
+        if (r == 0) {
+                s->depth = 1;
+                s->failed = false;
+        }
+        return r;
+}
+
+int shield_store_commit(struct shield_store *s, struct shield_diag *diag) {
+        if (!s || !s->depth)
+                return SHIELD_E_INVAL;
+        if (--s->depth)
+                return 0;
+        if (s->failed) {
+                s->ops->rollback(s);
+                return shield_diag_fail(diag, SHIELD_E_SYSTEM, 0, -1, "store: a write in the transaction failed; "
+                                        "nothing was recorded");
+        }
+        int r = s->ops->commit(s, diag);
+        if (r < 0)
+                s->ops->rollback(s);
+        return r;
+}
+
+void shield_store_rollback(struct shield_store *s) {
+        if (!s || !s->depth)
+                return;
+        s->depth = 0;
+        s->failed = false;
+        s->ops->rollback(s);
 }
