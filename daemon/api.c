@@ -446,6 +446,45 @@ static bool reasons_have(const struct shield_reasons *rs, const char *code) {
 }
 
 /* ---- POST /v1/attest ---- */
+/*
+ * Parsed AK keys, per worker thread, keyed by the AK's bytes: setting up a
+ * public key in OpenSSL costs more than the signature check itself, and a
+ * fleet attests with the same few keys over and over.
+ */
+#define AK_CACHE 64
+static __thread struct {
+        uint8_t digest[32];
+        bool used;
+        struct shield_ak_key *key;
+} ak_cache[AK_CACHE];
+static __thread unsigned ak_cache_next;
+
+void shieldd_ak_cache_clear(void) {
+        for (size_t i = 0; i < AK_CACHE; i++) {
+                shield_ak_key_free(ak_cache[i].key);
+                ak_cache[i].key = NULL;
+                ak_cache[i].used = false;
+        }
+}
+
+static const struct shield_ak_key *cached_ak_key(const uint8_t *ak, size_t len) {
+        uint8_t digest[32];
+        if (!ak || shield_hash(SHIELD_ALG_SHA256, ak, len, digest) < 0)
+                return NULL;
+        for (size_t i = 0; i < AK_CACHE; i++)
+                if (ak_cache[i].used && memcmp(ak_cache[i].digest, digest, sizeof digest) == 0)
+                        return ak_cache[i].key;
+        struct shield_ak_key *key = NULL;
+        if (shield_ak_key_new(ak, len, &key, NULL) < 0)
+                return NULL;
+        unsigned slot = ak_cache_next++ % AK_CACHE;
+        shield_ak_key_free(ak_cache[slot].key);
+        memcpy(ak_cache[slot].digest, digest, sizeof digest);
+        ak_cache[slot].key = key;
+        ak_cache[slot].used = true;
+        return key;
+}
+
 static void h_attest(const struct shieldd_request *rq, struct shieldd_response *rs) {
         static const char *const allowed[] = { "instance", "audience", "evidence", NULL };
         double t0 = now_seconds();
@@ -544,6 +583,7 @@ static void h_attest(const struct shieldd_request *rq, struct shieldd_response *
         struct shield_evidence_policy pol = {
                 .nonce = qi.extra_data, .nonce_len = qi.extra_data_len,
                 .ak_public = rec.ak_public, .ak_public_len = rec.ak_public_len,
+                .ak_key = cached_ak_key(rec.ak_public, rec.ak_public_len),
                 .golden = golden, .integrity = &integrity,
         };
         int v = shield_evidence_check(&ev, &pol, &res);

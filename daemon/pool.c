@@ -14,6 +14,7 @@ static pthread_key_t key;
 
 static void close_handle(void *p) {
         shield_store_close(p);
+        shieldd_ak_cache_clear(); /* the thread's other per-thread state goes with it */
 }
 
 int shieldd_store_init(void) {
@@ -43,4 +44,5 @@ void shieldd_store_release(void) {
                 pthread_setspecific(key, NULL);
                 shield_store_close(s);
         }
+        shieldd_ak_cache_clear();
 }

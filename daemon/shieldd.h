@@ -118,3 +118,7 @@ extern const size_t shieldd_n_assets;
 /* One log line on stderr: time, remote, route, status, reason. Never a secret. */
 void shieldd_log_refusal(const char *remote, const char *method, const char *path, int status, const char *reason);
 void shieldd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Free this thread's cache of parsed AK keys (api.c); run when a worker thread ends. */
+void shieldd_ak_cache_clear(void);
+

@@ -42,6 +42,8 @@ struct shield_evidence_policy {
         size_t ca_cert_len;
         const uint8_t *ak_public;       /* the AK this verifier trusts (TPM2B_PUBLIC); NULL: not pinned */
         size_t ak_public_len;
+        const struct shield_ak_key *ak_key; /* optional: ak_public already parsed (a verifier's cache); used
+                                             * only when the evidence's AK is byte-for-byte ak_public */
         bool nonce_reused;              /* the caller's nonce store saw this nonce before (a replay) */
         const char *ek_ca_dir;          /* vendor CAs the EK certificate must chain to; NULL: not checked */
         const struct shield_attest_policy *owner; /* optional */
