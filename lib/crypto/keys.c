@@ -10,6 +10,7 @@
 
 #include "shield/error.h"
 #include "shield/keys.h"
+#include "signer.h"
 
 int shield_key_algo_from_name(const char *name, enum shield_key_algo *ret) {
         static const struct {
@@ -71,8 +72,8 @@ static int bio_take(BIO *bio, char **ret, size_t *ret_len) {
         return 0;
 }
 
-int shield_keypair_generate(enum shield_key_algo algo, const char *common_name, unsigned days,
-                            struct shield_keypair *ret) {
+int crypto_self_signed(enum shield_key_algo algo, const char *common_name, unsigned days,
+                       const struct crypto_ext *exts, size_t n_exts, struct shield_keypair *ret) {
         if (!common_name || !ret || days == 0)
                 return SHIELD_E_INVAL;
 
@@ -96,9 +97,9 @@ int shield_keypair_generate(enum shield_key_algo algo, const char *common_name, 
         if (!X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)common_name, -1, -1, 0) ||
             !X509_set_issuer_name(x, name))
                 goto out;
-        if (!add_ext(x, NID_subject_key_identifier, "hash") || !add_ext(x, NID_authority_key_identifier, "keyid:always") ||
-            !add_ext(x, NID_basic_constraints, "critical,CA:TRUE"))
-                goto out;
+        for (size_t i = 0; i < n_exts; i++)
+                if (!add_ext(x, exts[i].nid, exts[i].value))
+                        goto out;
         if (!X509_sign(x, key, EVP_sha256()))
                 goto out;
         if (!PEM_write_bio_PrivateKey(kbio, key, NULL, NULL, 0, NULL, NULL) || !PEM_write_bio_X509(cbio, x))
@@ -137,6 +138,16 @@ out:
         X509_free(x);
         EVP_PKEY_free(key);
         return r;
+}
+
+int shield_keypair_generate(enum shield_key_algo algo, const char *common_name, unsigned days,
+                            struct shield_keypair *ret) {
+        static const struct crypto_ext ca[] = {
+                { NID_subject_key_identifier, "hash" },
+                { NID_authority_key_identifier, "keyid:always" },
+                { NID_basic_constraints, "critical,CA:TRUE" },
+        };
+        return crypto_self_signed(algo, common_name, days, ca, sizeof ca / sizeof ca[0], ret);
 }
 
 void shield_keypair_clear(struct shield_keypair *kp) {
