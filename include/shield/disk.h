@@ -19,6 +19,7 @@
 
 #include "shield/error.h"
 #include "shield/uefi.h"
+#include "shield/util.h" /* shield_crc32 */
 
 /* ---- block devices ---- */
 
@@ -151,8 +152,6 @@ bool shield_gpt_is_esp(const struct shield_gpt_partition *p);
 /* The first ESP in the layout, or NULL. */
 const struct shield_gpt_partition *shield_disk_find_esp(const struct shield_disk_layout *l);
 
-/* CRC-32 as zlib and UEFI compute it (reflected, polynomial 0xEDB88320). Start with crc = 0. */
-uint32_t shield_crc32(uint32_t crc, const void *buf, size_t len);
 
 /* ---- FAT ---- */
 

@@ -15,6 +15,9 @@
 #include "shield/tpm.h"
 
 #define SHIELD_EVIDENCE_FORMAT "shieldkit-evidence/1"
+/* Where Linux exposes the firmware event log and the IMA list. */
+#define SHIELD_EVIDENCE_DEFAULT_EVENTLOG "/sys/kernel/security/tpm0/binary_bios_measurements"
+#define SHIELD_EVIDENCE_DEFAULT_IMA_LOG "/sys/kernel/security/ima/binary_runtime_measurements"
 #define SHIELD_EVIDENCE_JSON_MAX (1024u << 20)  /* whole document (base64 logs included) */
 #define SHIELD_EVIDENCE_PRODUCER_MAX 256        /* bytes in "producer" */
 #define SHIELD_EVIDENCE_LOG_MAX (256u << 20)    /* decoded eventlog / ima_log */
@@ -90,3 +93,14 @@ int shield_evidence_collect(struct shield_tpm *t, uint32_t ak_handle, const uint
 __attribute__((warn_unused_result))
 int shield_evidence_collect_pcrs(struct shield_tpm *t, uint32_t ak_handle, uint32_t pcr_mask, const uint8_t *nonce,
                                  size_t nonce_len, struct shield_evidence *ret, struct shield_diag *diag);
+
+/*
+ * Add what the host itself knows to e: the firmware event log and the IMA
+ * list read from their files (NULL: the Linux defaults above; a file that
+ * cannot be read becomes a note, not an error), and SecureBoot/SetupMode
+ * from efivarfs (-1 when unknown). SHIELD_E_NOMEM or SHIELD_E_LIMIT (too
+ * many notes) only.
+ */
+__attribute__((warn_unused_result))
+int shield_evidence_add_host_state(struct shield_evidence *e, const char *eventlog, const char *ima_log);
+

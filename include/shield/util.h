@@ -20,6 +20,9 @@ void shield_hex_encode(const uint8_t *in, size_t len, char *out);
 __attribute__((warn_unused_result))
 int shield_hex_decode(const char *hex, uint8_t **ret_buf, size_t *ret_len);
 
+/* CRC-32 as zlib, UEFI and the serial frames compute it (reflected, polynomial 0xEDB88320). Start with crc = 0. */
+uint32_t shield_crc32(uint32_t crc, const void *buf, size_t len);
+
 /* Standard base64 with padding; returns a malloc'd NUL-terminated string or NULL. */
 char *shield_base64_encode(const uint8_t *in, size_t len);
 

@@ -13,9 +13,6 @@
 #include "shield/tpm.h"
 #include "shield/util.h"
 
-#define DEFAULT_EVENTLOG "/sys/kernel/security/tpm0/binary_bios_measurements"
-#define DEFAULT_IMA_LOG "/sys/kernel/security/ima/binary_runtime_measurements"
-#define EFI_GLOBAL_VARIABLE "8be4df61-93ca-11d2-aa0d-00e098032b8c"
 
 struct shield_agent {
         char *server, *name, *tcti, *eventlog, *ima_log, *state_dir, *producer, *audience;
@@ -78,8 +75,8 @@ int shield_agent_new(const struct shield_agent_options *o, struct shield_agent *
                 }
         struct shield_agent *a = calloc(1, sizeof *a);
         if (!a || !(a->server = strdup(o->server)) || dup_opt(o->name, &a->name) < 0 || dup_opt(o->tcti, &a->tcti) < 0 ||
-            dup_opt(o->eventlog ? o->eventlog : DEFAULT_EVENTLOG, &a->eventlog) < 0 ||
-            dup_opt(o->ima_log ? o->ima_log : DEFAULT_IMA_LOG, &a->ima_log) < 0 ||
+            dup_opt(o->eventlog ? o->eventlog : SHIELD_EVIDENCE_DEFAULT_EVENTLOG, &a->eventlog) < 0 ||
+            dup_opt(o->ima_log ? o->ima_log : SHIELD_EVIDENCE_DEFAULT_IMA_LOG, &a->ima_log) < 0 ||
             dup_opt(o->state_dir, &a->state_dir) < 0 || dup_opt(o->producer ? o->producer : "shield agent", &a->producer) < 0 ||
             dup_opt(o->audience, &a->audience) < 0) {
                 shield_agent_free(a);
@@ -314,36 +311,6 @@ int shield_agent_register(struct shield_agent *a, bool force, bool *ret_activate
         return r;
 }
 
-/* A missing log is a note in the evidence, not an error: the verifier says what it means. */
-static int read_optional(const char *path, const char *what, uint8_t **ret, size_t *ret_len,
-                         struct shield_evidence *e) {
-        uint8_t *buf = NULL;
-        size_t len = 0;
-        int r = shield_read_file(path, SHIELD_EVIDENCE_LOG_MAX, &buf, &len);
-        if (r < 0) {
-                char note[512];
-                snprintf(note, sizeof note, "no %s: %s: %s", what, path,
-                         r == SHIELD_E_SYSTEM ? strerror(errno) : shield_strerror(r));
-                return shield_evidence_add_note(e, note);
-        }
-        *ret = buf;
-        *ret_len = len;
-        return 0;
-}
-
-/* An EFI global boolean variable from efivarfs (4 attribute bytes, then the value); -1 when unknown. */
-static int efi_bool(const char *name) {
-        char path[160];
-        uint8_t *buf = NULL;
-        size_t len = 0;
-        snprintf(path, sizeof path, "/sys/firmware/efi/efivars/%s-%s", name, EFI_GLOBAL_VARIABLE);
-        if (shield_read_file(path, 64, &buf, &len) < 0)
-                return -1;
-        int v = len == 5 && buf[4] <= 1 ? buf[4] : -1;
-        free(buf);
-        return v;
-}
-
 /* Evidence over nonce as a JSON object. */
 static int collect(struct shield_agent *a, struct shield_tpm *t, const uint8_t *nonce, size_t nonce_len,
                    json_t **ret, struct shield_agent_error *err) {
@@ -355,14 +322,10 @@ static int collect(struct shield_agent *a, struct shield_tpm *t, const uint8_t *
                 tpm_failed(err, "quote", r, &diag);
                 goto out;
         }
-        if (read_optional(a->eventlog, "firmware event log", &e.eventlog, &e.eventlog_len, &e) < 0 ||
-            read_optional(a->ima_log, "IMA measurement list", &e.ima_log, &e.ima_log_len, &e) < 0 ||
-            !(e.producer = strdup(a->producer))) {
+        if (shield_evidence_add_host_state(&e, a->eventlog, a->ima_log) < 0 || !(e.producer = strdup(a->producer))) {
                 r = nomem(err);
                 goto out;
         }
-        e.secure_boot = efi_bool("SecureBoot");
-        e.setup_mode = efi_bool("SetupMode");
         if (shield_evidence_to_json(&e, &text) < 0) {
                 r = nomem(err);
                 goto out;

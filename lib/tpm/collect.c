@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* What an agent asks the TPM for one attestation (shield tpm quote, shield attest). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "shield/evidence.h"
+#include "shield/util.h"
 
 #define COLLECT_TRIES 3
 
@@ -101,3 +103,46 @@ out:
         shield_evidence_free(&e);
         return r;
 }
+
+/* A missing log is a note in the evidence, not an error: the verifier says what it means. */
+static int read_optional(const char *path, const char *what, uint8_t **ret, size_t *ret_len,
+                         struct shield_evidence *e) {
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        int r = shield_read_file(path, SHIELD_EVIDENCE_LOG_MAX, &buf, &len);
+        if (r < 0) {
+                char note[512];
+                snprintf(note, sizeof note, "no %s: %s: %s", what, path,
+                         r == SHIELD_E_SYSTEM ? strerror(errno) : shield_strerror(r));
+                return shield_evidence_add_note(e, note);
+        }
+        *ret = buf;
+        *ret_len = len;
+        return 0;
+}
+
+/* An EFI global boolean variable from efivarfs (4 attribute bytes, then the value); -1 when unknown. */
+static int efi_bool(const char *name) {
+        char path[160];
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        snprintf(path, sizeof path, "/sys/firmware/efi/efivars/%s-8be4df61-93ca-11d2-aa0d-00e098032b8c", name);
+        if (shield_read_file(path, 64, &buf, &len) < 0)
+                return -1;
+        int v = len == 5 && buf[4] <= 1 ? buf[4] : -1;
+        free(buf);
+        return v;
+}
+
+int shield_evidence_add_host_state(struct shield_evidence *e, const char *eventlog, const char *ima_log) {
+        int r;
+        if ((r = read_optional(eventlog ? eventlog : SHIELD_EVIDENCE_DEFAULT_EVENTLOG, "firmware event log",
+                               &e->eventlog, &e->eventlog_len, e)) < 0 ||
+            (r = read_optional(ima_log ? ima_log : SHIELD_EVIDENCE_DEFAULT_IMA_LOG, "IMA measurement list",
+                               &e->ima_log, &e->ima_log_len, e)) < 0)
+                return r;
+        e->secure_boot = efi_bool("SecureBoot");
+        e->setup_mode = efi_bool("SetupMode");
+        return 0;
+}
+

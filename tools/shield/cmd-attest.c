@@ -45,9 +45,6 @@ static const char usage_attest[] =
         "Example (in an initramfs, on the serial console):\n"
         "  shield attest --nonce \"$(cat /nonce)\" --frames > /dev/ttyS0\n";
 
-#define DEFAULT_EVENTLOG "/sys/kernel/security/tpm0/binary_bios_measurements"
-#define DEFAULT_IMA_LOG "/sys/kernel/security/ima/binary_runtime_measurements"
-#define EFI_GLOBAL_VARIABLE "8be4df61-93ca-11d2-aa0d-00e098032b8c"
 
 static bool frames;
 
@@ -70,53 +67,12 @@ static int attest_error(const char *fmt, ...) {
         return EXIT_BAD_INPUT;
 }
 
-static int read_optional(const char *path, size_t max, const char *what, uint8_t **ret, size_t *ret_len,
-                         struct shield_evidence *e) {
-        uint8_t *buf = NULL;
-        size_t len = 0;
-        int r = shield_read_file(path, max, &buf, &len);
-        if (r < 0) {
-                char note[512];
-                snprintf(note, sizeof note, "no %s: %s: %s", what, path,
-                         r == SHIELD_E_SYSTEM ? strerror(errno) : shield_strerror(r));
-                cli_warn("%s", note);
-                return shield_evidence_add_note(e, note);
-        }
-        *ret = buf;
-        *ret_len = len;
-        return 0;
-}
-
-/* An EFI global boolean variable from efivarfs (4 attribute bytes, then the value); -1 when unknown. */
-static int efi_bool(const char *name) {
-        char path[160];
-        uint8_t *buf = NULL;
-        size_t len = 0;
-        snprintf(path, sizeof path, "/sys/firmware/efi/efivars/%s-%s", name, EFI_GLOBAL_VARIABLE);
-        if (shield_read_file(path, 64, &buf, &len) < 0)
-                return -1;
-        int v = len == 5 && buf[4] <= 1 ? buf[4] : -1;
-        free(buf);
-        return v;
-}
-
-/* CRC-32 (IEEE 802.3, reflected 0xEDB88320), as zlib's crc32() and UEFI's CalculateCrc32. */
-static uint32_t crc32_ieee(const uint8_t *p, size_t len) {
-        uint32_t crc = 0xffffffffu;
-        for (size_t i = 0; i < len; i++) {
-                crc ^= p[i];
-                for (int k = 0; k < 8; k++)
-                        crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
-        }
-        return ~crc;
-}
-
 static int write_frame(const char *name, const uint8_t *data, size_t len) {
         char *b64 = shield_base64_encode(data, len);
         if (!b64)
                 return attest_error("out of memory");
         /* A marker must start a line: the console may hold a partial line before us. */
-        printf("\nSHIELD-BEGIN %s %zu %08x\n", name, len, crc32_ieee(data, len));
+        printf("\nSHIELD-BEGIN %s %zu %08x\n", name, len, shield_crc32(0, data, len));
         size_t n = strlen(b64);
         for (size_t off = 0; off < n; off += 76)
                 printf("%.*s\n", (int)(n - off < 76 ? n - off : 76), b64 + off);
@@ -139,7 +95,7 @@ int cmd_attest(int argc, char **argv) {
                 {},
         };
         const char *tcti = NULL, *nonce_hex = NULL, *out = NULL;
-        const char *eventlog = DEFAULT_EVENTLOG, *ima_log = DEFAULT_IMA_LOG;
+        const char *eventlog = SHIELD_EVIDENCE_DEFAULT_EVENTLOG, *ima_log = SHIELD_EVIDENCE_DEFAULT_IMA_LOG;
         uint64_t ak = SHIELD_TPM_AK_HANDLE, pcr_mask = 0xffffff;
         int c;
 
@@ -201,17 +157,12 @@ int cmd_attest(int argc, char **argv) {
                                  r == SHIELD_E_NOT_FOUND ? " (run 'shield tpm provision' first)" : "");
                 goto out;
         }
-        for (size_t i = 0; i < e.n_notes; i++)
-                cli_warn("%s", e.notes[i]);
-        if (read_optional(eventlog, SHIELD_EVIDENCE_LOG_MAX, "firmware event log", &e.eventlog, &e.eventlog_len, &e) <
-                    0 ||
-            read_optional(ima_log, SHIELD_EVIDENCE_LOG_MAX, "IMA measurement list", &e.ima_log, &e.ima_log_len, &e) <
-                    0) {
+        if (shield_evidence_add_host_state(&e, eventlog, ima_log) < 0) {
                 r = attest_error("out of memory");
                 goto out;
         }
-        e.secure_boot = efi_bool("SecureBoot");
-        e.setup_mode = efi_bool("SetupMode");
+        for (size_t i = 0; i < e.n_notes; i++)
+                cli_warn("%s", e.notes[i]);
         e.producer = strdup("shield attest " SHIELD_VERSION);
         if (!e.producer || shield_evidence_to_json(&e, &text) < 0) {
                 r = attest_error("out of memory");
