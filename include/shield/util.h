@@ -33,6 +33,19 @@ char *shield_base64_encode(const uint8_t *in, size_t len);
 __attribute__((warn_unused_result))
 int shield_base64_decode(const char *in, size_t inlen, uint8_t **ret_buf, size_t *ret_len);
 
+/* base64url without padding (RFC 7515, 2); malloc'd, NULL on failure. */
+char *shield_base64url_encode(const uint8_t *in, size_t len);
+/* The value (0-63) of a base64url symbol, -1 for any other character. */
+int shield_base64url_value(char c);
+/*
+ * Strict base64url: the URL-safe alphabet only, no padding or whitespace,
+ * and the unused low bits of the last symbol zero, so each byte string has
+ * exactly one encoding. SHIELD_E_FORMAT with *ret_bad the offset of the
+ * offending character (len for a bad length); SHIELD_E_NOMEM.
+ */
+__attribute__((warn_unused_result))
+int shield_base64url_decode(const char *in, size_t len, uint8_t **ret, size_t *ret_len, size_t *ret_bad);
+
 /*
  * Convert UTF-16LE (len bytes, may or may not be NUL-terminated: decoding
  * stops at the first NUL code unit) to a malloc'd UTF-8 string. Unpaired

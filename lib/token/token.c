@@ -13,6 +13,7 @@
 
 #include "crypto/jws.h"
 #include "shield/token.h"
+#include "shield/util.h"
 
 /* Caps on untrusted input: a token, a JWKS document and the keys in it. */
 #define TOKEN_MAX_LEN (64 * 1024)
@@ -27,89 +28,6 @@ struct shield_token_key {
         enum jws_alg alg;
         char kid[TOKEN_KID_MAX_LEN + 1];
 };
-
-static const char b64url_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/* base64url without padding (RFC 7515 2, appendix C); malloc'd, NULL on failure. */
-static char *b64url_encode(const uint8_t *in, size_t len) {
-        if (len > (SIZE_MAX - 4) / 4 * 3)
-                return NULL;
-        char *out = malloc((len + 2) / 3 * 4 + 1), *o = out;
-        if (!out)
-                return NULL;
-        size_t i = 0;
-        for (; len - i >= 3; i += 3) {
-                uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-                *o++ = b64url_chars[v >> 18];
-                *o++ = b64url_chars[(v >> 12) & 63];
-                *o++ = b64url_chars[(v >> 6) & 63];
-                *o++ = b64url_chars[v & 63];
-        }
-        if (i < len) {
-                uint32_t v = (uint32_t)in[i] << 16 | (len - i > 1 ? (uint32_t)in[i + 1] << 8 : 0);
-                *o++ = b64url_chars[v >> 18];
-                *o++ = b64url_chars[(v >> 12) & 63];
-                if (len - i > 1)
-                        *o++ = b64url_chars[(v >> 6) & 63];
-        }
-        *o = '\0';
-        return out;
-}
-
-static int b64url_val(char c) {
-        if (c >= 'A' && c <= 'Z')
-                return c - 'A';
-        if (c >= 'a' && c <= 'z')
-                return c - 'a' + 26;
-        if (c >= '0' && c <= '9')
-                return c - '0' + 52;
-        if (c == '-')
-                return 62;
-        if (c == '_')
-                return 63;
-        return -1;
-}
-
-/*
- * Strict base64url: the URL-safe alphabet only, no padding or whitespace,
- * and the unused low bits of the last symbol zero, so each byte string has
- * exactly one encoding. On SHIELD_E_FORMAT *ret_bad is the offset of the
- * offending character within in (len for a bad length).
- */
-static int b64url_decode(const char *in, size_t len, uint8_t **ret, size_t *ret_len, size_t *ret_bad) {
-        if (len % 4 == 1) {
-                *ret_bad = len;
-                return SHIELD_E_FORMAT;
-        }
-        uint8_t *buf = malloc(len / 4 * 3 + 3);
-        if (!buf)
-                return SHIELD_E_NOMEM;
-        size_t n = 0;
-        uint32_t acc = 0;
-        unsigned bits = 0;
-        for (size_t i = 0; i < len; i++) {
-                int v = b64url_val(in[i]);
-                if (v < 0) {
-                        free(buf);
-                        *ret_bad = i;
-                        return SHIELD_E_FORMAT;
-                }
-                acc = (acc << 6 | (uint32_t)v) & 0xffffff;
-                bits += 6;
-                if (bits >= 8) {
-                        bits -= 8;
-                        buf[n++] = (uint8_t)(acc >> bits);
-                }
-        }
-        if (bits && (acc & ((1u << bits) - 1))) {
-                free(buf);
-                *ret_bad = len - 1;
-                return SHIELD_E_FORMAT;
-        }
-        *ret = buf;
-        *ret_len = n;
-        return 0;
-}
 
 static int alg_from_name(const char *name, enum jws_alg *ret) {
         if (name && strcmp(name, "ES256") == 0)
@@ -145,7 +63,7 @@ static int key_new(struct jws_key *jk, enum jws_alg alg, const char *kid, struct
         } else {
                 uint8_t id[JWS_KID_BYTES];
                 int r = jws_key_id(jk, id);
-                char *s = r < 0 ? NULL : b64url_encode(id, sizeof id);
+                char *s = r < 0 ? NULL : shield_base64url_encode(id, sizeof id);
                 if (!s) {
                         free(k);
                         return r < 0 ? r : SHIELD_E_NOMEM;
@@ -235,7 +153,7 @@ static char *json_b64url(const json_t *j) {
         char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
         if (!s)
                 return NULL;
-        char *e = b64url_encode((const uint8_t *)s, strlen(s));
+        char *e = shield_base64url_encode((const uint8_t *)s, strlen(s));
         free(s);
         return e;
 }
@@ -272,7 +190,7 @@ int shield_token_sign(const struct shield_token_key *k, const char *claims_json,
                 r = shield_diag_fail(diag, r, 0, -1, "%s signature failed", alg_name(k->alg));
                 goto out;
         }
-        if (!(s64 = b64url_encode(sig, sig_len))) {
+        if (!(s64 = shield_base64url_encode(sig, sig_len))) {
                 r = SHIELD_E_NOMEM;
                 goto out;
         }
@@ -293,7 +211,7 @@ out:
 
 /* Add b64url(buf) as key name of o; false on allocation failure. */
 static bool set_b64url(json_t *o, const char *name, const uint8_t *buf, size_t len) {
-        char *s = b64url_encode(buf, len);
+        char *s = shield_base64url_encode(buf, len);
         bool ok = s && json_object_set_new(o, name, json_string(s)) == 0;
         free(s);
         return ok;
@@ -359,13 +277,13 @@ static int segment_decode(const char *jwt, struct segment *s, struct shield_diag
         size_t bad = 0;
         if (s->len == 0)
                 return shield_diag_fail(diag, SHIELD_E_FORMAT, s->off, -1, "%s segment is empty", s->name);
-        int r = b64url_decode(jwt + s->off, s->len, &s->data, &s->data_len, &bad);
+        int r = shield_base64url_decode(jwt + s->off, s->len, &s->data, &s->data_len, &bad);
         if (r == SHIELD_E_FORMAT) {
                 if (bad == s->len)
                         return shield_diag_fail(diag, r, s->off, -1,
                                                 "%s segment: %zu characters is not a base64url length", s->name, s->len);
                 char c = jwt[s->off + bad];
-                if (bad == s->len - 1 && b64url_val(c) >= 0)
+                if (bad == s->len - 1 && shield_base64url_value(c) >= 0)
                         return shield_diag_fail(diag, r, s->off + bad, -1,
                                                 "%s segment: last base64url character '%c' has unused bits set", s->name, c);
                 if (c == '=')
@@ -400,7 +318,7 @@ static int jwk_bytes(json_t *jwk, const char *name, const char *kid, uint8_t **r
         if (!json_is_string(v))
                 return shield_diag_fail(diag, SHIELD_E_FORMAT, 0, -1, "JWKS: key %s: \"%s\" is missing or not a string",
                                         kid, name);
-        int r = b64url_decode(json_string_value(v), json_string_length(v), ret, ret_len, &bad);
+        int r = shield_base64url_decode(json_string_value(v), json_string_length(v), ret, ret_len, &bad);
         if (r == SHIELD_E_FORMAT)
                 return shield_diag_fail(diag, r, 0, -1, "JWKS: key %s: \"%s\" is not base64url (character %zu)", kid,
                                         name, bad);

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,8 +52,10 @@ int shield_hex_decode(const char *hex, uint8_t **ret_buf, size_t *ret_len) {
 }
 
 static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64url_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-char *shield_base64_encode(const uint8_t *in, size_t len) {
+/* One encoder for both alphabets: standard base64 pads with '=', base64url (RFC 7515) does not. */
+static char *encode(const uint8_t *in, size_t len, const char *chars, bool pad) {
         if (len > (SIZE_MAX - 1) / 4 * 3 - 3)
                 return NULL;
         size_t outlen = (len + 2) / 3 * 4;
@@ -61,34 +65,90 @@ char *shield_base64_encode(const uint8_t *in, size_t len) {
         size_t i = 0;
         for (; i + 3 <= len; i += 3) {
                 uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-                *o++ = b64chars[v >> 18];
-                *o++ = b64chars[(v >> 12) & 63];
-                *o++ = b64chars[(v >> 6) & 63];
-                *o++ = b64chars[v & 63];
+                *o++ = chars[v >> 18];
+                *o++ = chars[(v >> 12) & 63];
+                *o++ = chars[(v >> 6) & 63];
+                *o++ = chars[v & 63];
         }
         if (i < len) {
                 uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0);
-                *o++ = b64chars[v >> 18];
-                *o++ = b64chars[(v >> 12) & 63];
-                *o++ = i + 1 < len ? b64chars[(v >> 6) & 63] : '=';
-                *o++ = '=';
+                *o++ = chars[v >> 18];
+                *o++ = chars[(v >> 12) & 63];
+                if (i + 1 < len)
+                        *o++ = chars[(v >> 6) & 63];
+                else if (pad)
+                        *o++ = '=';
+                if (pad)
+                        *o++ = '=';
         }
         *o = '\0';
         return out;
 }
 
-static int b64val(char c) {
+char *shield_base64_encode(const uint8_t *in, size_t len) {
+        return encode(in, len, b64chars, true);
+}
+
+char *shield_base64url_encode(const uint8_t *in, size_t len) {
+        return encode(in, len, b64url_chars, false);
+}
+
+/* The value of a base64 symbol in the alphabet whose last two symbols are c62 and c63; -1 when none. */
+static int symbol(char c, char c62, char c63) {
         if (c >= 'A' && c <= 'Z')
                 return c - 'A';
         if (c >= 'a' && c <= 'z')
                 return c - 'a' + 26;
         if (c >= '0' && c <= '9')
                 return c - '0' + 52;
-        if (c == '+')
+        if (c == c62)
                 return 62;
-        if (c == '/')
+        if (c == c63)
                 return 63;
         return -1;
+}
+
+static int b64val(char c) {
+        return symbol(c, '+', '/');
+}
+
+int shield_base64url_value(char c) {
+        return symbol(c, '-', '_');
+}
+
+int shield_base64url_decode(const char *in, size_t len, uint8_t **ret, size_t *ret_len, size_t *ret_bad) {
+        if (len % 4 == 1) {
+                *ret_bad = len;
+                return SHIELD_E_FORMAT;
+        }
+        uint8_t *buf = malloc(len / 4 * 3 + 3);
+        if (!buf)
+                return SHIELD_E_NOMEM;
+        size_t n = 0;
+        uint32_t acc = 0;
+        unsigned bits = 0;
+        for (size_t i = 0; i < len; i++) {
+                int v = shield_base64url_value(in[i]);
+                if (v < 0) {
+                        free(buf);
+                        *ret_bad = i;
+                        return SHIELD_E_FORMAT;
+                }
+                acc = (acc << 6 | (uint32_t)v) & 0xffffff;
+                bits += 6;
+                if (bits >= 8) {
+                        bits -= 8;
+                        buf[n++] = (uint8_t)(acc >> bits);
+                }
+        }
+        if (bits && (acc & ((1u << bits) - 1))) {
+                free(buf);
+                *ret_bad = len - 1;
+                return SHIELD_E_FORMAT;
+        }
+        *ret = buf;
+        *ret_len = n;
+        return 0;
 }
 
 int shield_base64_decode(const char *in, size_t inlen, uint8_t **ret_buf, size_t *ret_len) {
