@@ -98,6 +98,9 @@ int shield_image_register(const char *state, const struct shield_image_register_
 __attribute__((warn_unused_result))
 int shield_image_load(const char *state, const char *name, struct shield_image_record *ret, struct shield_diag *diag);
 void shield_image_record_clear(struct shield_image_record *rec);
+/* The entries of dir that are valid resource names, sorted; *ret is a malloc'd array of malloc'd strings (none: an empty list). */
+__attribute__((warn_unused_result))
+int shield_resource_names(const char *dir, char ***ret, size_t *ret_n);
 /* Names of registered images, sorted; *ret is a malloc'd array of malloc'd strings. */
 __attribute__((warn_unused_result))
 int shield_image_names(const char *state, char ***ret, size_t *ret_n);

@@ -375,14 +375,10 @@ static int cmp_names(const void *a, const void *b) {
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int shield_image_names(const char *state, char ***ret, size_t *ret_n) {
-        char *images = NULL;
+int shield_resource_names(const char *dir, char ***ret, size_t *ret_n) {
         char **names = NULL;
         size_t n = 0;
-        if (asprintf(&images, "%s/images", state) < 0)
-                return SHIELD_E_NOMEM;
-        DIR *d = opendir(images);
-        free(images);
+        DIR *d = opendir(dir);
         struct dirent *de;
         while (d && (de = readdir(d))) {
                 if (!shield_resource_name_valid(de->d_name))
@@ -406,6 +402,15 @@ int shield_image_names(const char *state, char ***ret, size_t *ret_n) {
         *ret = names;
         *ret_n = n;
         return 0;
+}
+
+int shield_image_names(const char *state, char ***ret, size_t *ret_n) {
+        char *images = NULL;
+        if (asprintf(&images, "%s/images", state) < 0)
+                return SHIELD_E_NOMEM;
+        int r = shield_resource_names(images, ret, ret_n);
+        free(images);
+        return r;
 }
 
 int shield_image_delete(const char *state, const char *name, struct shield_diag *diag) {

@@ -7,7 +7,6 @@
  * carry an AK certificate a verifier can check against the platform CA.
  */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <netinet/in.h>
@@ -327,35 +326,13 @@ fail:
         return r;
 }
 
-static int cmp_names(const void *a, const void *b) {
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int shield_instance_names(const char *state, char ***ret, size_t *ret_n) {
-        char *dir = NULL, **names = NULL;
-        size_t n = 0;
+        char *dir = NULL;
         if (asprintf(&dir, "%s/instances", state) < 0)
                 return SHIELD_E_NOMEM;
-        DIR *d = opendir(dir);
+        int r = shield_resource_names(dir, ret, ret_n);
         free(dir);
-        struct dirent *de;
-        while (d && (de = readdir(d))) {
-                if (!shield_resource_name_valid(de->d_name))
-                        continue;
-                char **grown = realloc(names, (n + 1) * sizeof *names);
-                if (!grown)
-                        break;
-                names = grown;
-                if ((names[n] = strdup(de->d_name)))
-                        n++;
-        }
-        if (d)
-                closedir(d);
-        if (n)
-                qsort(names, n, sizeof *names, cmp_names);
-        *ret = names;
-        *ret_n = n;
-        return 0;
+        return r;
 }
 
 int shield_instance_pid(const struct shield_instance *inst) {
