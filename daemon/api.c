@@ -306,6 +306,22 @@ out:
         json_decref(j);
 }
 
+/* The registered instance name into *ret, or answer 404 / 500 and return -1. */
+static int get_instance(struct shieldd_response *rs, struct shield_store *s, const char *name,
+                        struct shield_instance_record *ret) {
+        struct shield_diag diag = { 0 };
+        int r = shield_store_instance_get(s, name, ret, &diag);
+        if (r == SHIELD_E_NOT_FOUND) {
+                shieldd_reply_error(rs, 404, "instance-unknown", "no instance of that name is registered");
+                return -1;
+        }
+        if (r < 0) {
+                reply_store_error(rs, &diag);
+                return -1;
+        }
+        return 0;
+}
+
 /* ---- POST /v1/instances/{name}/activate ---- */
 static void h_activate(const struct shieldd_request *rq, struct shieldd_response *rs, const char *name) {
         static const char *const allowed[] = { "secret", NULL };
@@ -328,15 +344,8 @@ static void h_activate(const struct shieldd_request *rq, struct shieldd_response
         struct shield_store *s = need_store(rs);
         if (!s)
                 goto out;
-        int r = shield_store_instance_get(s, name, &rec, &diag);
-        if (r == SHIELD_E_NOT_FOUND) {
-                shieldd_reply_error(rs, 404, "instance-unknown", "no instance of that name is registered");
+        if (get_instance(rs, s, name, &rec) < 0)
                 goto out;
-        }
-        if (r < 0) {
-                reply_store_error(rs, &diag);
-                goto out;
-        }
         have = true;
         if (rec.trusted) {
                 shieldd_reply_json(rs, 200, json_pack("{s:b}", "trusted", 1));
@@ -383,15 +392,8 @@ static void h_challenge(const struct shieldd_request *rq, struct shieldd_respons
         struct shield_store *s = need_store(rs);
         if (!s)
                 goto out;
-        int r = shield_store_instance_get(s, name, &rec, &diag);
-        if (r == SHIELD_E_NOT_FOUND) {
-                shieldd_reply_error(rs, 404, "instance-unknown", "no instance of that name is registered");
+        if (get_instance(rs, s, name, &rec) < 0)
                 goto out;
-        }
-        if (r < 0) {
-                reply_store_error(rs, &diag);
-                goto out;
-        }
         shield_store_instance_record_clear(&rec);
         uint8_t nonce[SHIELDD_NONCE_BYTES];
         char hex[2 * SHIELDD_NONCE_BYTES + 1], when[32];
@@ -531,19 +533,12 @@ static void h_attest(const struct shieldd_request *rq, struct shieldd_response *
         struct shield_store *s = need_store(rs);
         if (!s)
                 goto out;
-        int r = shield_store_instance_get(s, name, &rec, &diag);
-        if (r == SHIELD_E_NOT_FOUND) {
-                shieldd_reply_error(rs, 404, "instance-unknown", "no instance of that name is registered");
+        if (get_instance(rs, s, name, &rec) < 0)
                 goto out;
-        }
-        if (r < 0) {
-                reply_store_error(rs, &diag);
-                goto out;
-        }
         have_rec = true;
         int64_t now = (int64_t)time(NULL);
         /* Spent whatever the outcome: one winner across threads, processes and replicas. */
-        r = shield_store_challenge_take(s, name, qi.extra_data, qi.extra_data_len, now, &diag);
+        int r = shield_store_challenge_take(s, name, qi.extra_data, qi.extra_data_len, now, &diag);
         if (r == SHIELD_E_VERIFY) {
                 shieldd_reply_error(rs, 403, "nonce-unknown",
                                     "the quote answers no nonce this service issued to %s (never issued, expired or "
@@ -745,16 +740,9 @@ static void h_get(struct shieldd_response *rs, const char *name) {
         struct shield_store *s = need_store(rs);
         if (!s)
                 return;
-        int r = shield_store_instance_get(s, name, &rec, &diag);
-        if (r == SHIELD_E_NOT_FOUND) {
-                shieldd_reply_error(rs, 404, "instance-unknown", "no instance of that name is registered");
+        if (get_instance(rs, s, name, &rec) < 0)
                 return;
-        }
-        if (r < 0) {
-                reply_store_error(rs, &diag);
-                return;
-        }
-        r = shield_store_golden_get(s, name, &golden, &diag);
+        int r = shield_store_golden_get(s, name, &golden, &diag);
         if (r == 0 && shield_golden_to_json(golden, &golden_text) < 0)
                 golden_text = NULL;
         if ((r < 0 && r != SHIELD_E_NOT_FOUND) || shield_store_history(s, name, SHIELDD_HISTORY, &history, &diag) < 0) {
@@ -793,17 +781,10 @@ static void h_golden_reset(const struct shieldd_request *rq, struct shieldd_resp
         struct shield_store *s = need_store(rs);
         if (!s)
                 return;
-        int r = shield_store_instance_get(s, name, &rec, &diag);
-        if (r == SHIELD_E_NOT_FOUND) {
-                shieldd_reply_error(rs, 404, "instance-unknown", "no instance of that name is registered");
+        if (get_instance(rs, s, name, &rec) < 0)
                 return;
-        }
-        if (r < 0) {
-                reply_store_error(rs, &diag);
-                return;
-        }
         shield_store_instance_record_clear(&rec);
-        r = shield_store_golden_reset(s, name, &diag);
+        int r = shield_store_golden_reset(s, name, &diag);
         if (r < 0 && r != SHIELD_E_NOT_FOUND) {
                 reply_store_error(rs, &diag);
                 return;
