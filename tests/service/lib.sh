@@ -13,6 +13,44 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# pg_start [SERVER-OPTION…]: a fresh PostgreSQL cluster in a temporary directory (unix socket
+# only, run as the postgres user when we are root) with an empty database "shieldd"; its libpq
+# URL in $pg_url, stopped and removed on exit. 77 with the reason in $pg_skip when PostgreSQL
+# cannot run here, 1 (after printing why) when it fails to start.
+pg_start() {
+        local d
+        pg_bindir=
+        for d in /usr/lib/postgresql/*/bin; do
+                [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && pg_bindir=$d
+        done
+        psql=
+        [ -n "$pg_bindir" ] && { psql=$pg_bindir/psql; [ -x "$psql" ] || psql=$(command -v psql || true); }
+        if [ -z "$pg_bindir" ] || [ -z "$psql" ]; then
+                pg_skip="PostgreSQL (initdb, pg_ctl, psql) is not installed"
+                return 77
+        fi
+        as_pg() { "$@"; }
+        if [ "$(id -u)" = 0 ]; then
+                id postgres >/dev/null 2>&1 || { pg_skip="running as root and there is no postgres user"; return 77; }
+                as_pg() { runuser -u postgres -- "$@"; }
+        fi
+        pg=$(mktemp -d /tmp/shieldd-pg.XXXXXX) # the server's user must reach it: not under $work (0700)
+        [ "$(id -u)" = 0 ] && chown postgres: "$pg"
+        pg_started=
+        trap 'pg_stop; rm -rf "$pg"; cleanup' EXIT
+        pg_port=$((20000 + RANDOM % 20000))
+        (cd "$pg" && as_pg "$pg_bindir/initdb" -D "$pg/data" -A trust -U postgres >"$pg/initdb.log" 2>&1) ||
+                { cat "$pg/initdb.log"; echo "FAIL: initdb"; return 1; }
+        (cd "$pg" && as_pg "$pg_bindir/pg_ctl" -D "$pg/data" -l "$pg/server.log" -w -t 60 \
+                -o "-k $pg -p $pg_port -c listen_addresses='' $*" start >/dev/null) ||
+                { cat "$pg/server.log"; echo "FAIL: pg_ctl start"; return 1; }
+        pg_started=1
+        "$psql" -X -q -h "$pg" -p "$pg_port" -U postgres -d postgres -c "CREATE DATABASE shieldd" ||
+                { echo "FAIL: createdb"; return 1; }
+        pg_url="postgresql:///shieldd?host=$pg&port=$pg_port&user=postgres"
+}
+pg_stop() { [ -n "${pg_started:-}" ] && (cd "$pg" && as_pg "$pg_bindir/pg_ctl" -D "$pg/data" -m immediate stop >/dev/null 2>&1); }
+
 need_tools() {
         for tool in "$@"; do
                 command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }

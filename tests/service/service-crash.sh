@@ -164,35 +164,11 @@ if command -v sqlite3 >/dev/null; then
 fi
 
 # PostgreSQL, started as service-postgresql.sh does.
-bindir=
-for d in /usr/lib/postgresql/*/bin; do
-        [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && bindir=$d
-done
-psql=
-[ -n "$bindir" ] && { psql=$bindir/psql; [ -x "$psql" ] || psql=$(command -v psql || true); }
-as_pg() { "$@"; }
-pg_ok=1
-if [ -z "$bindir" ] || [ -z "$psql" ]; then
-        echo "SKIP (PostgreSQL part): initdb, pg_ctl or psql is not installed"
-        pg_ok=
-elif [ "$(id -u)" = 0 ]; then
-        if id postgres >/dev/null 2>&1; then as_pg() { runuser -u postgres -- "$@"; }; else
-                echo "SKIP (PostgreSQL part): running as root and there is no postgres user"; pg_ok=; fi
-fi
-if [ -n "$pg_ok" ]; then
-        pg=$(mktemp -d /tmp/shieldd-pg.XXXXXX) # the server's user must reach it: not under $work (0700)
-        [ "$(id -u)" = 0 ] && chown postgres: "$pg"
-        pg_started=
-        pg_stop() { [ -n "$pg_started" ] && (cd "$pg" && as_pg "$bindir/pg_ctl" -D "$pg/data" -m immediate stop >/dev/null 2>&1); }
-        trap 'pg_stop; rm -rf "$pg"; cleanup' EXIT
-        pg_port=$((20000 + RANDOM % 20000))
-        (cd "$pg" && as_pg "$bindir/initdb" -D "$pg/data" -A trust -U postgres >"$pg/initdb.log" 2>&1) ||
-                { cat "$pg/initdb.log"; echo "FAIL: initdb"; exit 1; }
-        (cd "$pg" && as_pg "$bindir/pg_ctl" -D "$pg/data" -l "$pg/server.log" -w -t 60 \
-                -o "-k $pg -p $pg_port -c listen_addresses=''" start >/dev/null) ||
-                { cat "$pg/server.log"; echo "FAIL: pg_ctl start"; exit 1; }
-        pg_started=1
-        "$psql" -X -q -h "$pg" -p "$pg_port" -U postgres -d postgres -c "CREATE DATABASE shieldd" || { echo "FAIL: createdb"; exit 1; }
-        crash_run pg "postgresql:///shieldd?host=$pg&port=$pg_port&user=postgres"
-fi
+# (durable commits: no fsync=off here)
+pg_start
+case $? in
+0) crash_run pg "$pg_url" ;;
+77) echo "SKIP (PostgreSQL part): $pg_skip" ;;
+*) exit 1 ;;
+esac
 finish

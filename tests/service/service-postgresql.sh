@@ -10,33 +10,12 @@ set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 need_tools swtpm swtpm_setup tpm2_pcrextend tpm2_readpublic tpm2_nvread curl python3 openssl
 
-bindir=
-for d in /usr/lib/postgresql/*/bin; do
-        [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && bindir=$d
-done
-[ -n "$bindir" ] || { echo "SKIP: PostgreSQL (initdb, pg_ctl) is not installed"; exit 77; }
-psql=$bindir/psql
-[ -x "$psql" ] || psql=$(command -v psql || true)
-[ -n "$psql" ] || { echo "SKIP: psql is not installed"; exit 77; }
-as_pg() { "$@"; }
-if [ "$(id -u)" = 0 ]; then
-        id postgres >/dev/null 2>&1 || { echo "SKIP: running as root and there is no postgres user"; exit 77; }
-        as_pg() { runuser -u postgres -- "$@"; }
-fi
-pg=$(mktemp -d /tmp/shieldd-pg.XXXXXX) # the server's user must reach it: not under $work (0700)
-[ "$(id -u)" = 0 ] && chown postgres: "$pg"
-pg_started=
-pg_stop() { [ -n "$pg_started" ] && (cd "$pg" && as_pg "$bindir/pg_ctl" -D "$pg/data" -m immediate stop >/dev/null 2>&1); }
-trap 'pg_stop; rm -rf "$pg"; cleanup' EXIT
-pg_port=$((20000 + RANDOM % 20000))
-(cd "$pg" && as_pg "$bindir/initdb" -D "$pg/data" -A trust -U postgres >"$pg/initdb.log" 2>&1) ||
-        { cat "$pg/initdb.log"; echo "FAIL: initdb"; exit 1; }
-(cd "$pg" && as_pg "$bindir/pg_ctl" -D "$pg/data" -l "$pg/server.log" -w -t 60 \
-        -o "-k $pg -p $pg_port -c listen_addresses='' -c fsync=off" start >/dev/null) ||
-        { cat "$pg/server.log"; echo "FAIL: pg_ctl start"; exit 1; }
-pg_started=1
-"$psql" -X -q -h "$pg" -p "$pg_port" -U postgres -d postgres -c "CREATE DATABASE shieldd" || { echo "FAIL: createdb"; exit 1; }
-url="postgresql:///shieldd?host=$pg&port=$pg_port&user=postgres"
+pg_start -c fsync=off
+case $? in
+0) url=$pg_url ;;
+77) echo "SKIP: $pg_skip"; exit 77 ;;
+*) exit 1 ;;
+esac
 
 start_tpm a || { echo "FAIL: swtpm a"; exit 1; }
 mklog "$work/log.bin" v1
