@@ -21,57 +21,13 @@ shieldd=${SHIELDD_BIN:-$(dirname "$shield")/../../daemon/shieldd}
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 
-# A swtpm on a random port (retried when the port is taken), manufactured and provisioned.
-mkdir -p "$work/tpm" "$work/ca"
-swtpm_setup --tpm2 --tpmstate "$work/tpm" --pcr-banks sha1,sha256 >/dev/null 2>&1 || { echo "FAIL: swtpm_setup"; exit 1; }
-up=0
-for _ in 1 2 3 4 5; do
-        port=$((10000 + RANDOM % 22000))
-        swtpm socket --tpm2 --tpmstate dir="$work/tpm" --server type=tcp,port=$port,bindaddr=127.0.0.1 \
-                --ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 --flags not-need-init,startup-clear \
-                >"$work/swtpm.log" 2>&1 &
-        pid=$!
-        for _ in $(seq 50); do
-                kill -0 $pid 2>/dev/null || break
-                "$shield" tpm pcrs --tcti "swtpm:host=127.0.0.1,port=$port" >/dev/null 2>&1 && { up=1; break; }
-                sleep 0.1
-        done
-        [ $up = 1 ] && { pids+=($pid); break; }
-        kill $pid 2>/dev/null
-done
-[ $up = 1 ] || { echo "FAIL: swtpm did not start"; exit 1; }
-tcti="swtpm:host=127.0.0.1,port=$port"
-"$shield" tpm provision --tcti "$tcti" --name agent-test --ca-dir "$work/ca" >/dev/null 2>&1 ||
-        { echo "FAIL: shield tpm provision"; exit 1; }
-
-# A firmware-like log (Spec ID event; PCRs 0, 4, 7) and its events extended into the TPM.
-python3 - "$work/log.bin" "$work/extend.txt" <<'PY'
-import hashlib, struct, sys
-banks = [(0x0004, "sha1", 20), (0x000B, "sha256", 32)]
-spec = b"Spec ID Event03\0" + struct.pack("<IBBBB", 0, 0, 2, 0, 2) + struct.pack("<I", len(banks))
-for alg, _, size in banks:
-    spec += struct.pack("<HH", alg, size)
-spec += b"\0"
-log = struct.pack("<II", 0, 3) + bytes(20) + struct.pack("<I", len(spec)) + spec
-events = [(0, 0x80000008, b"firmware blob"), (7, 0x80000007, b"Secure Boot state"), (0, 4, b"\0" * 4),
-          (4, 0x0000000D, b"\\EFI\\BOOT\\BOOTX64.EFI v1"), (4, 4, b"\0" * 4), (7, 4, b"\0" * 4)]
-extends = []
-for pcr, etype, data in events:
-    ev = struct.pack("<III", pcr, etype, len(banks))
-    spec_d = []
-    for alg, name, size in banks:
-        d = hashlib.new(name, data).digest()
-        ev += struct.pack("<H", alg) + d
-        spec_d.append(f"{name}=0x{d.hex()}")
-    extends.append(f"{pcr}:" + ",".join(spec_d))
-    ev += struct.pack("<I", len(data)) + data
-    log += ev
-open(sys.argv[1], "wb").write(log)
-open(sys.argv[2], "w").write("\n".join(extends) + "\n")
-PY
-while read -r e; do
-        TPM2TOOLS_TCTI=$tcti tpm2_pcrextend "$e" >/dev/null 2>&1 || { echo "FAIL: tpm2_pcrextend $e"; exit 1; }
-done <"$work/extend.txt"
+# A swtpm, manufactured and provisioned, and a firmware-like log extended into it.
+source "$(dirname "$0")/../lib/swtpm.sh"
+start_tpm agenttpm || { echo "FAIL: swtpm or shield tpm provision"; exit 1; }
+tcti=$tcti_agenttpm
+mklog "$work/log.bin" v1
+extend "$tcti" "$work/extend.txt"
+[ "$fails" -eq 0 ] || exit 1
 
 # start_shieldd NAME ARGS… → a shieldd on a free loopback port; sets url and sd_pid.
 start_shieldd() {

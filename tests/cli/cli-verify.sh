@@ -17,71 +17,14 @@ export SHIELD_STORE=$work/shield.db
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$work"' EXIT
 
-# run_tpm NAME → a swtpm on NAME's state (PCRs reset, keys kept); sets port_NAME and pid_NAME.
-run_tpm() {
-        local name=$1 port up=0 pid
-        for _ in 1 2 3 4 5; do
-                port=$((10000 + RANDOM % 22000))
-                swtpm socket --tpm2 --tpmstate dir="$work/$name" --server type=tcp,port=$port,bindaddr=127.0.0.1 \
-                        --ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 --flags not-need-init,startup-clear \
-                        >"$work/$name.log" 2>&1 &
-                pid=$!
-                for _ in $(seq 50); do
-                        kill -0 $pid 2>/dev/null || break
-                        "$shield" tpm pcrs --tcti "swtpm:host=127.0.0.1,port=$port" >/dev/null 2>&1 && { up=1; break; }
-                        sleep 0.1
-                done
-                [ $up = 1 ] && { pids+=($pid); break; }
-                kill $pid 2>/dev/null
-        done
-        [ $up = 1 ] || return 1
-        eval "port_$name=$port pid_$name=$pid"
-}
-# start_tpm NAME: manufacture (sha1 + sha256), run, provision EK/AK with the test CA.
-start_tpm() {
-        mkdir -p "$work/$1"
-        swtpm_setup --tpm2 --tpmstate "$work/$1" --pcr-banks sha1,sha256 >/dev/null 2>&1 || return 1
-        run_tpm "$1" || return 1
-        local port_var=port_$1
-        "$shield" tpm provision --tcti "swtpm:host=127.0.0.1,port=${!port_var}" --name "$1" --ca-dir "$work/ca" >/dev/null 2>&1
-}
+source "$(dirname "$0")/../lib/swtpm.sh"
 mkdir -p "$work/ca"
 start_tpm a || { echo "FAIL: swtpm a"; exit 1; }
 start_tpm b || { echo "FAIL: swtpm b"; exit 1; }
 tcti_a="swtpm:host=127.0.0.1,port=$port_a"
 tcti_b="swtpm:host=127.0.0.1,port=$port_b"
 
-# A firmware-like log (Spec ID event, events in PCRs 0, 4, 7 and optionally 9), written here, and
-# its events extended into the TPM with tpm2_pcrextend. BOOT names the boot application's version.
-mklog() { # OUT-LOG BOOT [late] → extends the TPM at $tcti_a
-        python3 - "$1" "$work/extend.txt" "$2" "${3:-}" <<'PY'
-import hashlib, struct, sys
-banks = [(0x0004, "sha1", 20), (0x000B, "sha256", 32)]
-spec = b"Spec ID Event03\0" + struct.pack("<IBBBB", 0, 0, 2, 0, 2) + struct.pack("<I", len(banks))
-for alg, _, size in banks:
-    spec += struct.pack("<HH", alg, size)
-spec += b"\0"
-log = struct.pack("<II", 0, 3) + bytes(20) + struct.pack("<I", len(spec)) + spec
-events = [(0, 0x80000008, b"firmware blob"), (7, 0x80000007, b"Secure Boot state"), (0, 4, b"\0" * 4),
-          (4, 0x0000000D, b"\\EFI\\BOOT\\BOOTX64.EFI " + sys.argv[3].encode()), (4, 4, b"\0" * 4), (7, 4, b"\0" * 4)]
-if sys.argv[4]:
-    events.append((9, 0x0000000D, b"late boot: kernel command line"))
-extends = []
-for pcr, etype, data in events:
-    ev = struct.pack("<III", pcr, etype, len(banks))
-    spec_d = []
-    for alg, name, size in banks:
-        d = hashlib.new(name, data).digest()
-        ev += struct.pack("<H", alg) + d
-        spec_d.append(f"{name}=0x{d.hex()}")
-    extends.append(f"{pcr}:" + ",".join(spec_d))
-    ev += struct.pack("<I", len(data)) + data
-    log += ev
-open(sys.argv[1], "wb").write(log)
-open(sys.argv[2], "w").write("\n".join(extends) + "\n")
-PY
-}
-extend_all() { while read -r e; do TPM2TOOLS_TCTI=$tcti_a tpm2_pcrextend "$e" >/dev/null 2>&1 || echo "FAIL: tpm2_pcrextend $e"; done <"$work/extend.txt"; }
+extend_all() { extend "$tcti_a" "$work/extend.txt"; }
 mklog "$work/log.bin" v1
 extend_all
 attest() { # TCTI OUT [LOG] → nonce in $nonce
