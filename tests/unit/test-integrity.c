@@ -10,11 +10,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "shield/crypto.h"
 #include "shield/integrity.h"
 #include "shield/util.h"
 
@@ -450,6 +452,175 @@ static void test_values_only(void **state) {
         shield_golden_free(c);
 }
 
+/*
+ * Large logs, past log-builder.h's buffer: a crypto-agile log (PFP 1.05,
+ * 10.4.5.1 / 10.2.2) of n events "event <order[i]>" of one type in PCR 9,
+ * with sha256, or sha1 + sha256 when two_banks (then event only_sha256, if
+ * < n, carries the sha256 digest alone, as some firmware logs do).
+ */
+struct big {
+        uint8_t *b;
+        size_t n, cap;
+};
+
+static void big_put(struct big *l, const void *p, size_t n) {
+        if (n > l->cap - l->n) {
+                l->cap = (l->cap + n) * 2;
+                l->b = realloc(l->b, l->cap);
+                assert_non_null(l->b);
+        }
+        memcpy(l->b + l->n, p, n);
+        l->n += n;
+}
+
+static void big_u32(struct big *l, uint32_t v) {
+        uint8_t x[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+        big_put(l, x, 4);
+}
+
+static struct shield_golden *big_golden(const uint32_t *order, size_t n, uint32_t type, bool two_banks, size_t only_sha256) {
+        struct big l = { 0 };
+        uint8_t zero[20] = { 0 }, d[32], spec[40];
+        size_t k = 0;
+
+        memcpy(spec, "Spec ID Event03", 16);
+        k = 16;
+        memcpy(spec + k, (uint8_t[]){ 0, 0, 0, 0, 0, 2, 0, 2 }, 8);
+        k += 8;
+        spec[k++] = two_banks ? 2 : 1;
+        memcpy(spec + k, (uint8_t[]){ 0, 0, 0 }, 3);
+        k += 3;
+        if (two_banks) {
+                memcpy(spec + k, (uint8_t[]){ 0x04, 0x00, 20, 0 }, 4);
+                k += 4;
+        }
+        memcpy(spec + k, (uint8_t[]){ 0x0b, 0x00, 32, 0, 0 }, 5);
+        k += 5;
+        big_u32(&l, 0);
+        big_u32(&l, EV_NO_ACTION);
+        big_put(&l, zero, sizeof zero);
+        big_u32(&l, (uint32_t)k);
+        big_put(&l, spec, k);
+        for (size_t i = 0; i < n; i++) {
+                char data[32];
+                int len = snprintf(data, sizeof data, "event %u", order[i]);
+                bool both = two_banks && i != only_sha256;
+                big_u32(&l, 9);
+                big_u32(&l, type);
+                big_u32(&l, both ? 2 : 1);
+                if (both) {
+                        assert_int_equal(shield_hash(SHIELD_ALG_SHA1, data, (size_t)len, d), 0);
+                        big_put(&l, (uint8_t[]){ 0x04, 0x00 }, 2);
+                        big_put(&l, d, 20);
+                }
+                assert_int_equal(shield_hash(SHIELD_ALG_SHA256, data, (size_t)len, d), 0);
+                big_put(&l, (uint8_t[]){ 0x0b, 0x00 }, 2);
+                big_put(&l, d, 32);
+                big_u32(&l, (uint32_t)len);
+                big_put(&l, data, (size_t)len);
+        }
+        struct shield_evidence e = { .secure_boot = -1, .setup_mode = -1, .eventlog = l.b, .eventlog_len = l.n };
+        struct shield_golden *g = NULL;
+        struct shield_diag diag = { 0 };
+        int r = shield_golden_from_evidence(&e, &g, &diag);
+        free(l.b);
+        if (r < 0)
+                fail_msg("big golden: %s: %s", shield_strerror(r), diag.msg);
+        return g;
+}
+
+static size_t count_code(const struct shield_integrity_verdict *v, const char *code) {
+        size_t n = 0;
+        for (size_t i = 0; i < v->reasons.n; i++)
+                n += strcmp(v->reasons.items[i].code, code) == 0;
+        return n;
+}
+
+/* Past the LCS cap (20,000² cells) every event changed: one event-changed each, in order, late boot red. */
+static void test_large_changed_red(void **state) {
+        (void)state;
+        enum { N = 20000 };
+        uint32_t *order = calloc(N, sizeof *order);
+        assert_non_null(order);
+        for (uint32_t i = 0; i < N; i++)
+                order[i] = i;
+        struct shield_golden *g = big_golden(order, N, EV_EFI_ACTION, false, SIZE_MAX);
+        for (uint32_t i = 0; i < N; i++)
+                order[i] = N + i;
+        struct shield_golden *c = big_golden(order, N, EV_EFI_ACTION, false, SIZE_MAX);
+        struct shield_integrity_verdict v = { 0 };
+        assert_int_equal(shield_integrity_compare(g, c, NULL, &v), 0);
+        assert_int_equal(v.colour, SHIELD_RED);
+        assert_int_equal(v.early, SHIELD_GREEN);
+        assert_int_equal(v.late, SHIELD_RED);
+        assert_int_equal(v.reasons.n, N);
+        for (size_t i = 0; i < N; i++) {
+                assert_string_equal(v.reasons.items[i].code, "event-changed");
+                assert_int_equal(v.reasons.items[i].pcr, 9);
+                assert_int_equal(v.reasons.items[i].event_index, (long)i + 1);
+        }
+        shield_integrity_verdict_clear(&v);
+        shield_golden_free(g);
+        shield_golden_free(c);
+        free(order);
+}
+
+/* The same events in reverse: each golden event is found where it went (event-moved), none added or removed. */
+static void test_large_reversed_red(void **state) {
+        (void)state;
+        enum { N = 20000 };
+        uint32_t *order = calloc(N, sizeof *order);
+        assert_non_null(order);
+        for (uint32_t i = 0; i < N; i++)
+                order[i] = i;
+        struct shield_golden *g = big_golden(order, N, EV_EFI_ACTION, false, SIZE_MAX);
+        for (uint32_t i = 0; i < N; i++)
+                order[i] = N - 1 - i;
+        struct shield_golden *c = big_golden(order, N, EV_EFI_ACTION, false, SIZE_MAX);
+        struct shield_integrity_verdict v = { 0 };
+        assert_int_equal(shield_integrity_compare(g, c, NULL, &v), 0);
+        assert_int_equal(v.colour, SHIELD_RED);
+        assert_int_equal(v.reasons.n, N);
+        assert_int_equal(count_code(&v, "event-moved"), N);
+        /* Golden event i (log index i + 1) is now at position N - 1 - i: log index N - i. */
+        for (size_t i = 0; i < N; i++)
+                assert_int_equal(v.reasons.items[i].event_index, (long)(N - i));
+        shield_integrity_verdict_clear(&v);
+        shield_golden_free(g);
+        shield_golden_free(c);
+        free(order);
+}
+
+/*
+ * Equality is on the banks both events carry: a moved event that lost its
+ * sha1 digest is still the golden one (event-moved), and one whose sha256
+ * differs is not.
+ */
+static void test_moved_partial_banks(void **state) {
+        (void)state;
+        const uint32_t gold[] = { 0, 1, 2, 3 }, moved[] = { 1, 2, 3, 0 }, other[] = { 1, 2, 3, 9 };
+        struct shield_golden *g = big_golden(gold, 4, EV_EFI_ACTION, true, SIZE_MAX);
+        struct shield_golden *c = big_golden(moved, 4, EV_EFI_ACTION, true, 3);
+        struct shield_integrity_verdict v = { 0 };
+        assert_int_equal(shield_integrity_compare(g, c, NULL, &v), 0);
+        assert_int_equal(v.colour, SHIELD_RED);
+        assert_int_equal(v.reasons.n, 1);
+        assert_string_equal(v.reasons.items[0].code, "event-moved");
+        assert_int_equal(v.reasons.items[0].event_index, 4);
+        shield_integrity_verdict_clear(&v);
+        shield_golden_free(c);
+
+        c = big_golden(other, 4, EV_EFI_ACTION, true, 3);
+        assert_int_equal(shield_integrity_compare(g, c, NULL, &v), 0);
+        assert_int_equal(v.colour, SHIELD_RED);
+        assert_int_equal(count_code(&v, "event-moved"), 0);
+        assert_int_equal(count_code(&v, "event-removed"), 1);
+        assert_int_equal(count_code(&v, "event-added"), 1);
+        shield_integrity_verdict_clear(&v);
+        shield_golden_free(c);
+        shield_golden_free(g);
+}
+
 static void test_from_evidence_errors(void **state) {
         (void)state;
         struct shield_evidence e = { .secure_boot = -1, .setup_mode = -1 };
@@ -487,6 +658,9 @@ int main(void) {
                 cmocka_unit_test(test_parse_errors),
                 cmocka_unit_test(test_values_only),
                 cmocka_unit_test(test_from_evidence_errors),
+                cmocka_unit_test(test_large_changed_red),
+                cmocka_unit_test(test_large_reversed_red),
+                cmocka_unit_test(test_moved_partial_banks),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
