@@ -91,6 +91,15 @@ __attribute__((warn_unused_result))
 int shield_x509_info(const uint8_t *der, size_t len, struct shield_x509_info *ret);
 
 /*
+ * Whether a DER certificate names name: a subject commonName equal to it
+ * (or to "NAME AK" / "NAME EK", the platform CA's key certificates), or a
+ * subjectAltName dNSName or URI equal to it. 0 when it does,
+ * SHIELD_E_VERIFY when not, SHIELD_E_FORMAT when der is no certificate.
+ */
+__attribute__((warn_unused_result))
+int shield_x509_names(const uint8_t *der, size_t len, const char *name);
+
+/*
  * Load one certificate given as DER or PEM ("-----BEGIN CERTIFICATE-----")
  * and return its DER encoding (malloc'd). SHIELD_E_FORMAT when the bytes
  * are neither.

@@ -62,6 +62,15 @@ struct shield_golden; /* opaque */
 __attribute__((warn_unused_result))
 int shield_golden_from_evidence(const struct shield_evidence *e, struct shield_golden **ret, struct shield_diag *diag);
 
+/*
+ * The same from parts already decoded (a verifier parses the log once):
+ * pcrs (NULL or no banks: the replay of log) and log's events (NULL: values
+ * only). Neither is kept: g holds copies.
+ */
+__attribute__((warn_unused_result))
+int shield_golden_from_parts(const struct shield_pcrs *pcrs, const struct shield_eventlog *log,
+                             struct shield_golden **ret, struct shield_diag *diag);
+
 /* The "shieldkit-golden/1" JSON text of g (docs/INTEGRITY.md), malloc'd. SHIELD_E_NOMEM. */
 __attribute__((warn_unused_result))
 int shield_golden_to_json(const struct shield_golden *g, char **ret);

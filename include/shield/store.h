@@ -162,6 +162,8 @@ struct shield_instance_record {
         uint8_t *ek_cert, *ak_cert;     /* DER or NULL */
         size_t ek_cert_len, ak_cert_len;
         bool trusted;                   /* activated, or AK certified by a trusted CA */
+        int ak_trust;                   /* enum shield_ak_trust: how it came to be trusted (0 unknown) */
+        char integrity[32];             /* integrity policy spec ("gce", "oci", "strict", "0,2"); "" = gce */
         uint8_t activation_hash[32];    /* SHA-256 of the credential secret while !trusted */
         int64_t registered;             /* unix time (register: 0 means now; get: when first recorded) */
         /* the last attestation (0 / -1 / NULL before the first) */
@@ -195,6 +197,10 @@ int shield_store_instance_get(struct shield_store *s, const char *name, struct s
 /* Mark trusted and forget the activation hash. SHIELD_E_NOT_FOUND when absent. */
 __attribute__((warn_unused_result))
 int shield_store_instance_set_trusted(struct shield_store *s, const char *name, struct shield_diag *diag);
+/* Set the instance's integrity policy (NULL or "": the default gce). SHIELD_E_NOT_FOUND when absent. */
+__attribute__((warn_unused_result))
+int shield_store_instance_set_policy(struct shield_store *s, const char *name, const char *policy,
+                                     struct shield_diag *diag);
 /* Delete an instance with its golden, verdicts and challenges. SHIELD_E_NOT_FOUND when absent. */
 __attribute__((warn_unused_result))
 int shield_store_instance_delete(struct shield_store *s, const char *name, struct shield_diag *diag);

@@ -159,6 +159,15 @@ struct shield_quote_input {
         size_t nonce_len;
         const struct shield_pcrs *pcrs; /* optional: reported PCR values to tie to the quote */
         uint16_t raw_sig_hash;          /* shield_quote_check_with_key: hash of a bare RSASSA signature, 0 default */
+        struct shield_quote_status *status; /* optional out: which checks held, for code that decides on them */
+};
+
+/* What a quote check established, typed (the reasons say the same for people). */
+struct shield_quote_status {
+        bool parsed;            /* attestation, signature and AK all parse */
+        bool signature_ok;      /* the AK's signature over the attestation verifies */
+        bool nonce_ok;          /* extraData equals the nonce */
+        bool pcrs_ok;           /* pcrDigest equals the digest of the reported values (false when no pcrs given) */
 };
 
 /*

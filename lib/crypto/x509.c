@@ -132,3 +132,38 @@ int shield_x509_tbs_hash(const uint8_t *der, size_t len, uint16_t alg, uint8_t *
         X509_free(x);
         return r;
 }
+
+/* One subject CN entry equals want, or want followed by " AK" / " EK" (how the platform CA names keys). */
+static bool cn_names(X509_NAME *subject, const char *want) {
+        size_t n = strlen(want);
+        for (int i = -1; (i = X509_NAME_get_index_by_NID(subject, NID_commonName, i)) >= 0;) {
+                const ASN1_STRING *v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i));
+                const unsigned char *d = ASN1_STRING_get0_data(v);
+                size_t len = (size_t)ASN1_STRING_length(v);
+                if (len >= n && memcmp(d, want, n) == 0 &&
+                    (len == n || (len == n + 3 && (memcmp(d + n, " AK", 3) == 0 || memcmp(d + n, " EK", 3) == 0))))
+                        return true;
+        }
+        return false;
+}
+
+int shield_x509_names(const uint8_t *der, size_t len, const char *name) {
+        if (!der || !name || !*name || len > LONG_MAX)
+                return SHIELD_E_INVAL;
+        const unsigned char *p = der;
+        X509 *x = d2i_X509(NULL, &p, (long)len);
+        if (!x)
+                return SHIELD_E_FORMAT;
+        bool ok = cn_names(X509_get_subject_name(x), name);
+        GENERAL_NAMES *sans = ok ? NULL : X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+        for (int i = 0; sans && !ok && i < sk_GENERAL_NAME_num(sans); i++) {
+                const GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
+                const ASN1_STRING *v = g->type == GEN_DNS ? g->d.dNSName : g->type == GEN_URI ? g->d.uniformResourceIdentifier
+                                                                                              : NULL;
+                ok = v && (size_t)ASN1_STRING_length(v) == strlen(name) &&
+                     memcmp(ASN1_STRING_get0_data(v), name, strlen(name)) == 0;
+        }
+        GENERAL_NAMES_free(sans);
+        X509_free(x);
+        return ok ? 0 : SHIELD_E_VERIFY;
+}

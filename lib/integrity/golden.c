@@ -86,29 +86,27 @@ static int golden_add_events(struct shield_golden *g, const struct shield_eventl
         return 0;
 }
 
-int shield_golden_from_evidence(const struct shield_evidence *e, struct shield_golden **ret, struct shield_diag *diag) {
-        struct shield_eventlog *log = NULL;
+int shield_golden_from_parts(const struct shield_pcrs *pcrs, const struct shield_eventlog *log,
+                             struct shield_golden **ret, struct shield_diag *diag) {
         struct shield_golden *g = NULL;
         int r;
 
-        if (!e || !ret)
+        if (!ret)
                 return SHIELD_E_INVAL;
-        if (!e->has_pcrs && !e->eventlog)
+        bool have_pcrs = pcrs && pcrs->n_banks > 0;
+        if (!have_pcrs && !log)
                 return shield_diag_fail(diag, SHIELD_E_FORMAT, 0, -1,
                                         "the evidence carries neither PCR values nor an event log");
         g = calloc(1, sizeof *g);
         if (!g)
                 return SHIELD_E_NOMEM;
-        if (e->eventlog) {
-                r = shield_eventlog_parse(e->eventlog, e->eventlog_len, &log, diag);
-                if (r < 0)
-                        goto out;
+        if (log) {
                 g->has_eventlog = true;
                 if ((r = golden_add_events(g, log, diag)) < 0)
                         goto out;
         }
-        if (e->has_pcrs) {
-                g->pcrs = e->pcrs;
+        if (have_pcrs) {
+                g->pcrs = *pcrs;
         } else {
                 r = shield_eventlog_replay(log, NULL, &g->pcrs, NULL);
                 if (r < 0) {
@@ -129,12 +127,27 @@ int shield_golden_from_evidence(const struct shield_evidence *e, struct shield_g
         g = NULL;
         r = 0;
 out:
-        shield_eventlog_free(log);
         shield_golden_free(g);
         return r;
 }
 
-/* The JSON name of a digest algorithm: its hash name, or "0x%04x" for one we do not know. */
+int shield_golden_from_evidence(const struct shield_evidence *e, struct shield_golden **ret, struct shield_diag *diag) {
+        struct shield_eventlog *log = NULL;
+        if (!e || !ret)
+                return SHIELD_E_INVAL;
+        if (!e->has_pcrs && !e->eventlog)
+                return shield_diag_fail(diag, SHIELD_E_FORMAT, 0, -1,
+                                        "the evidence carries neither PCR values nor an event log");
+        if (e->eventlog) {
+                int r = shield_eventlog_parse(e->eventlog, e->eventlog_len, &log, diag);
+                if (r < 0)
+                        return r;
+        }
+        int r = shield_golden_from_parts(e->has_pcrs ? &e->pcrs : NULL, log, ret, diag);
+        shield_eventlog_free(log);
+        return r;
+}
+
 static void alg_key(uint16_t alg, char buf[static 8]) {
         const char *name = shield_hash_name(alg);
         if (name && strlen(name) < 8)

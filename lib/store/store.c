@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "shield/render.h"
 #include "shield/store.h"
 #include "shield/util.h"
 #include "store-internal.h"
@@ -88,6 +89,13 @@ static const char *const migrations[] = {
         "  name TEXT PRIMARY KEY NOT NULL,\n"
         "  value {BLOB} NOT NULL\n"
         ");\n",
+        /*
+         * 4: per instance, the integrity policy that sets its colour
+         * ("gce", "oci", "strict" or a PCR list; NULL: gce), and how its AK
+         * came to be trusted (enum shield_ak_trust).
+         */
+        "ALTER TABLE instances ADD COLUMN integrity_policy TEXT;\n"
+        "ALTER TABLE instances ADD COLUMN ak_trust {INT};\n",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -367,26 +375,6 @@ int shield_store_golden_reset(struct shield_store *s, const char *instance, stru
         return 0;
 }
 
-static json_t *reasons_json(const struct shield_reasons *list) {
-        json_t *a = json_array();
-        for (size_t i = 0; a && i < list->n; i++) {
-                const struct shield_reason *x = &list->items[i];
-                const char *bank = x->bank ? shield_hash_name(x->bank) : NULL;
-                json_t *o = json_object();
-                if (!o || json_array_append_new(a, o) ||
-                    json_object_set_new(o, "code", json_string(x->code ? x->code : "")) ||
-                    json_object_set_new(o, "severity", json_string(shield_severity_name(x->severity))) ||
-                    json_object_set_new(o, "bank", bank ? json_string(bank) : json_null()) ||
-                    json_object_set_new(o, "pcr", x->pcr >= 0 ? json_integer(x->pcr) : json_null()) ||
-                    json_object_set_new(o, "event", x->event_index >= 0 ? json_integer(x->event_index) : json_null()) ||
-                    json_object_set_new(o, "message", json_string(x->message))) {
-                        json_decref(a);
-                        return NULL;
-                }
-        }
-        return a;
-}
-
 int shield_store_verdict_add(struct shield_store *s, const char *instance, int64_t unix_time,
                              const struct shield_integrity_verdict *v, const char *evidence_sha256,
                              struct shield_diag *diag) {
@@ -397,7 +385,7 @@ int shield_store_verdict_add(struct shield_store *s, const char *instance, int64
                 return SHIELD_E_INVAL;
         if ((r = check_name(instance, diag)) < 0)
                 return r;
-        json_t *a = reasons_json(&v->reasons);
+        json_t *a = shield_reasons_json(&v->reasons);
         reasons = a ? json_dumps(a, JSON_COMPACT) : NULL;
         json_decref(a);
         if (!reasons)
@@ -685,11 +673,12 @@ int shield_store_instance_register(struct shield_store *s, const struct shield_i
          */
         if ((r = run(s, "registering the instance",
                      "UPDATE instances SET ak_public = ?, ek_public = ?, ek_cert = ?, ak_cert = ?, trusted = ?, "
-                     "activation_hash = ?, registered = ? "
+                     "ak_trust = ?, integrity_policy = ?, activation_hash = ?, registered = ? "
                      "WHERE name = ? AND registered IS NULL AND (ak_public IS NULL OR ak_public = ?)",
                      PARAMS(P_BLOB(rec->ak_public, rec->ak_public_len), P_BLOB(rec->ek_public, rec->ek_public_len),
                             P_BLOB(rec->ek_cert, rec->ek_cert_len), P_BLOB(rec->ak_cert, rec->ak_cert_len),
-                            P_INT(rec->trusted ? 1 : 0),
+                            P_INT(rec->trusted ? 1 : 0), P_INT(rec->ak_trust),
+                            P_TEXT(rec->integrity[0] ? rec->integrity : NULL),
                             P_BLOB(rec->trusted ? NULL : rec->activation_hash, sizeof rec->activation_hash),
                             P_INT(registered), P_TEXT(rec->name), P_BLOB(rec->ak_public, rec->ak_public_len)),
                      &changes, diag)) < 0 ||
@@ -753,7 +742,7 @@ int shield_store_instance_get(struct shield_store *s, const char *name, struct s
         if ((r = s->ops->query(s, "reading the instance",
                                "SELECT ak_public, ek_public, ek_cert, ak_cert, trusted, activation_hash, "
                                "coalesce(registered, created), last_attestation, last_verified, last_colour, last_early, "
-                               "last_late, last_pcrs, last_reasons FROM instances WHERE name = ?",
+                               "last_late, last_pcrs, last_reasons, integrity_policy, ak_trust FROM instances WHERE name = ?",
                                PARAMS(P_TEXT(name)), &q, diag)) < 0)
                 return r;
         if ((r = s->ops->next(q, diag)) == 0)
@@ -772,6 +761,10 @@ int shield_store_instance_get(struct shield_store *s, const char *name, struct s
         rec.colour = int_or(s, q, 9, -1);
         rec.early = int_or(s, q, 10, -1);
         rec.late = int_or(s, q, 11, -1);
+        rec.ak_trust = int_or(s, q, 15, 0);
+        const char *pol = s->ops->col_text(q, 14);
+        if (pol && strlen(pol) < sizeof rec.integrity)
+                memcpy(rec.integrity, pol, strlen(pol) + 1);
         if ((r = take_blob(s, q, 0, &rec.ak_public, &rec.ak_public_len)) < 0 ||
             (r = take_blob(s, q, 1, &rec.ek_public, &rec.ek_public_len)) < 0 ||
             (r = take_blob(s, q, 2, &rec.ek_cert, &rec.ek_cert_len)) < 0 ||
@@ -808,6 +801,18 @@ int shield_store_instance_set_trusted(struct shield_store *s, const char *name, 
         /* The activation secret's hash has done its work. */
         return update_one(s, name, "trusting the instance", "UPDATE instances SET trusted = 1, activation_hash = NULL WHERE name = ?",
                           PARAMS(P_TEXT(name)), diag);
+}
+
+int shield_store_instance_set_policy(struct shield_store *s, const char *name, const char *policy,
+                                     struct shield_diag *diag) {
+        int r;
+
+        if (!s || (policy && strlen(policy) >= sizeof ((struct shield_instance_record *)0)->integrity))
+                return SHIELD_E_INVAL;
+        if ((r = check_name(name, diag)) < 0)
+                return r;
+        return update_one(s, name, "setting the integrity policy", "UPDATE instances SET integrity_policy = ? WHERE name = ?",
+                          PARAMS(P_TEXT(policy && *policy ? policy : NULL), P_TEXT(name)), diag);
 }
 
 int shield_store_instance_delete(struct shield_store *s, const char *name, struct shield_diag *diag) {

@@ -367,6 +367,7 @@ int shield_tpm_cert_pem(const uint8_t *der, size_t len, char **ret) {
 static int check_parsed(const struct shield_ak_key *k, const struct attest *a, const struct tpmc_sig *s,
                         const struct shield_quote_input *in, struct shield_reasons *out) {
         bool failed = false;
+        struct shield_quote_status st = { .parsed = true };
         int r;
 
         /* Authenticity first: a quote whose signature fails says nothing else worth trusting. */
@@ -385,6 +386,8 @@ static int check_parsed(const struct shield_ak_key *k, const struct attest *a, c
                 failed = true;
         } else if (r < 0)
                 return r;
+        else
+                st.signature_ok = true;
 
         /*
          * qualifiedSigner is the AK's Qualified Name (Part 1, 16.6):
@@ -427,7 +430,8 @@ static int check_parsed(const struct shield_ak_key *k, const struct attest *a, c
                                        (unsigned)a->extra.size, in->nonce_len) < 0)
                         return SHIELD_E_NOMEM;
                 failed = true;
-        }
+        } else
+                st.nonce_ok = true;
 
         if (in->pcrs) {
                 uint8_t digest[SHIELD_HASH_MAX_SIZE];
@@ -444,8 +448,11 @@ static int check_parsed(const struct shield_ak_key *k, const struct attest *a, c
                                                shield_hash_name(s->hash)) < 0)
                                 return SHIELD_E_NOMEM;
                         failed = true;
-                }
+                } else
+                        st.pcrs_ok = true;
         }
+        if (in->status)
+                *in->status = st;
         return failed ? SHIELD_E_VERIFY : 0;
 }
 
@@ -487,6 +494,8 @@ int shield_quote_check_with_key(const struct shield_ak_key *k, const struct shie
                 return SHIELD_E_INVAL;
         if (!diag)
                 diag = &local;
+        if (in->status)
+                *in->status = (struct shield_quote_status){ 0 };
         if ((r = parse_attest(in->attest, in->attest_len, &a, diag)) < 0)
                 return malformed(out, r, diag, "attestation");
         size_t rsa_bytes = k->pkey ? tpmc_pkey_rsa_bytes(k->pkey) : 0;
@@ -524,6 +533,8 @@ int shield_quote_check(const struct shield_quote_input *in, struct shield_reason
                 return SHIELD_E_INVAL;
         if (!diag)
                 diag = &local; /* malformed() quotes it in the reason */
+        if (in->status)
+                *in->status = (struct shield_quote_status){ 0 };
         if ((r = parse_attest(in->attest, in->attest_len, &a, diag)) < 0)
                 return malformed(out, r, diag, "attestation");
         if ((r = parse_signature(in->signature, in->signature_len, &sig, diag)) < 0)

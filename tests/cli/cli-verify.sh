@@ -37,16 +37,20 @@ expect 0 "verify --help" "$shield" verify --help
 expect 2 "verify without --nonce" "$shield" verify x.json --instance m
 expect 2 "verify without a trust anchor" "$shield" verify x.json --nonce 00
 
+attest "$tcti_a" "$work/e0.json"; n0=$nonce
+expect 1 "an AK certificate issued to another name is not trusted for m1" "$shield" verify "$work/e0.json" --nonce "$n0" --instance m1 --ca "$ca"
+contains "ak-cert-name-mismatch" "the name the platform CA certified is not m1"
+contains "nothing recorded for m1" "nothing is recorded for unauthenticated evidence"
 attest "$tcti_a" "$work/e1.json"; n1=$nonce
-expect 0 "first attestation: verified" "$shield" verify "$work/e1.json" --nonce "$n1" --instance m1 --ca "$ca"
+expect 0 "first attestation: verified" "$shield" verify "$work/e1.json" --nonce "$n1" --instance a --ca "$ca"
 contains "eventlog +pass" "the event log replays to the quoted PCRs"
 contains "golden measurement recorded" "the first boot becomes the golden"
 attest "$tcti_a" "$work/e2.json"; n2=$nonce
-expect 0 "second attestation, nothing changed" "$shield" verify "$work/e2.json" --nonce "$n2" --instance m1 --json
+expect 0 "second attestation, nothing changed" "$shield" verify "$work/e2.json" --nonce "$n2" --instance a --json
 is_json "verify --json"
 contains '"colour": "green"' "green"
 contains '"rebooted": false' "no reboot between the first two attestations"
-expect 1 "the same evidence and nonce again" "$shield" verify "$work/e2.json" --nonce "$n2" --instance m1
+expect 1 "the same evidence and nonce again" "$shield" verify "$work/e2.json" --nonce "$n2" --instance a
 contains "nonce-replayed" "a replayed nonce is refused"
 TPM2TOOLS_TCTI=$tcti_a tpm2_readpublic -Q -c 0x81010002 -f pem -o "$work/ak-a.pem" 2>/dev/null
 TPM2TOOLS_TCTI=$tcti_b tpm2_readpublic -Q -c 0x81010002 -f pem -o "$work/ak-b.pem" 2>/dev/null
@@ -70,7 +74,7 @@ contains "quote-nonce-mismatch" "reason quote-nonce-mismatch"
 mklog "$work/log9.bin" v1 late
 tail -n 1 "$work/extend.txt" >"$work/extend9.txt"; cp "$work/extend9.txt" "$work/extend.txt"; extend_all
 attest "$tcti_a" "$work/e3.json" "$work/log9.bin"; n3=$nonce
-expect 0 "a new PCR (9) appeared: still verified" "$shield" verify "$work/e3.json" --nonce "$n3" --instance m1
+expect 0 "a new PCR (9) appeared: still verified" "$shield" verify "$work/e3.json" --nonce "$n3" --instance a
 contains "eventlog +pass" "the new log replays"
 contains "yellow" "yellow"
 contains "PCR 9" "the new PCR is named"
@@ -82,14 +86,14 @@ tcti_a="swtpm:host=127.0.0.1,port=$port_a"
 mklog "$work/log-v2.bin" v2
 extend_all
 attest "$tcti_a" "$work/e4.json" "$work/log-v2.bin"; n4=$nonce
-expect 1 "the boot application in PCR 4 changed" "$shield" verify "$work/e4.json" --nonce "$n4" --instance m1 --json
+expect 1 "the boot application in PCR 4 changed" "$shield" verify "$work/e4.json" --nonce "$n4" --instance a --json
 contains '"colour": "red"' "red"
 contains '"rebooted": true' "the reboot between the attestations is recognised (resetCount)"
 contains "PCR 4" "PCR 4 is named"
 contains "PCR 4 event 4 .*BOOTX64.EFI.* digest changed" "the changed event is named"
 
 attest "$tcti_b" "$work/other.json"; nb=$nonce
-expect 1 "an AK from another TPM" "$shield" verify "$work/other.json" --nonce "$nb" --instance m1
+expect 1 "an AK from another TPM" "$shield" verify "$work/other.json" --nonce "$nb" --instance a
 contains "ak-mismatch" "reason ak-mismatch"
 
 edit() { # IN OUT PYTHON-EXPR-ON-e
@@ -113,12 +117,12 @@ expect 1 "quote signature flipped" "$shield" verify "$work/sig-flipped.json" --n
 contains "quote-signature-invalid" "reason quote-signature-invalid"
 
 # Golden: show, export, reset; after a reset the next attestation is the new golden.
-expect 0 "golden show" "$shield" golden show --instance m1
-expect 0 "golden export" "$shield" golden export --instance m1
+expect 0 "golden show" "$shield" golden show --instance a
+expect 0 "golden export" "$shield" golden export --instance a
 is_json "golden export"
-expect 0 "golden reset" "$shield" golden reset --instance m1
+expect 0 "golden reset" "$shield" golden reset --instance a
 attest "$tcti_a" "$work/e5.json" "$work/log-v2.bin"; n5=$nonce
-expect 0 "after a reset the next attestation is the golden" "$shield" verify "$work/e5.json" --nonce "$n5" --instance m1
+expect 0 "after a reset the next attestation is the golden" "$shield" verify "$work/e5.json" --nonce "$n5" --instance a
 contains "golden measurement recorded" "recorded again"
 
 # --pcrs: only the PCRs asked for are quoted and reported; an unquoted value added later is ignored.
@@ -130,9 +134,11 @@ import json, sys
 e = json.load(open(sys.argv[1]))
 sys.exit(0 if all(sorted(map(int, b)) == list(range(8)) for b in e["pcrs"].values()) and "ek_public" in e else 1)
 PY
-expect 0 "verify the 0-7 quote" "$shield" verify "$work/e07.json" --nonce "$nonce" --ca "$ca"
+expect 1 "a 0-7 quote does not satisfy policy gce (PCRs 0-15)" "$shield" verify "$work/e07.json" --nonce "$nonce" --ca "$ca"
+contains "quote-pcrs-insufficient" "reason quote-pcrs-insufficient"
+expect 0 "verify the 0-7 quote under a 0-7 policy" "$shield" verify "$work/e07.json" --nonce "$nonce" --ca "$ca" --integrity 0-7
 edit "$work/e07.json" "$work/e07-extra.json" 'e["pcrs"]["sha256"]["12"] = "ab" * 32'
-expect 0 "an unquoted PCR value is ignored, not trusted" "$shield" verify "$work/e07-extra.json" --nonce "$nonce" --ca "$ca"
+expect 0 "an unquoted PCR value is ignored, not trusted" "$shield" verify "$work/e07-extra.json" --nonce "$nonce" --ca "$ca" --integrity 0-7
 contains "pcr-unquoted" "warning pcr-unquoted"
 
 printf '{"require_secure_boot": true, "integrity": "oci"}' >"$work/policy.json"

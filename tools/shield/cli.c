@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "shield/render.h"
 #include "shield/crypto.h"
 #include "shield/util.h"
 
@@ -60,23 +61,8 @@ void cli_print_json(json_t *j) {
 }
 
 json_t *cli_reasons_json(const struct shield_reasons *list) {
-        json_t *arr = json_array();
-
-        for (size_t i = 0; arr && i < list->n; i++) {
-                const struct shield_reason *r = &list->items[i];
-                json_t *o = json_object();
-                const char *bank = r->bank ? shield_hash_name(r->bank) : NULL;
-
-                json_object_set_new(o, "code", json_string(r->code));
-                json_object_set_new(o, "severity", json_string(shield_severity_name(r->severity)));
-                json_object_set_new(o, "bank", bank ? json_string(bank) : json_null());
-                json_object_set_new(o, "pcr", r->pcr >= 0 ? json_integer(r->pcr) : json_null());
-                json_object_set_new(o, "event", r->event_index >= 0 ? json_integer(r->event_index) : json_null());
-                json_object_set_new(o, "offset", r->offset != SIZE_MAX ? json_integer((json_int_t)r->offset) : json_null());
-                json_object_set_new(o, "message", json_string(r->message));
-                json_array_append_new(arr, o);
-        }
-        return arr;
+        json_t *a = shield_reasons_json(list);
+        return a ? a : json_array();
 }
 
 void cli_print_reasons(FILE *f, const struct shield_reasons *list) {

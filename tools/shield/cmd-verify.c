@@ -92,13 +92,25 @@ static int load_golden(const char *path, struct shield_golden **ret) {
         return EXIT_OK;
 }
 
-static json_t *steps_json(const struct shield_evidence_result *res) {
-        json_t *a = json_array();
-        for (size_t i = 0; i < res->n_steps; i++)
-                json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "step", res->steps[i].name, "status",
-                                                   shield_step_status_name(res->steps[i].status), "detail",
-                                                   res->steps[i].detail));
-        return a;
+/* One line about the quote's clock against the last attestation, "" when nothing is known. */
+static void clock_note(const struct shield_attest_outcome *o, char *buf, size_t size) {
+        const struct shield_quote_info *q = &o->check.quote;
+        switch (o->clock) {
+        case SHIELD_CLOCK_REBOOTED:
+                snprintf(buf, size, "rebooted since the last attestation (resetCount %u → %u)", o->prev_reset_count,
+                         q->reset_count);
+                break;
+        case SHIELD_CLOCK_WENT_BACK:
+                snprintf(buf, size, "the TPM clock went back (resetCount %u → %u): a cleared TPM, or not the same TPM",
+                         o->prev_reset_count, q->reset_count);
+                break;
+        case SHIELD_CLOCK_RESUMED:
+                snprintf(buf, size, "resumed or restarted since the last attestation (restartCount %u → %u)",
+                         o->prev_restart_count, q->restart_count);
+                break;
+        case SHIELD_CLOCK_SAME_BOOT: snprintf(buf, size, "no reboot since the last attestation"); break;
+        default: buf[0] = '\0'; break;
+        }
 }
 
 int cmd_verify(int argc, char **argv) {
@@ -141,17 +153,17 @@ int cmd_verify(int argc, char **argv) {
                 return cli_usage_error(usage, "verify: say which AK to trust: --ak-pub FILE, --instance ID or --ca CERT");
         const char *path = argv[optind];
 
-        uint8_t *nonce = NULL, *text = NULL, *ak = NULL, *ca = NULL, *stored_ak = NULL;
-        size_t nonce_len = 0, len = 0, ak_len = 0, ca_len = 0, stored_ak_len = 0;
+        uint8_t *nonce = NULL, *text = NULL, *ak = NULL, *ca = NULL;
+        size_t nonce_len = 0, len = 0, ak_len = 0, ca_len = 0;
         struct shield_evidence ev = { 0 };
-        struct shield_evidence_result res = { 0 };
+        struct shield_attest_outcome res = { 0 };
         struct shield_attest_policy owner = { 0 };
         struct shield_integrity_policy integrity;
         struct shield_golden *golden = NULL;
         struct shield_store *store = NULL;
         struct shield_diag diag = { 0 };
         char *default_store = NULL;
-        bool have_ev = false, recorded_golden = false;
+        bool have_ev = false;
         int r = EXIT_BAD_INPUT;
 
         if (shield_hex_decode(nonce_hex, &nonce, &nonce_len) < 0 || nonce_len == 0 || nonce_len > SHIELD_TPM_NONCE_MAX) {
@@ -183,14 +195,13 @@ int cmd_verify(int argc, char **argv) {
                 }
         }
         const char *spec = integrity_spec ? integrity_spec : owner.integrity[0] ? owner.integrity : NULL;
-        if (shield_integrity_policy_parse(spec, &integrity, &diag) < 0) {
+        if (spec && shield_integrity_policy_parse(spec, &integrity, &diag) < 0) {
                 cli_error("--integrity %s: %s", spec ? spec : "", diag.msg);
                 goto out;
         }
         if (golden_path && load_golden(golden_path, &golden) != EXIT_OK)
                 goto out;
 
-        bool reused = false;
         if (instance) {
                 if (!store_path && !(store_path = default_store = shield_store_default_path())) {
                         cli_error("out of memory");
@@ -200,140 +211,61 @@ int cmd_verify(int argc, char **argv) {
                         cli_error("%s: %s", store_path, diag.msg);
                         goto out;
                 }
-                s = shield_store_nonce_use(store, nonce, nonce_len, (int64_t)time(NULL), &diag);
-                if (s == SHIELD_E_VERIFY)
-                        reused = true;
-                else if (s < 0) {
-                        cli_error("%s: %s", store_path, diag.msg);
-                        goto out;
-                }
-                if (shield_store_instance_get_ak(store, instance, &stored_ak, &stored_ak_len, NULL) == 0) {
-                        if (ak && !shield_ak_same_key(ak, ak_len, stored_ak, stored_ak_len)) {
-                                cli_error("--ak-pub is not the AK the store holds for %s (give no --ak-pub, or use "
-                                          "another instance ID)", instance);
-                                goto out;
-                        }
-                } else if (!ak && !ca) {
-                        cli_error("the store knows no AK for %s: give --ak-pub FILE or --ca CERT the first time",
-                                  instance);
-                        goto out;
-                }
-                if (!golden && shield_store_golden_get(store, instance, &golden, NULL) < 0)
-                        golden = NULL;
         }
-        struct shield_evidence_policy pol = {
-                .nonce = nonce, .nonce_len = nonce_len, .ca_cert = ca, .ca_cert_len = ca_len,
-                .ak_public = stored_ak ? stored_ak : ak, .ak_public_len = stored_ak ? stored_ak_len : ak_len,
-                .nonce_reused = reused, .owner = policy_path ? &owner : NULL, .golden = golden,
-                .integrity = &integrity, .ek_ca_dir = ek_ca,
+        char digest_hex[65] = "";
+        uint8_t digest[32];
+        if (shield_hash(SHIELD_ALG_SHA256, text, len, digest) == 0)
+                shield_hex_encode(digest, sizeof digest, digest_hex);
+        struct shield_attest_options opts = {
+                .nonce_mode = SHIELD_NONCE_GIVEN, .nonce = nonce, .nonce_len = nonce_len, .ak_public = ak,
+                .ak_public_len = ak_len, .ak_ca = ca, .ak_ca_len = ca_len, .ek_ca_dir = ek_ca,
+                .owner = policy_path ? &owner : NULL, .golden = golden, .integrity = spec ? &integrity : NULL,
+                .evidence_sha256 = digest_hex,
         };
-        int v = shield_evidence_check(&ev, &pol, &res);
+        int v = shield_attest_run(store, instance, &ev, &opts, &res, &diag);
         if (v < 0 && v != SHIELD_E_VERIFY) {
-                cli_error("checking %s: %s", path, shield_strerror(v));
+                cli_error("checking %s: %s%s%s", path, shield_strerror(v), diag.msg[0] ? ": " : "", diag.msg);
                 goto out;
         }
-        /* The store learns from a passing attestation: the AK on first use, the golden on the first boot. */
-        if (store && v == 0) {
-                if (!stored_ak && shield_store_instance_set_ak(store, instance, ev.ak_public, ev.ak_public_len, &diag) < 0)
-                        cli_warn("cannot record the AK: %s", diag.msg);
-                if (!golden) {
-                        struct shield_golden *g = NULL;
-                        if (shield_golden_from_evidence(&ev, &g, &diag) == 0 &&
-                            shield_store_golden_set(store, instance, g, &diag) == 0)
-                                recorded_golden = true;
-                        else
-                                cli_warn("cannot record the golden measurement: %s", diag.msg);
-                        shield_golden_free(g);
-                }
-        }
-        if (store && res.has_colour) {
-                struct shield_integrity_verdict verdict = { .colour = res.colour, .early = res.early, .late = res.late };
-                char hex[65];
-                uint8_t digest[32];
-                if (shield_hash(SHIELD_ALG_SHA256, text, len, digest) == 0)
-                        shield_hex_encode(digest, 32, hex);
-                else
-                        hex[0] = '\0';
-                verdict.reasons = res.reasons;
-                if (shield_store_verdict_add(store, instance, (int64_t)time(NULL), &verdict, hex, &diag) < 0)
-                        cli_warn("cannot record the verdict: %s", diag.msg);
-        }
-
-        /* The quote's clock against the last attestation's: a reboot in between is worth saying. */
-        char clock_note[160] = "";
-        int rebooted = -1;
-        bool ak_trusted = false;
-        for (size_t i = 0; i < res.n_steps; i++)
-                if (strcmp(res.steps[i].name, "ak") == 0)
-                        ak_trusted = res.steps[i].status == SHIELD_STEP_PASS;
-        if (store && res.has_quote_info && res.quote_ok && ak_trusted) {
-                struct shield_store_clock now = { res.quote.reset_count, res.quote.restart_count, res.quote.clock }, prev;
-                bool had = false;
-                if (shield_store_instance_clock(store, instance, &now, &prev, &had, &diag) < 0) {
-                        cli_warn("cannot record the quote clock: %s", diag.msg);
-                } else if (had) {
-                        rebooted = now.reset_count != prev.reset_count;
-                        if (now.reset_count > prev.reset_count)
-                                snprintf(clock_note, sizeof clock_note, "rebooted since the last attestation "
-                                         "(resetCount %u → %u)", prev.reset_count, now.reset_count);
-                        else if (now.reset_count < prev.reset_count ||
-                                 (now.reset_count == prev.reset_count && now.clock < prev.clock))
-                                snprintf(clock_note, sizeof clock_note, "the TPM clock went back (resetCount %u → %u): "
-                                         "a cleared TPM, or not the same TPM", prev.reset_count, now.reset_count);
-                        else if (now.restart_count != prev.restart_count)
-                                snprintf(clock_note, sizeof clock_note, "resumed or restarted since the last attestation "
-                                         "(restartCount %u → %u)", prev.restart_count, now.restart_count);
-                        else
-                                snprintf(clock_note, sizeof clock_note, "no reboot since the last attestation");
-                }
-        }
-        const char *colour = res.has_colour ? shield_colour_name(res.colour) : recorded_golden ? "green" : NULL;
+        char note[200];
+        clock_note(&res, note, sizeof note);
         if (json) {
-                json_t *j = json_pack("{s:s, s:b, s:o, s:o}", "evidence", path, "verified", v == 0, "steps",
-                                      steps_json(&res), "reasons", cli_reasons_json(&res.reasons));
-                if (colour)
-                        json_object_set_new(j, "colour", json_string(colour));
-                if (res.has_colour) {
-                        json_object_set_new(j, "early_boot", json_string(shield_colour_name(res.early)));
-                        json_object_set_new(j, "late_boot", json_string(shield_colour_name(res.late)));
-                }
-                json_object_set_new(j, "golden_recorded", json_boolean(recorded_golden));
-                if (rebooted >= 0)
-                        json_object_set_new(j, "rebooted", json_boolean(rebooted));
-                if (clock_note[0])
-                        json_object_set_new(j, "clock_note", json_string(clock_note));
-                if (res.has_quote_info)
-                        json_object_set_new(j, "quote", json_pack("{s:I, s:I, s:I, s:b, s:I}", "clock",
-                                                                  (json_int_t)res.quote.clock, "reset_count",
-                                                                  (json_int_t)res.quote.reset_count, "restart_count",
-                                                                  (json_int_t)res.quote.restart_count, "safe",
-                                                                  res.quote.safe, "firmware_version",
-                                                                  (json_int_t)res.quote.firmware_version));
+                json_t *j = shield_attest_outcome_json(&res);
+                json_object_set_new(j, "evidence", json_string(path));
+                if (note[0])
+                        json_object_set_new(j, "clock_note", json_string(note));
                 cli_print_json(j);
         } else {
-                for (size_t i = 0; i < res.n_steps; i++)
-                        printf("%-16s %-4s  %s\n", res.steps[i].name, shield_step_status_name(res.steps[i].status),
-                               res.steps[i].detail);
-                if (res.has_quote_info)
+                for (size_t i = 0; i < res.check.n_steps; i++)
+                        printf("%-16s %-4s  %s\n", res.check.steps[i].name,
+                               shield_step_status_name(res.check.steps[i].status), res.check.steps[i].detail);
+                if (res.check.has_quote_info)
                         printf("quote clock: %llu ms, resetCount %u, restartCount %u%s\n",
-                               (unsigned long long)res.quote.clock, res.quote.reset_count, res.quote.restart_count,
-                               res.quote.safe ? "" : " (clock not safe)");
-                if (clock_note[0])
-                        printf("%s\n", clock_note);
-                for (size_t i = 0; i < res.reasons.n; i++)
-                        if (res.reasons.items[i].severity != SHIELD_SEV_INFO || v != 0)
-                                printf("  %-7s [%s] %s\n", shield_severity_name(res.reasons.items[i].severity),
-                                       res.reasons.items[i].code, res.reasons.items[i].message);
-                if (recorded_golden)
+                               (unsigned long long)res.check.quote.clock, res.check.quote.reset_count,
+                               res.check.quote.restart_count, res.check.quote.safe ? "" : " (clock not safe)");
+                if (note[0])
+                        printf("%s\n", note);
+                /* Every reason, info too: what the policy ignores is still news ("note"). */
+                for (size_t i = 0; i < res.check.reasons.n; i++) {
+                        const struct shield_reason *x = &res.check.reasons.items[i];
+                        printf("  %-7s [%s] %s\n", x->severity == SHIELD_SEV_INFO ? "note" : shield_severity_name(x->severity),
+                               x->code, x->message);
+                }
+                if (res.golden_recorded)
                         printf("golden measurement recorded for %s: later boots are compared with this one\n", instance);
-                printf("%s: %s%s%s\n", path, v == 0 ? "verified" : "NOT verified", colour ? ", " : "",
-                       colour ? colour : "");
+                else if (res.golden_note[0])
+                        printf("%s\n", res.golden_note);
+                if (store && !res.recorded)
+                        printf("nothing recorded for %s: %s\n", instance,
+                               res.refusal ? shield_attest_refusal_code(res.refusal) : "not authenticated");
+                printf("%s: %s%s%s\n", path, v == 0 ? "verified" : "NOT verified", res.has_colour ? ", " : "",
+                       res.has_colour ? shield_colour_name(res.colour) : "");
         }
         r = v == 0 ? EXIT_OK : EXIT_VERIFY_FAILED;
 out:
         if (have_ev)
                 shield_evidence_free(&ev);
-        shield_evidence_result_clear(&res);
+        shield_attest_outcome_clear(&res);
         shield_golden_free(golden);
         shield_store_close(store);
         free(default_store);
@@ -341,6 +273,5 @@ out:
         free(text);
         free(ak);
         free(ca);
-        free(stored_ak);
         return r;
 }
