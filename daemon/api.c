@@ -12,6 +12,7 @@
 #include "shield/evidence.h"
 #include "shield/integrity.h"
 #include "shield/keys.h"
+#include "shield/render.h"
 #include "shield/tpm.h"
 #include "shield/util.h"
 #include "shieldd.h"
@@ -183,27 +184,49 @@ static int ak_name(const uint8_t *pub, size_t len, uint8_t *out, size_t *out_len
 }
 
 /* ---- POST /v1/instances ---- */
+/*
+ * Who may register a name (docs/API.md, "Registration and trust"):
+ *  - an AK certificate chaining to --ak-ca that names the instance: trusted
+ *    at once (a certificate for another name needs the admin token);
+ *  - an EK whose certificate chains to a manufacturer CA in --ek-ca (and
+ *    certifies that EK): trusted after credential activation, which only
+ *    that TPM can do for an AK it holds; with --require-enrolment it also
+ *    needs the admin token, so names are the operator's to hand out;
+ *  - any EK the operator enrols (the admin token on the request).
+ * Anything else is refused: a software "EK" proves nothing.
+ */
 static void h_register(const struct shieldd_request *rq, struct shieldd_response *rs) {
         static const char *const allowed[] = { "name", "ak_public", "ek_public", "ek_certificate", "ak_certificate",
-                                               NULL };
+                                               "integrity_policy", NULL };
         struct shield_instance_record rec = { 0 }, old = { 0 };
+        struct shield_integrity_policy ip;
         struct shield_diag diag = { 0 };
         struct shield_ak_key *key = NULL;
         uint8_t secret[SHIELDD_ACTIVATION_SECRET], *blob = NULL;
         size_t blob_len = 0;
-        bool have_old = false, bad = false;
+        bool have_old = false, bad = false, in_txn = false;
+        bool admin = is_admin(rq), name_mismatch = false;
+        struct shield_store *s = NULL;
         json_t *j = parse_body(rq, rs);
         if (!j)
                 return;
         if (unknown_keys(j, allowed, rs))
                 goto out;
         const char *name = str_member(j, "name", &bad);
+        const char *policy = str_member(j, "integrity_policy", &bad);
         if (bad || !valid_name(name)) {
                 shieldd_reply_error(rs, 400, "malformed-request",
                                     "\"name\": 1 to %d bytes without control characters or '/'", SHIELD_STORE_NAME_MAX);
                 goto out;
         }
+        if (policy && (strlen(policy) >= sizeof rec.integrity || shield_integrity_policy_parse(policy, &ip, &diag) < 0)) {
+                shieldd_reply_error(rs, 400, "malformed-request", "\"integrity_policy\": %s",
+                                    diag.msg[0] ? diag.msg : "gce, oci, strict or a PCR list such as 0,2,4-7");
+                goto out;
+        }
         snprintf(rec.name, sizeof rec.name, "%s", name);
+        if (policy)
+                snprintf(rec.integrity, sizeof rec.integrity, "%s", policy);
         if (b64_member(j, "ak_public", true, SHIELD_TPM_PUBLIC_MAX, &rec.ak_public, &rec.ak_public_len, rs) < 0 ||
             b64_member(j, "ek_public", false, SHIELD_TPM_PUBLIC_MAX, &rec.ek_public, &rec.ek_public_len, rs) < 0 ||
             b64_member(j, "ek_certificate", false, SHIELD_TPM_CERT_MAX, &rec.ek_cert, &rec.ek_cert_len, rs) < 0 ||
@@ -218,19 +241,57 @@ static void h_register(const struct shieldd_request *rq, struct shieldd_response
                                     diag.msg[0] ? ": " : "", diag.msg);
                 goto out;
         }
-        /* Trusted at once when the AK certificate chains to --ak-ca and certifies this AK. */
+        memset(&diag, 0, sizeof diag);
+        if (shield_tpm_ak_attributes_check(rec.ak_public, rec.ak_public_len, &diag) < 0) {
+                shieldd_reply_error(rs, 400, "ak-not-restricted", "\"ak_public\": %s", diag.msg);
+                goto out;
+        }
+        /* Trusted at once when the AK certificate chains to --ak-ca, certifies this AK and names this instance. */
         if (rec.ak_cert && shieldd_cfg.ak_ca) {
                 struct shield_reasons why = { 0 };
-                int c = shield_ak_cert_check(rec.ak_public, rec.ak_public_len, rec.ak_cert, rec.ak_cert_len,
-                                             shieldd_cfg.ak_ca, shieldd_cfg.ak_ca_len, &why, &diag);
-                rec.trusted = c == 0;
+                bool chains = shield_ak_cert_check(rec.ak_public, rec.ak_public_len, rec.ak_cert, rec.ak_cert_len,
+                                                   shieldd_cfg.ak_ca, shieldd_cfg.ak_ca_len, &why, &diag) == 0;
                 shield_reasons_clear(&why);
+                /* A certificate for another name vouches for nothing here; the EK may still. */
+                if (chains && !admin && shield_x509_names(rec.ak_cert, rec.ak_cert_len, name) != 0) {
+                        chains = false;
+                        name_mismatch = true;
+                }
+                rec.trusted = chains;
+                rec.ak_trust = chains ? SHIELD_AK_CERTIFIED : 0;
         }
         if (!rec.trusted) {
+                if (name_mismatch && (!rec.ek_public || !rec.ek_cert || !shieldd_cfg.ek_ca_dir)) {
+                        shieldd_reply_error(rs, 403, "name-mismatch", "the AK certificate is issued to another name than "
+                                            "\"%s\"; an operator can enrol the name (admin token)", name);
+                        goto out;
+                }
                 if (!rec.ek_public) {
                         shieldd_reply_error(rs, 400, "malformed-request",
                                             "\"ek_public\" is required unless \"ak_certificate\" chains to the service's "
                                             "AK CA");
+                        goto out;
+                }
+                bool ek_trusted = false;
+                if (rec.ek_cert && shieldd_cfg.ek_ca_dir) {
+                        uint8_t *spki = NULL;
+                        size_t spki_len = 0;
+                        memset(&diag, 0, sizeof diag);
+                        ek_trusted = shield_x509_chain_dir(rec.ek_cert, rec.ek_cert_len, shieldd_cfg.ek_ca_dir, &spki,
+                                                           &spki_len, &diag) == 0 &&
+                                     shield_ak_same_key(spki, spki_len, rec.ek_public, rec.ek_public_len);
+                        free(spki);
+                }
+                if (!admin && !ek_trusted) {
+                        shieldd_reply_error(rs, 403, "ek-untrusted",
+                                            "the EK is not certified by a TPM manufacturer CA this service trusts "
+                                            "(--ek-ca)%s%s, and no operator enrolled it", diag.msg[0] ? ": " : "",
+                                            diag.msg);
+                        goto out;
+                }
+                if (!admin && shieldd_cfg.require_enrolment) {
+                        shieldd_reply_error(rs, 403, "enrolment-required", "names are enrolled by the operator here "
+                                            "(--require-enrolment): register with the admin token");
                         goto out;
                 }
                 if (shield_random_bytes(secret, sizeof secret) < 0) {
@@ -247,14 +308,21 @@ static void h_register(const struct shieldd_request *rq, struct shieldd_response
                         shieldd_reply_error(rs, 500, "internal", "hashing failed");
                         goto out;
                 }
+                rec.ak_trust = SHIELD_AK_REGISTERED;
         }
         rec.registered = (int64_t)time(NULL);
         rec.colour = rec.early = rec.late = -1;
 
-        struct shield_store *s = need_store(rs);
-        if (!s)
+        if (!(s = need_store(rs)))
                 goto out;
+        /* Look, decide and write in one transaction: two replicas racing on one name get one winner. */
+        if (shield_store_begin(s, &diag) < 0) {
+                reply_store_error(rs, &diag);
+                goto out;
+        }
+        in_txn = true;
         int r = shield_store_instance_get(s, name, &old, &diag);
+        int status = 201;
         if (r == 0) {
                 have_old = true;
                 if (!old.ak_public) {
@@ -264,39 +332,54 @@ static void h_register(const struct shieldd_request *rq, struct shieldd_response
                         goto out;
                 } else if (old.trusted || rec.trusted) {
                         /* Already trusted, or now with a certificate that vouches for the AK. */
-                        if (!old.trusted && shield_store_instance_set_trusted(s, name, &diag) < 0) {
-                                reply_store_error(rs, &diag);
-                                goto out;
+                        if (!old.trusted && shield_store_instance_set_trusted(s, name, &diag) < 0)
+                                goto store_failed;
+                        if (shield_store_commit(s, &diag) < 0) {
+                                in_txn = false;
+                                goto store_failed;
                         }
+                        in_txn = false;
                         shieldd_reply_json(rs, 200, json_pack("{s:s, s:b}", "name", name, "trusted", 1));
                         goto out;
                 } else if (shield_store_instance_delete(s, name, &diag) < 0) {
                         /* The same untrusted AK again: a fresh credential replaces the old one (it has no history). */
-                        reply_store_error(rs, &diag);
-                        goto out;
+                        goto store_failed;
                 }
+                status = 200;
         } else if (r != SHIELD_E_NOT_FOUND) {
-                reply_store_error(rs, &diag);
-                goto out;
+                goto store_failed;
         }
         r = shield_store_instance_register(s, &rec, &diag);
         if (r == SHIELD_E_INVAL) {
                 shieldd_reply_error(rs, 409, "instance-exists", "%s is registered with another AK", name);
                 goto out;
         }
-        if (r < 0) {
-                reply_store_error(rs, &diag);
-                goto out;
+        if (r < 0)
+                goto store_failed;
+        if (r == 1)
+                status = 200;
+        if (shield_store_commit(s, &diag) < 0) {
+                in_txn = false;
+                goto store_failed;
         }
-        json_t *a = json_pack("{s:s, s:b}", "name", name, "trusted", rec.trusted);
+        in_txn = false;
+        json_t *a = json_pack("{s:s, s:b, s:s}", "name", name, "trusted", rec.trusted, "integrity_policy",
+                              rec.integrity[0] ? rec.integrity : "gce");
         if (blob) {
                 char *b64 = shield_base64_encode(blob, blob_len);
                 json_object_set_new(a, "activation", json_pack("{s:s?}", "credential", b64));
                 free(b64);
         }
-        shieldd_reply_json(rs, have_old || r == 1 ? 200 : 201, a);
-        shieldd_log("registered %s (%s)", name, rec.trusted ? "trusted by its AK certificate" : "awaiting activation");
+        shieldd_reply_json(rs, status, a);
+        shieldd_log("registered %s (%s)", name, rec.trusted ? "trusted by its AK certificate"
+                                                : admin ? "enrolled by the operator, awaiting activation"
+                                                        : "EK certified by its manufacturer, awaiting activation");
+        goto out;
+store_failed:
+        reply_store_error(rs, &diag);
 out:
+        if (in_txn)
+                shield_store_rollback(s);
         explicit_bzero(secret, sizeof secret);
         free(blob);
         shield_ak_key_free(key);
@@ -413,39 +496,12 @@ out:
         json_decref(j);
 }
 
-static json_t *reasons_json(const struct shield_reasons *rs) {
-        json_t *a = json_array();
-        for (size_t i = 0; a && i < rs->n; i++) {
-                const struct shield_reason *x = &rs->items[i];
-                const char *bank = x->bank ? shield_hash_name(x->bank) : NULL;
-                json_array_append_new(a, json_pack("{s:s, s:s, s:s?, s:o, s:o, s:s}", "code", x->code, "severity",
-                                                   shield_severity_name(x->severity), "bank", bank, "pcr",
-                                                   x->pcr >= 0 ? json_integer(x->pcr) : json_null(), "event",
-                                                   x->event_index >= 0 ? json_integer(x->event_index) : json_null(),
-                                                   "message", x->message));
-        }
-        return a;
-}
 
-static json_t *steps_json(const struct shield_evidence_result *res) {
-        json_t *a = json_array();
-        for (size_t i = 0; a && i < res->n_steps; i++)
-                json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "step", res->steps[i].name, "status",
-                                                   shield_step_status_name(res->steps[i].status), "detail",
-                                                   res->steps[i].detail));
-        return a;
-}
 
 static const char *colour_or_null(int c) {
         return c >= 0 ? shield_colour_name((enum shield_colour)c) : NULL;
 }
 
-static bool reasons_have(const struct shield_reasons *rs, const char *code) {
-        for (size_t i = 0; i < rs->n; i++)
-                if (strcmp(rs->items[i].code, code) == 0)
-                        return true;
-        return false;
-}
 
 /* ---- POST /v1/attest ---- */
 /*
@@ -487,18 +543,73 @@ static const struct shield_ak_key *cached_ak_key(const uint8_t *ak, size_t len) 
         return key;
 }
 
+/* The HTTP answer to an attestation refused outright: nothing about the instance was recorded. */
+static void reply_refusal(struct shieldd_response *rs, const struct shield_attest_outcome *o) {
+        const char *msg = o->check.reasons.n ? o->check.reasons.items[o->check.reasons.n - 1].message : "";
+        for (size_t i = 0; i < o->check.reasons.n; i++)
+                if (strcmp(o->check.reasons.items[i].code, shield_attest_refusal_code(o->refusal)) == 0)
+                        msg = o->check.reasons.items[i].message;
+        switch (o->refusal) {
+        case SHIELD_REFUSED_INSTANCE_UNKNOWN:
+                shieldd_reply_error(rs, 404, "instance-unknown", "%s", msg);
+                return;
+        case SHIELD_REFUSED_NONCE:
+        case SHIELD_REFUSED_INSTANCE_UNTRUSTED:
+        case SHIELD_REFUSED_AK_MISMATCH:
+                shieldd_reply_error(rs, 403, shield_attest_refusal_code(o->refusal), "%s", msg);
+                return;
+        default: {
+                /* Unauthenticated evidence: say which step failed, record nothing. */
+                json_t *j = json_pack("{s:s, s:s, s:o, s:o}", "error", "unauthenticated", "message",
+                                      "the quote does not verify under the instance's AK: nothing was recorded",
+                                      "steps", shield_steps_json(&o->check), "reasons",
+                                      shield_reasons_json(&o->check.reasons));
+                shieldd_reply_json(rs, 422, j);
+                rs->reason = "unauthenticated";
+                return;
+        }
+        }
+}
+
+/* The token's claims for a verified attestation (docs/API.md, "Tokens"). */
+static char *token_claims(const char *name, const char *audience, int64_t now, const struct shield_attest_outcome *o) {
+        const struct shield_evidence_result *c = &o->check;
+        char nonce_hex[2 * sizeof c->quote.extra_data + 1], digest_hex[2 * SHIELD_HASH_MAX_SIZE + 1];
+        shield_hex_encode(c->quote.extra_data, c->has_quote_info ? c->quote.extra_data_len : 0, nonce_hex);
+        shield_hex_encode(c->quote.pcr_digest, c->has_quote_info ? c->quote.pcr_digest_len : 0, digest_hex);
+        /* The pipeline believes the log's Secure Boot state only when its event data matched the digests. */
+        bool secboot = c->has_secureboot && c->secureboot.secure_boot == 1;
+        bool debug = false;
+        for (size_t i = 0; c->has_secureboot && i < c->secureboot.findings.n; i++)
+                debug |= strcmp(c->secureboot.findings.items[i].code, "uefi-debugger") == 0;
+        json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:b, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s, s:s, s:s}",
+                              "iss", shieldd_cfg.issuer, "sub", name, "aud", audience, "iat", (json_int_t)now, "nbf",
+                              (json_int_t)now, "exp", (json_int_t)(now + SHIELDD_TOKEN_SECONDS), "eat_nonce", nonce_hex,
+                              "secboot", secboot, "hwmodel", "TPM", "swname", "UNKNOWN", "dbgstat",
+                              debug ? "enabled" : "disabled-since-boot", "shield_colour",
+                              o->has_colour ? shield_colour_name(o->colour) : NULL, "early_boot",
+                              o->has_colour ? shield_colour_name(o->early) : NULL, "late_boot",
+                              o->has_colour ? shield_colour_name(o->late) : NULL, "pcr_digest", digest_hex, "policy", o->integrity.name,
+                              "ak_trust", shield_ak_trust_name(o->ak_trust));
+        char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+        return text;
+}
+
+static enum shieldd_verdict metric_of(const struct shield_attest_outcome *o) {
+        if (!o->has_colour)
+                return o->verified ? SHIELDD_V_GREEN : SHIELDD_V_FAILED;
+        return o->colour == SHIELD_GREEN ? SHIELDD_V_GREEN : o->colour == SHIELD_YELLOW ? SHIELDD_V_YELLOW : SHIELDD_V_RED;
+}
+
 static void h_attest(const struct shieldd_request *rq, struct shieldd_response *rs) {
         static const char *const allowed[] = { "instance", "audience", "evidence", NULL };
         double t0 = now_seconds();
-        struct shield_instance_record rec = { 0 };
         struct shield_evidence ev = { 0 };
-        struct shield_evidence_result res = { 0 };
-        struct shield_integrity_policy integrity;
-        struct shield_golden *golden = NULL;
+        struct shield_attest_outcome out = { 0 };
         struct shield_diag diag = { 0 };
-        struct shield_quote_info qi;
-        char *ev_text = NULL, *token = NULL, *pcrs_json = NULL, *reasons_text = NULL, *claims = NULL;
-        bool have_rec = false, have_ev = false, bad = false, golden_recorded = false, counted = false;
+        char *ev_text = NULL, *token = NULL, *claims = NULL;
+        bool have_ev = false, bad = false, counted = false;
         json_t *j = parse_body(rq, rs);
         if (!j)
                 return;
@@ -524,170 +635,51 @@ static void h_attest(const struct shieldd_request *rq, struct shieldd_response *
                 goto out;
         }
         have_ev = true;
-        if (!ev.quote.attest || shield_quote_parse(ev.quote.attest, ev.quote.attest_len, &qi, &diag) < 0 ||
-            qi.extra_data_len == 0) {
-                shieldd_reply_error(rs, 400, "malformed-evidence", "evidence: no quote answering a nonce%s%s",
-                                    diag.msg[0] ? ": " : "", diag.msg);
-                goto out;
-        }
         struct shield_store *s = need_store(rs);
         if (!s)
                 goto out;
-        if (get_instance(rs, s, name, &rec) < 0)
-                goto out;
-        have_rec = true;
-        int64_t now = (int64_t)time(NULL);
-        /* Spent whatever the outcome: one winner across threads, processes and replicas. */
-        int r = shield_store_challenge_take(s, name, qi.extra_data, qi.extra_data_len, now, &diag);
-        if (r == SHIELD_E_VERIFY) {
-                shieldd_reply_error(rs, 403, "nonce-unknown",
-                                    "the quote answers no nonce this service issued to %s (never issued, expired or "
-                                    "already used)", name);
-                goto out;
-        }
-        if (r < 0) {
-                reply_store_error(rs, &diag);
-                goto out;
-        }
-        if (!rec.trusted || !rec.ak_public) {
-                shieldd_reply_error(rs, 403, "instance-untrusted", "%s is registered but not activated", name);
-                goto out;
-        }
-        if (ev.ak_public && !shield_ak_same_key(ev.ak_public, ev.ak_public_len, rec.ak_public, rec.ak_public_len)) {
-                shieldd_reply_error(rs, 403, "ak-mismatch", "the evidence's AK is not the one registered for %s", name);
-                goto out;
-        }
-        if (!ev.ak_public) {
-                /* Evidence without its AK is checked with the registered one. */
-                if (!(ev.ak_public = malloc(rec.ak_public_len))) {
-                        shieldd_reply_error(rs, 500, "internal", "out of memory");
-                        goto out;
-                }
-                memcpy(ev.ak_public, rec.ak_public, rec.ak_public_len);
-                ev.ak_public_len = rec.ak_public_len;
-        }
-        if (shield_integrity_policy_parse("gce", &integrity, &diag) < 0) {
-                shieldd_reply_error(rs, 500, "internal", "integrity policy: %s", diag.msg);
-                goto out;
-        }
-        r = shield_store_golden_get(s, name, &golden, &diag);
-        if (r < 0 && r != SHIELD_E_NOT_FOUND) {
-                reply_store_error(rs, &diag);
-                goto out;
-        }
-        struct shield_evidence_policy pol = {
-                .nonce = qi.extra_data, .nonce_len = qi.extra_data_len,
-                .ak_public = rec.ak_public, .ak_public_len = rec.ak_public_len,
-                .ak_key = cached_ak_key(rec.ak_public, rec.ak_public_len),
-                .golden = golden, .integrity = &integrity,
-        };
-        int v = shield_evidence_check(&ev, &pol, &res);
-        if (v < 0 && v != SHIELD_E_VERIFY) {
-                shieldd_reply_error(rs, 500, "internal", "checking the evidence: %s", shield_strerror(v));
-                goto out;
-        }
-        bool verified = v == 0;
-        int colour, early, late;
-        if (res.has_colour) {
-                colour = res.colour;
-                early = res.early;
-                late = res.late;
-        } else if (verified) {
-                colour = early = late = SHIELD_GREEN; /* this attestation becomes the golden */
-        } else {
-                colour = SHIELD_RED;
-                early = late = -1;
-        }
-        /* Everything this attestation records goes in one transaction: one commit, all or nothing. */
-        if (shield_store_begin(s, &diag) < 0) {
-                reply_store_error(rs, &diag);
-                goto out;
-        }
-        if (verified && !golden) {
-                struct shield_golden *g = NULL;
-                memset(&diag, 0, sizeof diag);
-                if (shield_golden_from_evidence(&ev, &g, &diag) == 0 && shield_store_golden_set(s, name, g, &diag) == 0)
-                        golden_recorded = true;
-                else {
-                        shieldd_metrics_store_error();
-                        shieldd_log("%s: cannot record the golden measurement: %s", name, diag.msg);
-                }
-                shield_golden_free(g);
-        }
-        /* The quote clock: a grown resetCount since the last attestation is a reboot. */
-        int rebooted = -1;
-        if (res.has_quote_info && res.quote_ok) {
-                struct shield_store_clock nowc = { res.quote.reset_count, res.quote.restart_count, res.quote.clock }, prev;
-                bool had = false;
-                if (shield_store_instance_clock(s, name, &nowc, &prev, &had, &diag) < 0)
-                        shieldd_metrics_store_error();
-                else if (had)
-                        rebooted = nowc.reset_count != prev.reset_count;
-        }
-        /* Record the verdict and the instance's status. */
         char ev_hex[65] = "";
         uint8_t digest[32];
         if (shield_hash(SHIELD_ALG_SHA256, ev_text, ev_len, digest) == 0)
                 shield_hex_encode(digest, sizeof digest, ev_hex);
-        struct shield_integrity_verdict verdict = {
-                .colour = (enum shield_colour)colour, .early = early >= 0 ? (enum shield_colour)early : SHIELD_RED,
-                .late = late >= 0 ? (enum shield_colour)late : SHIELD_RED, .reasons = res.reasons,
+        /* The registered AK is what the cache is keyed on; the pipeline uses it only when the bytes match. */
+        struct shield_attest_options opts = {
+                .nonce_mode = SHIELD_NONCE_ISSUED, .require_registered = true, .ek_ca_dir = NULL,
+                .ak_key = ev.ak_public ? cached_ak_key(ev.ak_public, ev.ak_public_len) : NULL,
+                .evidence_sha256 = ev_hex, .now = (int64_t)time(NULL),
         };
-        /* An attestation is answered only once its verdict is stored: what a client saw acknowledged survives a crash. */
-        if (shield_store_verdict_add(s, name, now, &verdict, ev_hex, &diag) < 0) {
-                shield_store_rollback(s);
-                reply_store_error(rs, &diag);
+        int r = shield_attest_run(s, name, &ev, &opts, &out, &diag);
+        if (r < 0 && r != SHIELD_E_VERIFY) {
+                if (r == SHIELD_E_SYSTEM)
+                        reply_store_error(rs, &diag);
+                else
+                        shieldd_reply_error(rs, 500, "internal", "checking the evidence: %s", shield_strerror(r));
                 goto out;
         }
-        json_t *reasons = reasons_json(&res.reasons);
-        reasons_text = reasons ? json_dumps(reasons, JSON_COMPACT) : NULL;
-        pcrs_json = ev.has_pcrs ? shield_pcrs_to_json(&ev.pcrs) : NULL;
-        if (shield_store_instance_status(s, name, now, verified, colour, early, late, pcrs_json, reasons_text, &diag) < 0) {
-                shieldd_metrics_store_error();
-                shieldd_log("%s: cannot record the status: %s", name, diag.msg);
-        }
-        if (shield_store_commit(s, &diag) < 0) {
-                reply_store_error(rs, &diag);
+        if (!out.recorded) {
+                reply_refusal(rs, &out);
                 goto out;
         }
-        if (rec.colour != colour)
-                shieldd_webhook_colour_change(name, colour_or_null(rec.colour), colour_or_null(colour), now);
-
-        json_t *a = json_pack("{s:s, s:b, s:s?, s:s?, s:s?, s:b, s:o, s:o, s:o}", "instance", name, "verified", verified,
-                              "colour", colour_or_null(colour), "early_boot", colour_or_null(early), "late_boot",
-                              colour_or_null(late), "golden_recorded", golden_recorded, "rebooted",
-                              rebooted >= 0 ? json_boolean(rebooted) : json_null(), "steps", steps_json(&res),
-                              "reasons", reasons ? reasons : json_array());
-        reasons = NULL;
-        if (verified) {
-                char nonce_hex[2 * sizeof qi.extra_data + 1], digest_hex[2 * SHIELD_HASH_MAX_SIZE + 1];
-                shield_hex_encode(qi.extra_data, qi.extra_data_len, nonce_hex);
-                shield_hex_encode(res.quote.pcr_digest, res.has_quote_info ? res.quote.pcr_digest_len : 0, digest_hex);
-                bool secboot = res.has_secureboot && res.secureboot.secure_boot == 1;
-                bool debug = res.has_secureboot && reasons_have(&res.secureboot.findings, "uefi-debugger");
-                json_t *c = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-                                      "iss", shieldd_cfg.issuer, "sub", name, "aud", audience, "iat", (json_int_t)now,
-                                      "nbf", (json_int_t)now, "exp", (json_int_t)(now + SHIELDD_TOKEN_SECONDS),
-                                      "eat_nonce", nonce_hex, "secboot", secboot, "hwmodel", "TPM", "swname",
-                                      "UNKNOWN", "dbgstat", debug ? "enabled" : "disabled-since-boot", "shield_colour",
-                                      colour_or_null(colour), "early_boot", colour_or_null(early), "late_boot",
-                                      colour_or_null(late), "pcr_digest", digest_hex, "policy", integrity.name);
-                claims = c ? json_dumps(c, JSON_COMPACT) : NULL;
-                json_decref(c);
+        if (out.has_colour && out.previous_colour != (int)out.colour)
+                shieldd_webhook_colour_change(name, out.previous_colour >= 0 ? shield_colour_name(out.previous_colour)
+                                                                             : NULL,
+                                              shield_colour_name(out.colour), opts.now);
+        json_t *a = shield_attest_outcome_json(&out);
+        json_object_set_new(a, "instance", json_string(name));
+        if (out.verified) {
                 memset(&diag, 0, sizeof diag);
+                claims = token_claims(name, audience, opts.now, &out);
                 if (!claims || shieldd_token_sign(s, claims, &token, &diag) < 0) {
+                        /* The verdict is stored; the client may attest again for a token. */
                         shieldd_log("%s: cannot sign a token: %s", name, diag.msg);
                         json_decref(a);
-                        shieldd_reply_error(rs, 500, "token-error", "the attestation passed but no token could be signed");
+                        shieldd_reply_error(rs, 500, "token-error", "the attestation passed and is recorded, but no "
+                                            "token could be signed");
                         goto out;
                 }
                 json_object_set_new(a, "token", json_string(token));
         }
-        shieldd_metrics_attestation(!verified && !res.has_colour ? SHIELDD_V_FAILED
-                                    : colour == SHIELD_GREEN     ? SHIELDD_V_GREEN
-                                    : colour == SHIELD_YELLOW    ? SHIELDD_V_YELLOW
-                                                                 : SHIELDD_V_RED,
-                                    now_seconds() - t0);
+        shieldd_metrics_attestation(metric_of(&out), now_seconds() - t0);
         counted = true;
         shieldd_reply_json(rs, 200, a);
 out:
@@ -698,15 +690,10 @@ out:
                 free(token);
         }
         free(claims);
-        free(pcrs_json);
-        free(reasons_text);
         free(ev_text);
-        shield_golden_free(golden);
-        shield_evidence_result_clear(&res);
+        shield_attest_outcome_clear(&out);
         if (have_ev)
                 shield_evidence_free(&ev);
-        if (have_rec)
-                shield_store_instance_record_clear(&rec);
         json_decref(j);
 }
 

@@ -60,9 +60,16 @@ static const char usage[] =
         "  --key-lifetime TIME    how long a signing key signs before a new one takes\n"
         "                         over: N, Ns, Nm, Nh or Nd (default 30d). Old keys stay in\n"
         "                         the JWKS until their last token has expired.\n"
-        "  --ak-ca CERT           trust at once every AK whose certificate (given at\n"
-        "                         registration) chains to this CA (DER or PEM); other\n"
-        "                         AKs are trusted after credential activation\n"
+        "  --ak-ca CERT           trust at once an AK whose certificate (given at\n"
+        "                         registration) chains to this CA (DER or PEM) and\n"
+        "                         names the instance (subject CN or subjectAltName)\n"
+        "  --ek-ca DIR            TPM manufacturers' CA certificates (DER or PEM, any\n"
+        "                         names): an EK whose certificate chains to one of them\n"
+        "                         may register; its AK is trusted after credential\n"
+        "                         activation. Any other EK registers only when the\n"
+        "                         operator enrols it (the admin token on the request).\n"
+        "  --require-enrolment    EK registrations need the admin token too: the\n"
+        "                         operator hands out names, a genuine TPM cannot claim one\n"
         "  --webhook URL          POST {\"instance\",\"from\",\"to\",\"time\"} on every colour change\n"
         "  --threads N            HTTP worker threads (default: the number of CPUs)\n"
         "  -h, --help             this text\n"
@@ -79,7 +86,8 @@ static const char usage[] =
         "Exit status: 0 stopped by a signal, 2 bad usage or the service could not start.\n"
         "\n"
         "Example:\n"
-        "  shieldd --state /var/lib/shieldd --ak-ca /etc/shieldkit/platform-ca.crt\n"
+        "  shieldd --state /var/lib/shieldd --ak-ca /etc/shieldkit/platform-ca.crt \\\n"
+        "          --ek-ca /etc/shieldkit/tpm-vendor-cas\n"
         "  curl --cacert /var/lib/shieldd/tls.crt https://127.0.0.1:8443/v1/instances\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -274,7 +282,7 @@ static int ensure_admin(struct shield_store *s) {
 
 int main(int argc, char **argv) {
         enum { O_LISTEN = 256, O_STORE, O_CERT, O_KEY, O_NOTLS, O_STATE, O_ADMIN, O_ISSUER, O_ALG, O_LIFE, O_AKCA,
-               O_HOOK, O_THREADS };
+               O_EKCA, O_ENROL, O_HOOK, O_THREADS };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "listen", required_argument, NULL, O_LISTEN },
@@ -288,6 +296,8 @@ int main(int argc, char **argv) {
                 { "token-alg", required_argument, NULL, O_ALG },
                 { "key-lifetime", required_argument, NULL, O_LIFE },
                 { "ak-ca", required_argument, NULL, O_AKCA },
+                { "ek-ca", required_argument, NULL, O_EKCA },
+                { "require-enrolment", no_argument, NULL, O_ENROL },
                 { "webhook", required_argument, NULL, O_HOOK },
                 { "threads", required_argument, NULL, O_THREADS },
                 {},
@@ -325,6 +335,14 @@ int main(int argc, char **argv) {
                                 return usage_error("--key-lifetime: a duration such as 30d, 12h, 90m or 3600");
                         break;
                 case O_AKCA: ak_ca = optarg; break;
+                case O_ENROL: cfg->require_enrolment = true; break;
+                case O_EKCA: {
+                        struct stat st;
+                        if (stat(optarg, &st) < 0 || !S_ISDIR(st.st_mode))
+                                return usage_error("--ek-ca %s: not a directory of CA certificates", optarg);
+                        cfg->ek_ca_dir = optarg;
+                        break;
+                }
                 case O_HOOK:
                         if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
                                 return usage_error("--webhook: an http:// or https:// URL");

@@ -36,6 +36,8 @@ struct shieldd_config {
         int64_t key_lifetime;           /* seconds */
         uint8_t *ak_ca;                 /* --ak-ca, DER or PEM; NULL: no AK is trusted by certificate */
         size_t ak_ca_len;
+        const char *ek_ca_dir;          /* --ek-ca: TPM manufacturers' CAs; NULL: only enrolled EKs register */
+        bool require_enrolment;         /* --require-enrolment: EK registrations need the admin token */
         const char *webhook;
         unsigned threads;
 };

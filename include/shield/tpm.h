@@ -208,6 +208,16 @@ struct shield_quote_info {
         size_t pcr_digest_len;
 };
 
+/*
+ * Whether a TPM2B_PUBLIC is an attestation key a verifier may trust: a
+ * restricted signing key with fixedTPM, fixedParent and sensitiveDataOrigin
+ * (and not a decryption key), so it can only sign TPM-made structures and
+ * its private part never left its TPM. 0, SHIELD_E_VERIFY with diag naming
+ * the attributes, or a parse error.
+ */
+__attribute__((warn_unused_result))
+int shield_tpm_ak_attributes_check(const uint8_t *pub, size_t len, struct shield_diag *diag);
+
 __attribute__((warn_unused_result))
 int shield_quote_parse(const uint8_t *attest, size_t len, struct shield_quote_info *ret, struct shield_diag *diag);
 

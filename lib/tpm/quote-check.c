@@ -568,3 +568,25 @@ int shield_ak_cert_check(const uint8_t *ak_public, size_t ak_public_len, const u
                 return shield_diag_fail(diag, r, 2, IN_PUBLIC, "the AK is neither an RSA nor an ECC key");
         return tpmc_cert_check(&key, cert_der, cert_len, ca_cert, ca_cert_len, out, diag);
 }
+
+int shield_tpm_ak_attributes_check(const uint8_t *pub, size_t len, struct shield_diag *diag) {
+        TPM2B_PUBLIC p;
+        int r = tpm_parse_public(pub, len, &p, IN_PUBLIC, diag);
+        if (r < 0)
+                return r;
+        /*
+         * Part 1, 25.2 / 27.2.1: only a restricted signing key signs nothing
+         * but TPM-generated structures; fixedTPM and sensitiveDataOrigin say
+         * its private part was made in and never leaves this TPM.
+         */
+        static const TPMA_OBJECT need = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+                                        TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_RESTRICTED |
+                                        TPMA_OBJECT_SIGN_ENCRYPT;
+        TPMA_OBJECT a = p.publicArea.objectAttributes;
+        if ((a & need) != need || (a & TPMA_OBJECT_DECRYPT))
+                return shield_diag_fail(diag, SHIELD_E_VERIFY, 2, IN_PUBLIC,
+                                        "the AK is not a restricted signing key made in and bound to its TPM "
+                                        "(objectAttributes 0x%08x; needs fixedTPM|fixedParent|sensitiveDataOrigin|"
+                                        "restricted|sign, not decrypt)", (unsigned)a);
+        return 0;
+}

@@ -2,9 +2,10 @@
 # caller defines $shield, $work, the pids array and the fails counter):
 #   run_tpm NAME      a swtpm on $work/NAME (PCRs reset, keys kept) on a free TCP port;
 #                     sets port_NAME, pid_NAME and tcti_NAME
-#   start_tpm NAME    manufacture it (sha1 + sha256), run it, provision EK/AK with the test
-#                     CA in $work/ca, and keep the AK/EK publics and the AK certificate as
-#                     $work/NAME.{ak.pub,ek.pub,ak.crt}
+#   start_tpm NAME [CN]  manufacture it (sha1 + sha256), run it, provision EK/AK with the test
+#                     CA in $work/ca (certificates for CN, default NAME), and keep the AK/EK
+#                     publics and certificates as $work/NAME.{ak.pub,ek.pub,ak.crt,ek.crt}
+#   certify_tpm NAME CN  new AK/EK certificates for instance name CN (same keys)
 #   restart_tpm NAME  a reboot: PCRs reset
 #   mklog LOG BOOT [late]  a firmware-like crypto-agile log (PCRs 0, 4, 7; PCR 9 with
 #                     "late"; BOOT names the boot application's version), and in
@@ -36,10 +37,16 @@ start_tpm() {
         swtpm_setup --tpm2 --tpmstate "$work/$1" --pcr-banks sha1,sha256 >/dev/null 2>&1 || return 1
         run_tpm "$1" || return 1
         local t=tcti_$1
-        "$shield" tpm provision --tcti "${!t}" --name "$1" --ca-dir "$work/ca" >/dev/null 2>&1 || return 1
+        certify_tpm "$1" "${2:-$1}" || return 1
         TPM2TOOLS_TCTI=${!t} tpm2_readpublic -Q -c 0x81010002 -o "$work/$1.ak.pub" >/dev/null 2>&1 || return 1
         TPM2TOOLS_TCTI=${!t} tpm2_readpublic -Q -c 0x81010001 -o "$work/$1.ek.pub" >/dev/null 2>&1 || return 1
+}
+
+certify_tpm() {
+        local t=tcti_$1
+        "$shield" tpm provision --tcti "${!t}" --name "$2" --ca-dir "$work/ca" >/dev/null 2>&1 || return 1
         TPM2TOOLS_TCTI=${!t} tpm2_nvread -Q 0x01c10000 -o "$work/$1.ak.crt" >/dev/null 2>&1 || return 1
+        TPM2TOOLS_TCTI=${!t} tpm2_nvread -Q 0x01c00002 -o "$work/$1.ek.crt" >/dev/null 2>&1 || return 1
 }
 
 restart_tpm() {

@@ -115,7 +115,7 @@ if len(sys.argv) > 4:
 json.dump(body, open(sys.argv[1], "w"))
 PY
 }
-# register_body FILE NAME AK-PUB [EK-PUB] [AK-CERT]
+# register_body FILE NAME AK-PUB [EK-PUB] [AK-CERT] [EK-CERT]
 register_body() {
         python3 - "$@" <<'PY'
 import base64, json, sys
@@ -125,6 +125,8 @@ if len(sys.argv) > 4 and sys.argv[4]:
     body["ek_public"] = b64(sys.argv[4])
 if len(sys.argv) > 5 and sys.argv[5]:
     body["ak_certificate"] = b64(sys.argv[5])
+if len(sys.argv) > 6 and sys.argv[6]:
+    body["ek_certificate"] = b64(sys.argv[6])
 json.dump(body, open(sys.argv[1], "w"))
 PY
 }

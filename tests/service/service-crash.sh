@@ -62,10 +62,12 @@ PY
 crash_run() {
         local label=$1 url=$2 st="$work/state-$1"
         echo "# $label"
-        start_shieldd "$label" --no-tls --state "$st" --store "$url" --ak-ca "$work/ca/ca.crt" --threads 4 || { bad "$label: start"; return; }
+        start_shieldd "$label" --no-tls --state "$st" --store "$url" --ak-ca "$work/ca/ca.crt" --ek-ca "$work/ca" --threads 4 || { bad "$label: start"; return; }
         local b=base_$label p=pid_$label
         base=${!b}
         local pid=${!p}
+        certify_tpm a "$label-a" || bad "certificates for $label-a"
+        certify_tpm b "$label-b" || bad "certificates for $label-b"
         register_body "$work/reg-a.json" "$label-a" "$work/a.ak.pub" "$work/a.ek.pub" "$work/a.ak.crt"
         register_body "$work/reg-b.json" "$label-b" "$work/b.ak.pub" "$work/b.ek.pub" "$work/b.ak.crt"
         http POST /v1/instances "$work/reg-a.json"
@@ -92,7 +94,7 @@ crash_run() {
         check "$label: the clients got verdicts before the kill ($na + $nb)" [ "$na" -ge 1 -a "$nb" -ge 1 -a $((na + nb)) -ge 3 ]
         check "$label: every acknowledged verdict is green" bash -c "! grep -v ' green\$' '$ca/acked' '$cb/acked'"
 
-        start_shieldd "${label}2" --no-tls --state "$st" --store "$url" --ak-ca "$work/ca/ca.crt" --threads 4 ||
+        start_shieldd "${label}2" --no-tls --state "$st" --store "$url" --ak-ca "$work/ca/ca.crt" --ek-ca "$work/ca" --threads 4 ||
                 { bad "$label: restart on the same store"; return; }
         b=base_${label}2
         base=${!b}

@@ -21,13 +21,14 @@ start_tpm a || { echo "FAIL: swtpm a"; exit 1; }
 mklog "$work/log.bin" v1
 extend "$tcti_a" "$work/extend.txt"
 
-start_shieldd one --no-tls --state "$work/one" --store "$url" --ak-ca "$work/ca/ca.crt" --threads 3 || exit 1
-start_shieldd two --no-tls --state "$work/two" --store "$url" --ak-ca "$work/ca/ca.crt" --threads 3 || exit 1
+start_shieldd one --no-tls --state "$work/one" --store "$url" --ak-ca "$work/ca/ca.crt" --ek-ca "$work/ca" --threads 3 || exit 1
+start_shieldd two --no-tls --state "$work/two" --store "$url" --ak-ca "$work/ca/ca.crt" --ek-ca "$work/ca" --threads 3 || exit 1
 check "the first shieldd made the admin token" [ -s "$work/one/admin-token" ]
 check "the second found it in the database" [ ! -e "$work/two/admin-token" ]
 admin=$(cat "$work/one/admin-token")
 
 base=$base_one
+certify_tpm a pg1 || bad "certificates for pg1"
 register_body "$work/reg.json" pg1 "$work/a.ak.pub" "$work/a.ek.pub" "$work/a.ak.crt"
 http POST /v1/instances "$work/reg.json"
 expect_status 201 "register on the first"

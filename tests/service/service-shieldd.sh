@@ -26,19 +26,20 @@ cp "$work/extend.txt" "$work/extend-v1.txt"
 extend "$tcti_a" "$work/extend-v1.txt"
 extend "$tcti_b" "$work/extend-v1.txt"
 
-start_shieldd s --no-tls --state "$work/state" --ak-ca "$work/ca/ca.crt" --threads 4 || exit 1
+start_shieldd s --no-tls --state "$work/state" --ak-ca "$work/ca/ca.crt" --ek-ca "$work/ca" --threads 4 || exit 1
 base=$base_s
 check "the admin token file is 0600" [ "$(stat -c %a "$work/state/admin-token")" = 600 ]
 admin=$(cat "$work/state/admin-token")
 
 # Register a with its AK certificate: trusted at once.
+certify_tpm a m1 || bad "certificates for m1"
 register_body "$work/reg-a.json" m1 "$work/a.ak.pub" "$work/a.ek.pub" "$work/a.ak.crt"
 http POST /v1/instances "$work/reg-a.json"
 expect_status 201 "register m1 with an AK certificate from --ak-ca"
 check "m1 is trusted at once" [ "$(jget 'j["trusted"]')" = True ]
 http POST /v1/instances "$work/reg-a.json"
 expect_status 200 "registering the same AK again is idempotent"
-register_body "$work/reg-a-other.json" m1 "$work/b.ak.pub" "$work/b.ek.pub"
+register_body "$work/reg-a-other.json" m1 "$work/b.ak.pub" "$work/b.ek.pub" "" "$work/b.ek.crt"
 http POST /v1/instances "$work/reg-a-other.json"
 expect_status 409 "m1 with another AK"
 body_has '"instance-exists"' "reason instance-exists"
@@ -64,6 +65,7 @@ expect_status 403 "the same evidence again (replayed nonce)"
 body_has '"nonce-unknown"' "reason nonce-unknown"
 
 # Another instance's nonce: register b, take a nonce for m2, answer it as m1.
+certify_tpm b m2 || bad "certificates for m2"
 register_body "$work/reg-b.json" m2 "$work/b.ak.pub" "$work/b.ek.pub" "$work/b.ak.crt"
 http POST /v1/instances "$work/reg-b.json"
 expect_status 201 "register m2"
@@ -153,7 +155,7 @@ http GET /v1/instances/m2
 expect_status 404 "m2 is gone"
 
 # Activation: register b again without a certificate → a credential only b's TPM can open.
-register_body "$work/reg-c.json" m3 "$work/b.ak.pub" "$work/b.ek.pub"
+register_body "$work/reg-c.json" m3 "$work/b.ak.pub" "$work/b.ek.pub" "" "$work/b.ek.crt"
 http POST /v1/instances "$work/reg-c.json"
 expect_status 201 "register m3 without an AK certificate"
 check "m3 is not trusted yet" [ "$(jget 'j["trusted"]')" = False ]

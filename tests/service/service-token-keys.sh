@@ -23,8 +23,9 @@ start_tpm a || { echo "FAIL: swtpm a"; exit 1; }
 mklog "$work/log.bin" v1
 extend "$tcti_a" "$work/extend.txt"
 
-start_shieldd k --no-tls --state "$work/state" --ak-ca "$work/ca/ca.crt" --threads 2 --token-alg RS256 --key-lifetime 2s || exit 1
+start_shieldd k --no-tls --state "$work/state" --ak-ca "$work/ca/ca.crt" --ek-ca "$work/ca" --threads 2 --token-alg RS256 --key-lifetime 2s || exit 1
 base=$base_k
+certify_tpm a k1 || bad "certificates for k1"
 register_body "$work/reg.json" k1 "$work/a.ak.pub" "$work/a.ek.pub" "$work/a.ak.crt"
 http POST /v1/instances "$work/reg.json"
 expect_status 201 "register k1"
@@ -131,7 +132,7 @@ check "the JWKS is application/jwk-set+json ($status)" [ "${status%%;*}" = appli
 kill -TERM "$pid_k"
 wait "$pid_k"
 check "SIGTERM stops shieldd with status 0" [ $? = 0 ]
-start_shieldd k2 --no-tls --state "$work/state" --ak-ca "$work/ca/ca.crt" --threads 2 --token-alg RS256 --key-lifetime 2s || exit 1
+start_shieldd k2 --no-tls --state "$work/state" --ak-ca "$work/ca/ca.crt" --ek-ca "$work/ca" --threads 2 --token-alg RS256 --key-lifetime 2s || exit 1
 base=$base_k2
 http GET /jwks
 cp "$work/body" "$work/jwks3.json"
@@ -146,7 +147,7 @@ wait "$pid_k2"
 # --issuer overrides the URL in the discovery document and the tokens. A
 # fresh store: on the old one the key k2 made at start (2 s lifetime) would
 # sign for its remaining seconds whatever this process's --key-lifetime.
-start_shieldd k3 --no-tls --state "$work/state3" --ak-ca "$work/ca/ca.crt" --threads 2 --token-alg RS256 --issuer https://att.example/ || exit 1
+start_shieldd k3 --no-tls --state "$work/state3" --ak-ca "$work/ca/ca.crt" --ek-ca "$work/ca" --threads 2 --token-alg RS256 --issuer https://att.example/ || exit 1
 base=$base_k3
 http GET /.well-known/openid-configuration
 check "--issuer (trailing slash dropped) is the issuer" [ "$(jget 'j["issuer"]')" = https://att.example ]

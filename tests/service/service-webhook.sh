@@ -41,10 +41,11 @@ start_tpm a || { echo "FAIL: swtpm a"; exit 1; }
 mklog "$work/log.bin" v1
 extend "$tcti_a" "$work/extend.txt"
 
-start_shieldd w --no-tls --state "$work/state" --ak-ca "$work/ca/ca.crt" --threads 2 \
+start_shieldd w --no-tls --state "$work/state" --ak-ca "$work/ca/ca.crt" --ek-ca "$work/ca" --threads 2 \
         --webhook "http://127.0.0.1:$hook_port/hook" || exit 1
 base=$base_w
 admin=$(cat "$work/state/admin-token")
+certify_tpm a w1 || bad "certificates for w1"
 register_body "$work/reg.json" w1 "$work/a.ak.pub" "$work/a.ek.pub" "$work/a.ak.crt"
 http POST /v1/instances "$work/reg.json"
 expect_status 201 "register w1"
@@ -144,7 +145,7 @@ time.sleep(120)
 PY
 pids+=($!)
 for _ in $(seq 50); do [ -s "$work/hang-port" ] && break; sleep 0.1; done
-start_shieldd d --no-tls --state "$work/state2" --ak-ca "$work/ca/ca.crt" --threads 2 \
+start_shieldd d --no-tls --state "$work/state2" --ak-ca "$work/ca/ca.crt" --ek-ca "$work/ca" --threads 2 \
         --webhook "http://127.0.0.1:$(cat "$work/hang-port")/hook" || exit 1
 base=$base_d
 http POST /v1/instances "$work/reg.json"
