@@ -71,6 +71,26 @@ __attribute__((warn_unused_result))
 int shield_write_file_atomic(const char *path, const void *buf, size_t len, unsigned mode);
 
 /*
+ * mkdir -p: make every missing directory of path, the missing parents with
+ * parent_mode and path itself with mode (both before the umask); existing
+ * directories are left as they are. SHIELD_E_SYSTEM with errno set, or
+ * SHIELD_E_NOMEM.
+ */
+__attribute__((warn_unused_result))
+int shield_mkdir_parents(const char *path, unsigned parent_mode, unsigned mode);
+
+/* shield_mkdir_parents(path, 0755, mode): the platform's state directories. */
+__attribute__((warn_unused_result))
+int shield_mkdir_p(const char *path, unsigned mode);
+
+/*
+ * rm -rf of a directory tree the caller owns (instances, scratch, a failed
+ * image import): symbolic links are removed, never followed. A missing
+ * path is not an error; SHIELD_E_SYSTEM with errno set otherwise.
+ */
+int shield_remove_tree(const char *path);
+
+/*
  * Checked number parsing: the whole string must be a number in [min, max];
  * base 0 accepts 0x/0 prefixes. Returns SHIELD_E_FORMAT or SHIELD_E_LIMIT.
  */

@@ -19,7 +19,6 @@
 #include "shield/crypto.h"
 #include "shield/image.h"
 #include "shield/util.h"
-#include "shield/vm.h"
 
 #define IMAGE_JSON_MAX (64u << 20)
 

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "shield/util.h"
 #include "store-internal.h"
 
 /*
@@ -50,7 +51,7 @@ static int db_fail(sqlite3 *db, struct shield_diag *diag, const char *what) {
         return shield_diag_fail(diag, SHIELD_E_SYSTEM, 0, -1, "store: %s: %s", what, sqlite3_errmsg(db));
 }
 
-/* mkdir -p of path's directory, mode 0700 for what is made. */
+/* mkdir -p of path's directory, mode 0700 for every directory made (parents too): it holds the store. */
 static int make_parents(const char *path, struct shield_diag *diag) {
         char *dir = strdup(path);
         int r = 0;
@@ -59,20 +60,9 @@ static int make_parents(const char *path, struct shield_diag *diag) {
         char *slash = strrchr(dir, '/');
         if (slash && slash != dir) {
                 *slash = '\0';
-                for (char *p = dir + 1; *p; p++) {
-                        if (*p != '/')
-                                continue;
-                        *p = '\0';
-                        if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-                                r = shield_diag_fail(diag, SHIELD_E_SYSTEM, 0, -1, "store: mkdir %s: %s", dir, strerror(errno));
-                                goto out;
-                        }
-                        *p = '/';
-                }
-                if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                if ((r = shield_mkdir_parents(dir, 0700, 0700)) == SHIELD_E_SYSTEM)
                         r = shield_diag_fail(diag, SHIELD_E_SYSTEM, 0, -1, "store: mkdir %s: %s", dir, strerror(errno));
         }
-out:
         free(dir);
         return r;
 }

@@ -228,13 +228,40 @@ static void test_reasons(void **state) {
         assert_string_equal(shield_strerror(-999), "unknown error");
 }
 
+static void test_mkdir_tree(void **state) {
+        (void)state;
+        char base[] = "/tmp/shield-mkdir-XXXXXX", *leaf = NULL, *mid = NULL;
+        struct stat st;
+        mode_t old = umask(022);
+
+        assert_non_null(mkdtemp(base));
+        assert_true(asprintf(&mid, "%s/a/b", base) > 0);
+        assert_true(asprintf(&leaf, "%s/a/b/c", base) > 0);
+        assert_int_equal(shield_mkdir_parents(leaf, 0711, 0700), 0);
+        assert_int_equal(stat(mid, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0711);
+        assert_int_equal(stat(leaf, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0700);
+        /* Existing directories are fine and keep their modes. */
+        assert_int_equal(shield_mkdir_p(leaf, 0755), 0);
+        assert_int_equal(stat(leaf, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0700);
+        assert_int_equal(shield_mkdir_p("", 0755), SHIELD_E_INVAL);
+        assert_int_equal(shield_remove_tree(base), 0);
+        assert_int_not_equal(stat(base, &st), 0);
+        assert_int_equal(shield_remove_tree(base), 0); /* already gone */
+        umask(old);
+        free(mid);
+        free(leaf);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_reader_bounds), cmocka_unit_test(test_hex),
                 cmocka_unit_test(test_base64),        cmocka_unit_test(test_utf16),
                 cmocka_unit_test(test_parse_numbers), cmocka_unit_test(test_files),
                 cmocka_unit_test(test_hash),          cmocka_unit_test(test_pcrs_json),
-                cmocka_unit_test(test_reasons),
+                cmocka_unit_test(test_reasons),       cmocka_unit_test(test_mkdir_tree),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
