@@ -120,6 +120,8 @@ static void test_golden_set_get_reset(void **state) {
         /* Bad names. */
         assert_int_equal(shield_store_golden_set(s, "", g, NULL), SHIELD_E_INVAL);
         assert_int_equal(shield_store_golden_set(s, "a\nb", g, &diag), SHIELD_E_INVAL);
+        assert_int_equal(shield_store_golden_set(s, "a/b", g, NULL), SHIELD_E_INVAL);
+        assert_int_equal(shield_store_golden_set(s, ".hidden", g, NULL), SHIELD_E_INVAL);
         assert_int_equal(shield_store_golden_get(s, NULL, &got, NULL), SHIELD_E_INVAL);
         free(a);
         free(b);

@@ -255,6 +255,27 @@ static void test_mkdir_tree(void **state) {
         free(leaf);
 }
 
+static void test_name_valid(void **state) {
+        (void)state;
+        char longest[SHIELD_NAME_MAX + 2];
+
+        /* Names the tests, the service and the platform use. */
+        static const char *const good[] = { "m1", "vm-ak", "web-1", "pg1", "Web", "1web", "web-", "vm 1",
+                                            "a.b", "caf\xc3\xa9", "x..", "~" };
+        for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+                assert_true(shield_name_valid(good[i]));
+        static const char *const bad[] = { "", ".", "..", ".hidden", "a/b", "/", "../x", "a\nb", "\t", "a\x7f", "a\x1b[0m" };
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+                assert_false(shield_name_valid(bad[i]));
+        assert_false(shield_name_valid(NULL));
+        memset(longest, 'a', sizeof longest);
+        longest[SHIELD_NAME_MAX] = '\0';
+        assert_true(shield_name_valid(longest));
+        longest[SHIELD_NAME_MAX] = 'a';
+        longest[SHIELD_NAME_MAX + 1] = '\0';
+        assert_false(shield_name_valid(longest));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_reader_bounds), cmocka_unit_test(test_hex),
@@ -262,6 +283,7 @@ int main(void) {
                 cmocka_unit_test(test_parse_numbers), cmocka_unit_test(test_files),
                 cmocka_unit_test(test_hash),          cmocka_unit_test(test_pcrs_json),
                 cmocka_unit_test(test_reasons),       cmocka_unit_test(test_mkdir_tree),
+                cmocka_unit_test(test_name_valid),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
