@@ -73,7 +73,12 @@ struct shield_image_record {
         struct shield_initial_state initial_state;
 };
 
-/* Names: a lowercase letter, then up to 62 of [-a-z0-9], not ending in '-' (as cloud resource names). */
+/*
+ * Local resource names (images, instances): valid names (shield_name_valid)
+ * of a narrower profile, as cloud resource names: a lowercase letter, then
+ * up to 62 of [-a-z0-9], not ending in '-'. They name directories of the
+ * registry and QEMU's -name, and stay valid shieldd instance names.
+ */
 bool shield_resource_name_valid(const char *name);
 
 struct shield_image_register_opts {

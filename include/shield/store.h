@@ -19,8 +19,9 @@
  * includes <sqlite3.h> or <libpq-fe.h>. A handle is not for concurrent use
  * by several threads; open one per thread.
  *
- * Instance names are 1 to SHIELD_STORE_NAME_MAX bytes without control
- * characters (SHIELD_E_INVAL otherwise). Database failures are
+ * Instance names follow shield_name_valid (shield/util.h): 1 to
+ * SHIELD_STORE_NAME_MAX bytes, no control bytes, no '/', not starting with
+ * '.' (SHIELD_E_INVAL otherwise). Database failures are
  * SHIELD_E_SYSTEM with the database's message in diag (never a password).
  */
 #include <stdbool.h>
@@ -30,7 +31,7 @@
 #include "shield/error.h"
 #include "shield/integrity.h"
 
-#define SHIELD_STORE_NAME_MAX 256       /* bytes in an instance name */
+#define SHIELD_STORE_NAME_MAX 256       /* bytes in an instance name: SHIELD_NAME_MAX */
 #define SHIELD_STORE_BUSY_TIMEOUT_MS 10000
 #define SHIELD_STORE_HISTORY_MAX 10000  /* verdicts one history call returns at most */
 #define SHIELD_STORE_KEY_MAX 4096       /* bytes in a TPM2B_PUBLIC (AK, EK) */

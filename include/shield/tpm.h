@@ -278,13 +278,32 @@ __attribute__((warn_unused_result))
 int shield_tpm_read_ek(struct shield_tpm *t, struct shield_tpm_ek *ret, struct shield_diag *diag);
 void shield_tpm_ek_clear(struct shield_tpm_ek *ek);
 
+#define SHIELD_TPM_NAME_MAX (2 + SHIELD_HASH_MAX_SIZE) /* nameAlg || digest */
+
+/*
+ * The Name of a TPM object from its public area (TPM 2.0 Part 1, 16:
+ * nameAlg || H_nameAlg(TPMT_PUBLIC), the marshalled public area without its
+ * size), as the TPM returns it from TPM2_Load/ReadPublic and as
+ * `tpm2_loadexternal -n`/`tpm2_readpublic -n` write it. pub is TPM2B_PUBLIC
+ * bytes with their size, which must match len exactly (at most
+ * SHIELD_TPM_PUBLIC_MAX), and the TPMT_PUBLIC must parse. Writes
+ * 2 + shield_hash_size(nameAlg) bytes to ret_name and their count to
+ * *ret_len, only on success. SHIELD_E_TRUNCATED, SHIELD_E_TRAILING,
+ * SHIELD_E_FORMAT, SHIELD_E_LIMIT for bad bytes (diag: where);
+ * SHIELD_E_UNSUPPORTED for a nameAlg without a digest here (TPM_ALG_NULL
+ * among them: such an object's name is its handle).
+ */
+__attribute__((warn_unused_result))
+int shield_tpm_public_name(const uint8_t *pub, size_t len, uint8_t ret_name[SHIELD_TPM_NAME_MAX], size_t *ret_len,
+                           struct shield_diag *diag);
+
 /* An AK made as a child of the EK, in the forms tpm2_createak writes. */
 struct shield_tpm_ak {
         uint8_t *public;         /* TPM2B_PUBLIC */
         size_t public_len;
         uint8_t *private;        /* TPM2B_PRIVATE, wrapped by the EK */
         size_t private_len;
-        uint8_t name[2 + SHIELD_HASH_MAX_SIZE]; /* nameAlg || H(TPMT_PUBLIC) */
+        uint8_t name[SHIELD_TPM_NAME_MAX]; /* nameAlg || H(TPMT_PUBLIC) */
         size_t name_len;
 };
 

@@ -70,6 +70,38 @@ int shield_read_file(const char *path, size_t max, uint8_t **ret_buf, size_t *re
 __attribute__((warn_unused_result))
 int shield_write_file_atomic(const char *path, const void *buf, size_t len, unsigned mode);
 
+#define SHIELD_NAME_MAX 256 /* bytes in a name */
+
+/*
+ * The one rule for a name (an instance, an image, a golden's owner): 1 to
+ * SHIELD_NAME_MAX bytes; no control bytes (below 0x20, and 0x7f); no '/';
+ * not starting with '.'. Anything else is allowed, spaces and UTF-8 among
+ * them, so a name is safe as one path component and one line of text but
+ * is not a shell word. Local resource names are a narrower profile of
+ * these (shield_resource_name_valid in shield/image.h).
+ */
+bool shield_name_valid(const char *name);
+
+/*
+ * mkdir -p: make every missing directory of path, the missing parents with
+ * parent_mode and path itself with mode (both before the umask); existing
+ * directories are left as they are. SHIELD_E_SYSTEM with errno set, or
+ * SHIELD_E_NOMEM.
+ */
+__attribute__((warn_unused_result))
+int shield_mkdir_parents(const char *path, unsigned parent_mode, unsigned mode);
+
+/* shield_mkdir_parents(path, 0755, mode): the platform's state directories. */
+__attribute__((warn_unused_result))
+int shield_mkdir_p(const char *path, unsigned mode);
+
+/*
+ * rm -rf of a directory tree the caller owns (instances, scratch, a failed
+ * image import): symbolic links are removed, never followed. A missing
+ * path is not an error; SHIELD_E_SYSTEM with errno set otherwise.
+ */
+int shield_remove_tree(const char *path);
+
 /*
  * Checked number parsing: the whole string must be a number in [min, max];
  * base 0 accepts 0x/0 prefixes. Returns SHIELD_E_FORMAT or SHIELD_E_LIMIT.

@@ -23,13 +23,6 @@
  */
 char *shield_state_dir(void);
 
-/* mkdir -p with mode for the last component. */
-__attribute__((warn_unused_result))
-int shield_mkdir_p(const char *path, unsigned mode);
-
-/* rm -rf of a directory tree the platform owns (instances, scratch). */
-int shield_remove_tree(const char *path);
-
 /*
  * The platform's PK certificate (DER), made once: STATE/platform-pk/PK.der
  * with its key PK.key (0600), RSA-2048 self-signed. This is the PK an

@@ -151,30 +151,6 @@ out:
         return r;
 }
 
-/* mkdir -p with 0700 for the directories made. */
-static int mkdir_parents(const char *dir) {
-        char *p = strdup(dir);
-        if (!p)
-                return SHIELD_E_NOMEM;
-        for (char *s = p + 1;; s++) {
-                if (*s != '/' && *s != '\0')
-                        continue;
-                char c = *s;
-                *s = '\0';
-                if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-                        int e = errno;
-                        free(p);
-                        errno = e;
-                        return SHIELD_E_SYSTEM;
-                }
-                *s = c;
-                if (!c)
-                        break;
-        }
-        free(p);
-        return 0;
-}
-
 int shield_agent_state_save(const char *dir, const struct shield_agent_state *s) {
         char *path = NULL, *text = NULL;
         json_t *j = NULL;
@@ -183,7 +159,7 @@ int shield_agent_state_save(const char *dir, const struct shield_agent_state *s)
                 return SHIELD_E_INVAL;
         if ((r = state_path(dir, &path)) < 0)
                 return r;
-        if ((r = mkdir_parents(dir)) < 0)
+        if ((r = shield_mkdir_parents(dir, 0700, 0700)) < 0)
                 goto out;
         j = json_pack("{s:s, s:s, s:s, s:b}", "server", s->server, "name", s->name, "ak_sha256", s->ak_sha256,
                       "trusted", s->trusted);

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "shield/crypto.h"
-#include "shield/pe.h"
+#include "shield/authenticode.h"
 #include "signer.h"
 
 static PKCS7 *load(const uint8_t *der, size_t len) {

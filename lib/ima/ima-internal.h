@@ -65,16 +65,16 @@ struct shield_ima_list {
         struct shield_reasons quirks;
 };
 
-void *ima_arena_alloc(struct shield_ima_list *l, size_t n);
-
 /* The legacy "ima" template hashes the name padded with NULs to IMA_EVENT_NAME_LEN_MAX + 1. */
 #define IMA_LEGACY_NAME_SIZE 256
 #define IMA_LEGACY_DIGEST_SIZE 20
+/* The legacy template data, plus one NUL so the name inside is always terminated. */
+#define IMA_LEGACY_BUF_SIZE (IMA_LEGACY_DIGEST_SIZE + IMA_LEGACY_NAME_SIZE + 1)
 
 /*
- * Build the legacy template data (digest ‖ name padded to 256) of e from
- * e->file_hash and name[0..name_len) into the arena; the kernel keeps at
- * most 255 bytes of the name.
+ * Fill d (IMA_LEGACY_BUF_SIZE bytes) with the legacy template data, digest
+ * (20 bytes) ‖ name[0..name_len) padded to 256; the kernel keeps at most
+ * 255 bytes of the name. The caller owns d: the template code allocates
+ * nothing, so it depends on no parser state.
  */
-int ima_legacy_template_data(struct shield_ima_list *l, struct shield_ima_entry *e, const char *name,
-                             size_t name_len);
+void ima_legacy_template_fill(uint8_t *d, const uint8_t *digest, const char *name, size_t name_len);

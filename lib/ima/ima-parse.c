@@ -38,7 +38,7 @@ struct parser {
         struct ima_template prev;
 };
 
-void *ima_arena_alloc(struct shield_ima_list *l, size_t n) {
+static void *ima_arena_alloc(struct shield_ima_list *l, size_t n) {
         size_t need = (n + 7) & ~(size_t)7;
 
         if (need < n)
@@ -66,6 +66,20 @@ static char *arena_strndup(struct shield_ima_list *l, const void *s, size_t n) {
                 p[n] = '\0';
         }
         return p;
+}
+
+/* The legacy template data of e from e->file_hash and the name, in the arena. */
+static int legacy_template_data(struct shield_ima_list *l, struct shield_ima_entry *e, const char *name,
+                                size_t name_len) {
+        uint8_t *d = ima_arena_alloc(l, IMA_LEGACY_BUF_SIZE);
+
+        if (!d)
+                return SHIELD_E_NOMEM;
+        ima_legacy_template_fill(d, e->file_hash, name, name_len);
+        e->template_data = d;
+        e->template_data_size = IMA_LEGACY_DIGEST_SIZE + IMA_LEGACY_NAME_SIZE;
+        e->file_hash = d; /* keep pointing at list-owned bytes */
+        return 0;
 }
 
 static int fail(struct parser *ps, int code, size_t offset, size_t line, const char *fmt, ...)
@@ -291,7 +305,7 @@ static int parse_binary_entry(struct parser *ps, struct rd *r) {
                 e->file_hash_size = IMA_LEGACY_DIGEST_SIZE;
                 e->file_hash_algo = "sha1";
                 e->file_hash_alg = SHIELD_ALG_SHA1;
-                if (ima_legacy_template_data(l, e, (const char *)path, path_len) < 0)
+                if (legacy_template_data(l, e, (const char *)path, path_len) < 0)
                         return SHIELD_E_NOMEM;
                 if (memchr(path, 0, path_len) || path_len >= IMA_LEGACY_NAME_SIZE)
                         e->path = arena_strndup(l, path, path_len);
@@ -537,7 +551,7 @@ static int ascii_fields(struct parser *ps, struct shield_ima_entry *e, const str
                 if (e->file_hash_size != IMA_LEGACY_DIGEST_SIZE)
                         return fail(ps, SHIELD_E_FORMAT, e->offset + (size_t)(tok[0].s - line), e->line,
                                     "an 'ima' file digest is 40 hex digits");
-                int rc = ima_legacy_template_data(l, e, e->path, strlen(e->path));
+                int rc = legacy_template_data(l, e, e->path, strlen(e->path));
                 if (rc < 0)
                         return rc;
                 return 0;

@@ -129,19 +129,10 @@ const struct ima_algo *ima_algo_lookup(const char *name, size_t len) {
         return NULL;
 }
 
-int ima_legacy_template_data(struct shield_ima_list *l, struct shield_ima_entry *e, const char *name,
-                             size_t name_len) {
-        /* One byte more than the hashed size, so the name inside is always NUL-terminated. */
-        uint8_t *d = ima_arena_alloc(l, IMA_LEGACY_DIGEST_SIZE + IMA_LEGACY_NAME_SIZE + 1);
+void ima_legacy_template_fill(uint8_t *d, const uint8_t *digest, const char *name, size_t name_len) {
         size_t keep = name_len < IMA_LEGACY_NAME_SIZE - 1 ? name_len : IMA_LEGACY_NAME_SIZE - 1;
 
-        if (!d)
-                return SHIELD_E_NOMEM;
-        memcpy(d, e->file_hash, IMA_LEGACY_DIGEST_SIZE);
+        memcpy(d, digest, IMA_LEGACY_DIGEST_SIZE);
         memset(d + IMA_LEGACY_DIGEST_SIZE, 0, IMA_LEGACY_NAME_SIZE + 1);
         memcpy(d + IMA_LEGACY_DIGEST_SIZE, name, keep);
-        e->template_data = d;
-        e->template_data_size = IMA_LEGACY_DIGEST_SIZE + IMA_LEGACY_NAME_SIZE;
-        e->file_hash = d; /* keep pointing at list-owned bytes */
-        return 0;
 }

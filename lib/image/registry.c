@@ -19,7 +19,6 @@
 #include "shield/crypto.h"
 #include "shield/image.h"
 #include "shield/util.h"
-#include "shield/vm.h"
 
 #define IMAGE_JSON_MAX (64u << 20)
 
@@ -65,8 +64,10 @@ void shield_features_text(unsigned bits, char *buf, size_t size) {
 }
 
 bool shield_resource_name_valid(const char *name) {
-        size_t n = name ? strlen(name) : 0;
-        if (n == 0 || n > 63 || name[0] < 'a' || name[0] > 'z' || name[n - 1] == '-')
+        if (!shield_name_valid(name))
+                return false;
+        size_t n = strlen(name);
+        if (n > 63 || name[0] < 'a' || name[0] > 'z' || name[n - 1] == '-')
                 return false;
         for (size_t i = 0; i < n; i++)
                 if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') || name[i] == '-'))

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shield/authenticode.h"
 #include "shield/crypto.h"
 #include "shield/pe.h"
 

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shield/authenticode.h"
 #include "shield/crypto.h"
 #include "shield/pe.h"
 #include "shield/secureboot.h"

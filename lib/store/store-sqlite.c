@@ -6,12 +6,15 @@
  * lock.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "shield/util.h"
 #include "store-internal.h"
 
 /*
@@ -50,7 +53,7 @@ static int db_fail(sqlite3 *db, struct shield_diag *diag, const char *what) {
         return shield_diag_fail(diag, SHIELD_E_SYSTEM, 0, -1, "store: %s: %s", what, sqlite3_errmsg(db));
 }
 
-/* mkdir -p of path's directory, mode 0700 for what is made. */
+/* mkdir -p of path's directory, mode 0700 for every directory made (parents too): it holds the store. */
 static int make_parents(const char *path, struct shield_diag *diag) {
         char *dir = strdup(path);
         int r = 0;
@@ -59,21 +62,67 @@ static int make_parents(const char *path, struct shield_diag *diag) {
         char *slash = strrchr(dir, '/');
         if (slash && slash != dir) {
                 *slash = '\0';
-                for (char *p = dir + 1; *p; p++) {
-                        if (*p != '/')
-                                continue;
-                        *p = '\0';
-                        if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-                                r = shield_diag_fail(diag, SHIELD_E_SYSTEM, 0, -1, "store: mkdir %s: %s", dir, strerror(errno));
-                                goto out;
-                        }
-                        *p = '/';
-                }
-                if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                if ((r = shield_mkdir_parents(dir, 0700, 0700)) == SHIELD_E_SYSTEM)
                         r = shield_diag_fail(diag, SHIELD_E_SYSTEM, 0, -1, "store: mkdir %s: %s", dir, strerror(errno));
         }
-out:
         free(dir);
+        return r;
+}
+
+/*
+ * The store holds the token-signing private keys and the admin token's
+ * hash: the database is created 0600 here, whatever the umask, before
+ * SQLite opens it (SQLite would create it 0644 & ~umask). SQLite gives the
+ * -wal and -shm files the database's own mode (os_unix.c findCreateFileMode,
+ * robust_open fchmods past the umask). A store or -wal/-shm left readable
+ * by others by an older version loses its group and other bits. Symbolic
+ * links are refused, as SQLITE_OPEN_NOFOLLOW does.
+ */
+static int private_file(const char *path, bool create, struct shield_diag *diag) {
+        struct stat st;
+        int fd = create ? open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) : -1;
+
+        if (fd >= 0) {
+                int r = fchmod(fd, 0600) < 0 ? SHIELD_E_SYSTEM : 0;
+                if (r < 0)
+                        r = shield_diag_fail(diag, r, 0, -1, "store: chmod %s: %s", path, strerror(errno));
+                close(fd);
+                return r;
+        }
+        if (create && errno != EEXIST)
+                return shield_diag_fail(diag, SHIELD_E_SYSTEM, 0, -1, "store: %s: %s", path, strerror(errno));
+        /* O_PATH: a file we may not read still has its mode fixed, and opening a FIFO does not block. */
+        if ((fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0)
+                return errno == ENOENT && !create ? 0
+                                                  : shield_diag_fail(diag, SHIELD_E_SYSTEM, 0, -1, "store: %s: %s", path,
+                                                                     strerror(errno));
+        int r = 0;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) && st.st_uid == geteuid()) {
+                char proc[64];
+                snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+                if (chmod(proc, st.st_mode & 0700) < 0)
+                        r = shield_diag_fail(diag, SHIELD_E_SYSTEM, 0, -1, "store: chmod %s: %s", path, strerror(errno));
+        }
+        close(fd);
+        return r;
+}
+
+static int private_files(const char *path, struct shield_diag *diag) {
+        char *side = NULL;
+        int r;
+
+        if (strcmp(path, ":memory:") == 0)
+                return 0;
+        if ((r = private_file(path, true, diag)) < 0)
+                return r;
+        static const char *const suffixes[] = { "-wal", "-shm", "-journal" };
+        for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0] && r == 0; i++) {
+                if (asprintf(&side, "%s%s", path, suffixes[i]) < 0)
+                        return SHIELD_E_NOMEM;
+                r = private_file(side, false, diag);
+                free(side);
+                side = NULL;
+        }
         return r;
 }
 
@@ -153,7 +202,7 @@ static int sq_open(const char *path, struct shield_store **ret, struct shield_di
         struct sqlite_store *q;
         int r;
 
-        if ((r = make_parents(path, diag)) < 0)
+        if ((r = make_parents(path, diag)) < 0 || (r = private_files(path, diag)) < 0)
                 return r;
         if (!(q = calloc(1, sizeof *q)))
                 return SHIELD_E_NOMEM;

@@ -146,16 +146,15 @@ static int end(struct shield_store *s, int r, struct shield_diag *diag) {
         return r;
 }
 
+_Static_assert(SHIELD_STORE_NAME_MAX == SHIELD_NAME_MAX, "the store keeps names of shield_name_valid's length");
+
 static int check_name(const char *instance, struct shield_diag *diag) {
         if (!instance || !*instance)
                 return shield_diag_fail(diag, SHIELD_E_INVAL, 0, -1, "an instance name is required");
-        size_t n = strnlen(instance, SHIELD_STORE_NAME_MAX + 1);
-        if (n > SHIELD_STORE_NAME_MAX)
-                return shield_diag_fail(diag, SHIELD_E_INVAL, 0, -1, "instance name over %d bytes", SHIELD_STORE_NAME_MAX);
-        for (size_t i = 0; i < n; i++)
-                if ((unsigned char)instance[i] < 0x20 || instance[i] == 0x7f)
-                        return shield_diag_fail(diag, SHIELD_E_INVAL, i, -1,
-                                                "instance name has a control character at byte %zu", i);
+        if (!shield_name_valid(instance))
+                return shield_diag_fail(diag, SHIELD_E_INVAL, 0, -1,
+                                        "an instance name is at most %d bytes, without control bytes or '/', "
+                                        "not starting with '.'", SHIELD_NAME_MAX);
         return 0;
 }
 

@@ -5,6 +5,7 @@
 
 #include "shield/uefi.h"
 #include "util/rd.h"
+#include "util/wr.h"
 
 #define EFI_TIME_SIZE 16
 #define WIN_CERT_REVISION_2_0 0x0200       /* UEFI 2.10, 32.2.4 */
@@ -14,14 +15,18 @@
 int shield_authvar2_parse(const uint8_t *buf, size_t len, struct shield_authvar2 *ret, struct shield_diag *diag) {
         if (!ret || (!buf && len))
                 return SHIELD_E_INVAL;
-        struct rd r = rd_init(buf, len);
+        struct rd r = rd_init_sticky(buf, len);
         struct shield_authvar2 a = { 0 };
-        uint32_t cert_len;
+        uint32_t cert_len = 0;
         uint16_t revision, type;
         shield_guid cert_type;
 
-        if (rd_copy(&r, a.timestamp, EFI_TIME_SIZE) < 0 || rd_le32(&r, &cert_len) < 0 || rd_le16(&r, &revision) < 0 ||
-            rd_le16(&r, &type) < 0 || rd_copy(&r, cert_type.b, 16) < 0)
+        rd_copy(&r, a.timestamp, EFI_TIME_SIZE);
+        rd_le32(&r, &cert_len);
+        rd_le16(&r, &revision);
+        rd_le16(&r, &type);
+        rd_copy(&r, cert_type.b, 16);
+        if (rd_ok(&r) < 0)
                 return shield_diag_fail(diag, SHIELD_E_TRUNCATED, r.off, -1,
                                         "%zu bytes, too few for EFI_TIME and WIN_CERTIFICATE_UEFI_GUID (40)", len);
         if (revision != WIN_CERT_REVISION_2_0 || type != WIN_CERT_TYPE_EFI_GUID)
@@ -38,7 +43,9 @@ int shield_authvar2_parse(const uint8_t *buf, size_t len, struct shield_authvar2
                 return shield_diag_fail(diag, SHIELD_E_FORMAT, 16, -1, "dwLength %u does not fit the %zu bytes after EFI_TIME",
                                         cert_len, len - EFI_TIME_SIZE);
         a.pkcs7_size = cert_len - WIN_CERT_UEFI_GUID_HEADER;
-        (void)rd_bytes(&r, a.pkcs7_size, &a.pkcs7);
+        rd_bytes(&r, a.pkcs7_size, &a.pkcs7);
+        if (rd_ok(&r) < 0) /* not reached: dwLength was checked against what is left */
+                return shield_diag_fail(diag, SHIELD_E_TRUNCATED, r.off, -1, "the PKCS#7 data is truncated");
         a.payload = rd_cur(&r);
         a.payload_size = rd_left(&r);
         *ret = a;
@@ -66,21 +73,21 @@ int shield_authvar2_signed_bytes(const char *name, const shield_guid *vendor, ui
         if (len > SIZE_MAX - 2 * n - 36)
                 return SHIELD_E_INVAL;
         size_t total = 2 * n + 16 + 4 + 16 + len;
-        uint8_t *out = malloc(total), *p = out;
+        uint8_t *out = malloc(total);
         if (!out)
                 return SHIELD_E_NOMEM;
-        for (size_t i = 0; i < n; i++) {
-                *p++ = (uint8_t)name[i];
-                *p++ = 0;
+        struct wr w = wr_init(out, total);
+        /* UEFI 2.10, 8.2.2: VariableName (UCS-2, no NUL) ‖ VendorGuid ‖ Attributes ‖ TimeStamp ‖ Data. */
+        for (size_t i = 0; i < n; i++)
+                wr_le16(&w, (uint8_t)name[i]);
+        wr_bytes(&w, vendor->b, 16);
+        wr_le32(&w, attributes);
+        wr_bytes(&w, timestamp, 16);
+        wr_bytes(&w, data, len);
+        if (wr_ok(&w) < 0 || w.len != total) {
+                free(out);
+                return SHIELD_E_LIMIT;
         }
-        memcpy(p, vendor->b, 16);
-        p += 16;
-        for (int i = 0; i < 4; i++)
-                *p++ = (uint8_t)(attributes >> (8 * i));
-        memcpy(p, timestamp, 16);
-        p += 16;
-        if (len)
-                memcpy(p, data, len);
         *ret = out;
         *ret_len = total;
         return 0;
@@ -91,22 +98,22 @@ int shield_authvar2_serialize(const uint8_t timestamp[16], const uint8_t *pkcs7,
         if (!timestamp || !pkcs7 || (!data && len) || !ret || !ret_len || pkcs7_len > UINT32_MAX - WIN_CERT_UEFI_GUID_HEADER)
                 return SHIELD_E_INVAL;
         size_t total = EFI_TIME_SIZE + WIN_CERT_UEFI_GUID_HEADER + pkcs7_len + len;
-        uint8_t *out = malloc(total), *p = out;
+        uint8_t *out = malloc(total);
         if (!out)
                 return SHIELD_E_NOMEM;
         uint32_t cert_len = (uint32_t)(WIN_CERT_UEFI_GUID_HEADER + pkcs7_len);
-        memcpy(p, timestamp, EFI_TIME_SIZE);
-        p += EFI_TIME_SIZE;
-        for (int i = 0; i < 4; i++)
-                *p++ = (uint8_t)(cert_len >> (8 * i));
-        *p++ = (uint8_t)WIN_CERT_REVISION_2_0, *p++ = (uint8_t)(WIN_CERT_REVISION_2_0 >> 8);
-        *p++ = (uint8_t)WIN_CERT_TYPE_EFI_GUID, *p++ = (uint8_t)(WIN_CERT_TYPE_EFI_GUID >> 8);
-        memcpy(p, SHIELD_GUID_CERT_TYPE_PKCS7.b, 16);
-        p += 16;
-        memcpy(p, pkcs7, pkcs7_len);
-        p += pkcs7_len;
-        if (len)
-                memcpy(p, data, len);
+        struct wr w = wr_init(out, total);
+        wr_bytes(&w, timestamp, EFI_TIME_SIZE);
+        wr_le32(&w, cert_len);
+        wr_le16(&w, WIN_CERT_REVISION_2_0);
+        wr_le16(&w, WIN_CERT_TYPE_EFI_GUID);
+        wr_bytes(&w, SHIELD_GUID_CERT_TYPE_PKCS7.b, 16);
+        wr_bytes(&w, pkcs7, pkcs7_len);
+        wr_bytes(&w, data, len);
+        if (wr_ok(&w) < 0 || w.len != total) {
+                free(out);
+                return SHIELD_E_LIMIT;
+        }
         *ret = out;
         *ret_len = total;
         return 0;

@@ -5,16 +5,10 @@
 
 #include "shield/crypto.h"
 #include "shield/uefi.h"
+#include "util/wr.h"
 
 #define LIST_HEADER_SIZE 28
 #define OWNER_SIZE 16
-
-static void put_le32(uint8_t *p, uint32_t v) {
-        p[0] = (uint8_t)v;
-        p[1] = (uint8_t)(v >> 8);
-        p[2] = (uint8_t)(v >> 16);
-        p[3] = (uint8_t)(v >> 24);
-}
 
 /* Append one list of count signatures of sig_size bytes (owner + data each). */
 static int append_list(uint8_t **buf, size_t *len, const shield_guid *type, const shield_guid *owner,
@@ -30,16 +24,18 @@ static int append_list(uint8_t **buf, size_t *len, const shield_guid *type, cons
         uint8_t *out = realloc(*buf, *len + list_size);
         if (!out)
                 return SHIELD_E_NOMEM;
-        uint8_t *p = out + *len;
-        memcpy(p, type->b, 16);
-        put_le32(p + 16, (uint32_t)list_size);
-        put_le32(p + 20, 0);
-        put_le32(p + 24, (uint32_t)sig_size);
-        p += LIST_HEADER_SIZE;
+        struct wr w = wr_init(out + *len, list_size);
+        wr_bytes(&w, type->b, 16);
+        wr_le32(&w, (uint32_t)list_size);
+        wr_le32(&w, 0);
+        wr_le32(&w, (uint32_t)sig_size);
         for (size_t i = 0; i < count; i++) {
-                memcpy(p, owner->b, OWNER_SIZE);
-                memcpy(p + OWNER_SIZE, data + i * data_size, data_size);
-                p += sig_size;
+                wr_bytes(&w, owner->b, OWNER_SIZE);
+                wr_bytes(&w, data + i * data_size, data_size);
+        }
+        if (wr_ok(&w) < 0 || w.len != list_size) {
+                *buf = out; /* realloc'd: the caller's buffer now, its length unchanged */
+                return SHIELD_E_INVAL;
         }
         *buf = out;
         *len += list_size;

@@ -72,18 +72,22 @@ static int read_list(struct rd *r, long index, struct list_header *h, struct shi
         size_t start = r->off;
         uint32_t list_size = 0;
 
-        if (rd_left(r) < LIST_HEADER_SIZE)
+        /* A sticky view of r: the header's reads are checked once, r moves only past a whole list. */
+        struct rd s = *r;
+        s.sticky = true;
+        rd_copy(&s, h->type.b, 16);
+        rd_le32(&s, &list_size);
+        rd_le32(&s, &h->header_size);
+        rd_le32(&s, &h->sig_size);
+        if (rd_ok(&s) < 0)
                 return shield_diag_fail(diag, SHIELD_E_TRUNCATED, start, index,
                                         "%zu bytes left, too few for an EFI_SIGNATURE_LIST header (28)", rd_left(r));
-        (void)rd_copy(r, h->type.b, 16);
-        (void)rd_le32(r, &list_size);
-        (void)rd_le32(r, &h->header_size);
-        (void)rd_le32(r, &h->sig_size);
-        if (list_size < LIST_HEADER_SIZE || list_size - LIST_HEADER_SIZE > rd_left(r))
+        if (list_size < LIST_HEADER_SIZE || list_size - LIST_HEADER_SIZE > rd_left(&s))
                 return shield_diag_fail(diag, SHIELD_E_FORMAT, start + 16, index,
                                         "SignatureListSize %u does not fit the %zu bytes from here", list_size,
                                         r->len - start);
-        (void)rd_sub(r, list_size - LIST_HEADER_SIZE, &h->sigs);
+        rd_sub(&s, list_size - LIST_HEADER_SIZE, &h->sigs); /* fits: checked just above */
+        r->off = s.off;
         if (rd_skip(&h->sigs, h->header_size) < 0)
                 return shield_diag_fail(diag, SHIELD_E_FORMAT, start + 20, index,
                                         "SignatureHeaderSize %u exceeds the list body (%u bytes)", h->header_size,
@@ -150,10 +154,15 @@ int shield_siglist_parse(const uint8_t *buf, size_t len, struct shield_siglist *
 
                         e->type = h.type;
                         e->offset = start + LIST_HEADER_SIZE + h.sigs.off;
-                        (void)rd_copy(&h.sigs, e->owner.b, OWNER_SIZE);
-                        (void)rd_bytes(&h.sigs, h.sig_size - OWNER_SIZE, &e->data);
+                        rd_copy(&h.sigs, e->owner.b, OWNER_SIZE);
+                        rd_bytes(&h.sigs, h.sig_size - OWNER_SIZE, &e->data);
                         e->size = h.sig_size - OWNER_SIZE;
                         e->list_index = (unsigned)out.n_lists;
+                }
+                /* Not reached: SignatureSize divides the body, so count whole signatures fit. */
+                if (rd_ok(&h.sigs) < 0) {
+                        rc = shield_diag_fail(diag, SHIELD_E_TRUNCATED, start, (long)out.n_lists, "a signature is truncated");
+                        goto fail;
                 }
                 out.n_lists++;
         }

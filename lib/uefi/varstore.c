@@ -12,6 +12,7 @@
 #include "shield/util.h"
 #include "shield/varstore.h"
 #include "util/rd.h"
+#include "util/wr.h"
 
 /* PI 1.7 vol. 3, 3.2.1: EFI_FVH_SIGNATURE "_FVH" and EFI_FVH_REVISION. */
 #define FV_SIGNATURE 0x4856465fu
@@ -109,28 +110,28 @@ static bool name_ok(const uint8_t *name, size_t size) {
 static int read_record(const struct shield_varstore *vs, size_t off, struct shield_variable *v, const uint8_t **ret_name,
                        size_t *ret_name_size, struct shield_diag *diag) {
         size_t header = header_size(vs);
-        struct rd r = rd_init(vs->buf + off, vs->store_end - off);
+        struct rd r = rd_init_sticky(vs->buf + off, vs->store_end - off);
         uint32_t name_size = 0, data_size = 0;
-        uint16_t start_id;
-        uint8_t reserved;
+        uint16_t start_id = 0;
+        uint8_t reserved = 0;
 
         *v = (struct shield_variable){ .offset = off };
-        if (rd_need(&r, header) < 0)
+        rd_le16(&r, &start_id);
+        rd_u8(&r, &v->raw_state);
+        rd_u8(&r, &reserved);
+        rd_le32(&r, &v->attributes);
+        if (vs->authenticated) {
+                rd_le64(&r, &v->monotonic_count);
+                rd_copy(&r, v->timestamp, sizeof v->timestamp);
+                rd_le32(&r, &v->pubkey_index);
+        }
+        rd_le32(&r, &name_size);
+        rd_le32(&r, &data_size);
+        rd_copy(&r, v->vendor.b, sizeof v->vendor.b);
+        if (rd_ok(&r) < 0)
                 return shield_diag_fail(diag, SHIELD_E_TRUNCATED, off, (long)vs->n,
                                         "a %zu-byte variable header needs %zu bytes, the store has %zu left", header,
-                                        header, rd_left(&r));
-        (void)rd_le16(&r, &start_id);
-        (void)rd_u8(&r, &v->raw_state);
-        (void)rd_u8(&r, &reserved);
-        (void)rd_le32(&r, &v->attributes);
-        if (vs->authenticated) {
-                (void)rd_le64(&r, &v->monotonic_count);
-                (void)rd_copy(&r, v->timestamp, sizeof v->timestamp);
-                (void)rd_le32(&r, &v->pubkey_index);
-        }
-        (void)rd_le32(&r, &name_size);
-        (void)rd_le32(&r, &data_size);
-        (void)rd_copy(&r, v->vendor.b, sizeof v->vendor.b);
+                                        header, vs->store_end - off);
 
         size_t name_at = off + header - 24; /* NameSize sits 24 bytes before the header's end in both layouts */
         if (name_size < 2 || name_size % 2 || name_size > SHIELD_VARSTORE_NAME_MAX)
@@ -386,11 +387,6 @@ int shield_varstore_get(const struct shield_varstore *vs, const char *name, cons
         return 0;
 }
 
-static void put_le(uint8_t *p, uint64_t v, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                p[i] = (uint8_t)(v >> (8 * i));
-}
-
 int shield_varstore_set(struct shield_varstore *vs, const char *name, const shield_guid *vendor, uint32_t attributes,
                         const uint8_t *timestamp, const uint8_t *data, size_t data_size) {
         if (!vs || !name || !*name || !vendor || !data || data_size == 0 || data_size > UINT32_MAX)
@@ -431,26 +427,33 @@ int shield_varstore_set(struct shield_varstore *vs, const char *name, const shie
                 .data_size = data_size,
                 .offset = off,
         };
-        memset(p, 0, header);
-        put_le(p, START_ID, 2);
-        p[2] = VAR_ADDED;
-        put_le(p + 4, attributes, 4);
-        size_t at = 8;
+        /* VARIABLE_HEADER / AUTHENTICATED_VARIABLE_HEADER (edk2 VariableFormat.h), then the name and the data. */
+        struct wr w = wr_init(p, header + name_size + data_size);
+        wr_le16(&w, START_ID);
+        wr_u8(&w, VAR_ADDED);
+        wr_u8(&w, 0); /* Reserved */
+        wr_le32(&w, attributes);
         if (vs->authenticated) {
                 /* MonotonicCount and PubKeyIndex stay 0: they belong to the count-based scheme, unused here. */
-                at += 8;
+                wr_le64(&w, 0);
                 if (timestamp) {
-                        memcpy(p + at, timestamp, 16);
+                        wr_bytes(&w, timestamp, 16);
                         memcpy(v.timestamp, timestamp, 16);
-                }
-                at += 16 + 4;
+                } else
+                        wr_zero(&w, 16);
+                wr_le32(&w, 0);
         }
-        put_le(p + at, name_size, 4);
-        put_le(p + at + 4, data_size, 4);
-        memcpy(p + at + 8, vendor->b, 16);
+        wr_le32(&w, (uint32_t)name_size);
+        wr_le32(&w, (uint32_t)data_size);
+        wr_bytes(&w, vendor->b, 16);
+        wr_zero(&w, header > w.len ? header - w.len : 0);
         for (size_t i = 0; i < name_units; i++)
-                put_le(p + header + 2 * i, (unsigned char)name[i], 2);
-        memcpy(p + header + name_size, data, data_size);
+                wr_le16(&w, (unsigned char)name[i]);
+        wr_bytes(&w, data, data_size);
+        if (wr_ok(&w) < 0 || w.len != header + name_size + data_size) {
+                free(copy); /* not reached: the room was checked above */
+                return SHIELD_E_LIMIT;
+        }
         v.data = p + header + name_size;
 
         /* Retire older copies only now, as the firmware does after the new record is added. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,4 +137,43 @@ fail:;
         unlink(tmp);
         errno = saved;
         return SHIELD_E_SYSTEM;
+}
+
+int shield_mkdir_parents(const char *path, unsigned parent_mode, unsigned mode) {
+        if (!path || !*path)
+                return SHIELD_E_INVAL;
+        char *p = strdup(path);
+        if (!p)
+                return SHIELD_E_NOMEM;
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = '\0';
+                if (mkdir(p, (mode_t)parent_mode) < 0 && errno != EEXIST) {
+                        int saved = errno;
+                        free(p);
+                        errno = saved;
+                        return SHIELD_E_SYSTEM;
+                }
+                *s = '/';
+        }
+        int r = mkdir(p, (mode_t)mode) < 0 && errno != EEXIST ? SHIELD_E_SYSTEM : 0;
+        int saved = errno;
+        free(p);
+        errno = saved;
+        return r;
+}
+
+int shield_mkdir_p(const char *path, unsigned mode) {
+        return shield_mkdir_parents(path, 0755, mode);
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        (void)st;
+        (void)ftw;
+        return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+int shield_remove_tree(const char *path) {
+        return nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT ? SHIELD_E_SYSTEM : 0;
 }

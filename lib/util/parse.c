@@ -106,3 +106,14 @@ int shield_parse_size(const char *s, uint64_t *ret) {
         *ret = v << shift;
         return 0;
 }
+
+bool shield_name_valid(const char *name) {
+        size_t n = name ? strnlen(name, SHIELD_NAME_MAX + 1) : 0;
+
+        if (n == 0 || n > SHIELD_NAME_MAX || name[0] == '.')
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f || name[i] == '/')
+                        return false;
+        return true;
+}

@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,35 +28,6 @@ char *shield_state_dir(void) {
         if (xdg && *xdg)
                 return asprintf(&dir, "%s/shieldkit", xdg) < 0 ? NULL : dir;
         return asprintf(&dir, "%s/.local/state/shieldkit", home && *home ? home : "/tmp") < 0 ? NULL : dir;
-}
-
-int shield_mkdir_p(const char *path, unsigned mode) {
-        char *p = strdup(path);
-        if (!p)
-                return SHIELD_E_NOMEM;
-        for (char *s = p + 1; *s; s++) {
-                if (*s != '/')
-                        continue;
-                *s = '\0';
-                if (mkdir(p, 0755) < 0 && errno != EEXIST) {
-                        free(p);
-                        return SHIELD_E_SYSTEM;
-                }
-                *s = '/';
-        }
-        int r = mkdir(p, (mode_t)mode) < 0 && errno != EEXIST ? SHIELD_E_SYSTEM : 0;
-        free(p);
-        return r;
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        (void)st;
-        (void)ftw;
-        return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-int shield_remove_tree(const char *path) {
-        return nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT ? SHIELD_E_SYSTEM : 0;
 }
 
 int shield_platform_pk(const char *state, uint8_t **ret_der, size_t *ret_len, struct shield_diag *diag) {

@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "shield/authenticode.h"
 #include "shield/crypto.h"
 #include "shield/keys.h"
 #include "shield/pe.h"

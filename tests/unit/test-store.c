@@ -14,6 +14,7 @@
  * instance ("vm1": a golden measurement and two verdicts) to PATH and exits:
  * tests/cli/cli-golden.sh uses that to test `shield golden`.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -120,6 +122,8 @@ static void test_golden_set_get_reset(void **state) {
         /* Bad names. */
         assert_int_equal(shield_store_golden_set(s, "", g, NULL), SHIELD_E_INVAL);
         assert_int_equal(shield_store_golden_set(s, "a\nb", g, &diag), SHIELD_E_INVAL);
+        assert_int_equal(shield_store_golden_set(s, "a/b", g, NULL), SHIELD_E_INVAL);
+        assert_int_equal(shield_store_golden_set(s, ".hidden", g, NULL), SHIELD_E_INVAL);
         assert_int_equal(shield_store_golden_get(s, NULL, &got, NULL), SHIELD_E_INVAL);
         free(a);
         free(b);
@@ -268,6 +272,49 @@ static void test_open_errors(void **state) {
         fclose(f);
         assert_int_equal(shield_store_open(path, &s, &diag), SHIELD_E_SYSTEM);
         assert_ptr_equal(s, (void *)0xaa);
+}
+
+static mode_t mode_of(const char *path) {
+        struct stat st;
+        if (stat(path, &st) < 0)
+                fail_msg("stat %s: %s", path, strerror(errno));
+        return st.st_mode & 07777;
+}
+
+/* The store holds private keys: 0600 for the database, -wal and -shm, under the usual umask 022. */
+static void test_file_modes(void **state) {
+        (void)state;
+        if (on_postgresql)
+                skip();
+        struct shield_store *s = NULL;
+        struct shield_diag diag = { 0 };
+        struct shield_golden *g = make_golden("grubx64.efi");
+        char path[300], wal[310], shm[310];
+        mode_t old = umask(022);
+
+        snprintf(path, sizeof path, "%s/modes/shield.db", dir);
+        snprintf(wal, sizeof wal, "%s-wal", path);
+        snprintf(shm, sizeof shm, "%s-shm", path);
+        assert_int_equal(shield_store_open(path, &s, &diag), 0);
+        assert_int_equal(shield_store_golden_set(s, "modes", g, &diag), 0);
+        assert_int_equal(mode_of(path), 0600);
+        assert_int_equal(mode_of(wal), 0600);
+        assert_int_equal(mode_of(shm), 0600);
+        shield_store_close(s);
+
+        /* A store an older version left 0644 (and its -wal, -shm) is made private when opened. */
+        assert_int_equal(chmod(path, 0644), 0);
+        FILE *f = fopen(wal, "ae");
+        assert_non_null(f);
+        fclose(f);
+        assert_int_equal(chmod(wal, 0644), 0);
+        assert_int_equal(shield_store_open(path, &s, &diag), 0);
+        assert_int_equal(mode_of(path), 0600);
+        assert_int_equal(mode_of(wal), 0600);
+        assert_int_equal(mode_of(shm), 0600);
+        shield_store_close(s);
+        umask(old);
+        shield_golden_free(g);
 }
 
 static void test_default_path(void **state) {
@@ -782,6 +829,7 @@ int main(void) {
                 cmocka_unit_test(test_two_handles),
                 cmocka_unit_test(test_open_errors),
                 cmocka_unit_test(test_default_path),
+                cmocka_unit_test(test_file_modes),
                 cmocka_unit_test(test_schema_version_and_names),
                 cmocka_unit_test(test_register_get_trust),
                 cmocka_unit_test(test_status_and_list),

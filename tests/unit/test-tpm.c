@@ -427,6 +427,57 @@ static void test_quote_failures(void **state) {
         shield_tpm_close(t);
 }
 
+/*
+ * An ECC P-256 AK that `tpm2_createak -C ek.ctx -G ecc -g sha256 -s ecdsa -u ak.pub -n ak.name` made
+ * under swtpm 0.7; the name is ak.name, the TPM's own (TPM2_Load), and equals
+ * (printf '\0\13'; tail -c +3 ak.pub | openssl dgst -sha256 -binary).
+ */
+static const char ak_ecc_pub_hex[] =
+        "00580023000b00050072000000100018000b0003001000208fbaf91fe3eae1d5516da5563ca17e5e758b8ad95f9b99b5cfb64c917f"
+        "92df8600200c411f0748c08bc606e9c691c99a0e0725a763f92338b134af65a84ec8edfb3a";
+static const char ak_ecc_name_hex[] = "000b1afe182c572942a8fc12c0a39215164f5bfd49148f110db6ac6824de89f84f68";
+
+static void test_public_name(void **state) {
+        (void)state;
+        uint8_t *pub = NULL, *want = NULL, name[SHIELD_TPM_NAME_MAX], big[SHIELD_TPM_PUBLIC_MAX + 1] = { 0 };
+        size_t pub_len = 0, want_len = 0, name_len = 0xaa;
+        struct shield_diag d = { 0 };
+
+        assert_int_equal(shield_hex_decode(ak_ecc_pub_hex, &pub, &pub_len), 0);
+        assert_int_equal(shield_hex_decode(ak_ecc_name_hex, &want, &want_len), 0);
+        memset(name, 0xaa, sizeof name);
+        assert_int_equal(shield_tpm_public_name(pub, pub_len, name, &name_len, &d), 0);
+        assert_int_equal(name_len, 34);
+        assert_memory_equal(name, want, want_len);
+        assert_int_equal(name[34], 0xaa); /* nothing written past the name */
+
+        /* Failures leave the outputs alone. */
+        memset(name, 0xaa, sizeof name);
+        name_len = 0xaa;
+        assert_int_equal(shield_tpm_public_name(pub, pub_len - 1, name, &name_len, &d), SHIELD_E_TRUNCATED);
+        assert_int_equal(shield_tpm_public_name(pub, 1, name, &name_len, &d), SHIELD_E_TRUNCATED);
+        assert_int_equal(shield_tpm_public_name(NULL, 0, name, &name_len, &d), SHIELD_E_TRUNCATED);
+        assert_int_equal(shield_tpm_public_name(big, sizeof big, name, &name_len, &d), SHIELD_E_LIMIT);
+        uint8_t *longer = malloc(pub_len + 1);
+        assert_non_null(longer);
+        memcpy(longer, pub, pub_len);
+        longer[pub_len] = 0;
+        longer[1]++; /* the size covers a byte the TPMT_PUBLIC does not use */
+        assert_int_equal(shield_tpm_public_name(longer, pub_len + 1, name, &name_len, &d), SHIELD_E_TRAILING);
+        free(longer);
+        pub[3] = 0x99; /* type */
+        assert_int_equal(shield_tpm_public_name(pub, pub_len, name, &name_len, &d), SHIELD_E_FORMAT);
+        pub[3] = 0x23;
+        pub[5] = 0x10; /* nameAlg TPM_ALG_NULL: the name would be a handle */
+        assert_int_not_equal(shield_tpm_public_name(pub, pub_len, name, &name_len, &d), 0);
+        pub[5] = 0x0b;
+        assert_int_equal(shield_tpm_public_name(pub, pub_len, NULL, &name_len, &d), SHIELD_E_INVAL);
+        assert_int_equal(name_len, 0xaa);
+        assert_int_equal(name[0], 0xaa);
+        free(pub);
+        free(want);
+}
+
 static void test_parsers_on_bad_bytes(void **state) {
         (void)state;
         struct shield_reasons reasons = { 0 };
@@ -716,6 +767,15 @@ static void test_info_ek_ak_activate(void **state) {
         assert_int_equal(shield_tpm_ak_create(t, SHIELD_TPM_AK_RSA, 0, &ak, &d), 0);
         assert_int_equal(shield_tpm_ak_create(t, SHIELD_TPM_AK_ECC, 0, &ak2, &d), 0);
         assert_int_equal(ak.name_len, 34);
+        /* Our name of each AK's public area is the one the TPM gave when it loaded the AK. */
+        uint8_t name[SHIELD_TPM_NAME_MAX];
+        size_t name_len = 0;
+        assert_int_equal(shield_tpm_public_name(ak.public, ak.public_len, name, &name_len, &d), 0);
+        assert_int_equal(name_len, ak.name_len);
+        assert_memory_equal(name, ak.name, ak.name_len);
+        assert_int_equal(shield_tpm_public_name(ak2.public, ak2.public_len, name, &name_len, &d), 0);
+        assert_int_equal(name_len, ak2.name_len);
+        assert_memory_equal(name, ak2.name, ak2.name_len);
         assert_int_equal(transient_count(), 0);
         /* Persisting at a non-persistent handle is refused before anything is made. */
         struct shield_tpm_ak bad = { 0 };
@@ -789,6 +849,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_open_errors),
                 cmocka_unit_test(test_parsers_on_bad_bytes),
+                cmocka_unit_test(test_public_name),
                 cmocka_unit_test(test_evidence_errors),
                 cmocka_unit_test(test_provision_idempotent),
                 cmocka_unit_test(test_read_pcrs),

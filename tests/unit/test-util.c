@@ -15,6 +15,7 @@
 #include "shield/pcrs.h"
 #include "shield/util.h"
 #include "util/rd.h"
+#include "util/wr.h"
 
 static void test_reader_bounds(void **state) {
         (void)state;
@@ -228,13 +229,149 @@ static void test_reasons(void **state) {
         assert_string_equal(shield_strerror(-999), "unknown error");
 }
 
+static void test_mkdir_tree(void **state) {
+        (void)state;
+        char base[] = "/tmp/shield-mkdir-XXXXXX", *leaf = NULL, *mid = NULL;
+        struct stat st;
+        mode_t old = umask(022);
+
+        assert_non_null(mkdtemp(base));
+        assert_true(asprintf(&mid, "%s/a/b", base) > 0);
+        assert_true(asprintf(&leaf, "%s/a/b/c", base) > 0);
+        assert_int_equal(shield_mkdir_parents(leaf, 0711, 0700), 0);
+        assert_int_equal(stat(mid, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0711);
+        assert_int_equal(stat(leaf, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0700);
+        /* Existing directories are fine and keep their modes. */
+        assert_int_equal(shield_mkdir_p(leaf, 0755), 0);
+        assert_int_equal(stat(leaf, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0700);
+        assert_int_equal(shield_mkdir_p("", 0755), SHIELD_E_INVAL);
+        assert_int_equal(shield_remove_tree(base), 0);
+        assert_int_not_equal(stat(base, &st), 0);
+        assert_int_equal(shield_remove_tree(base), 0); /* already gone */
+        umask(old);
+        free(mid);
+        free(leaf);
+}
+
+static void test_name_valid(void **state) {
+        (void)state;
+        char longest[SHIELD_NAME_MAX + 2];
+
+        /* Names the tests, the service and the platform use. */
+        static const char *const good[] = { "m1", "vm-ak", "web-1", "pg1", "Web", "1web", "web-", "vm 1",
+                                            "a.b", "caf\xc3\xa9", "x..", "~" };
+        for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+                assert_true(shield_name_valid(good[i]));
+        static const char *const bad[] = { "", ".", "..", ".hidden", "a/b", "/", "../x", "a\nb", "\t", "a\x7f", "a\x1b[0m" };
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+                assert_false(shield_name_valid(bad[i]));
+        assert_false(shield_name_valid(NULL));
+        memset(longest, 'a', sizeof longest);
+        longest[SHIELD_NAME_MAX] = '\0';
+        assert_true(shield_name_valid(longest));
+        longest[SHIELD_NAME_MAX] = 'a';
+        longest[SHIELD_NAME_MAX + 1] = '\0';
+        assert_false(shield_name_valid(longest));
+}
+
+static void test_reader_sticky(void **state) {
+        (void)state;
+        const uint8_t b[] = { 1, 2, 3, 4, 5, 6 };
+        struct rd r = rd_init_sticky(b, sizeof b);
+        uint32_t v32 = 0xaaaaaaaa, w32 = 0xaaaaaaaa;
+        uint16_t v16 = 0xaaaa;
+        uint8_t v8 = 0xaa;
+        const uint8_t *p = NULL;
+        struct rd child = { 0 };
+
+        assert_int_equal(rd_le32(&r, &v32), 0);
+        assert_int_equal(rd_ok(&r), 0);
+        assert_int_equal(rd_le32(&r, &w32), SHIELD_E_TRUNCATED); /* 2 left */
+        assert_int_equal(rd_ok(&r), SHIELD_E_TRUNCATED);
+        assert_int_equal(w32, 0xaaaaaaaa);
+        assert_int_equal(r.off, 4);
+        /* Every read after the failure fails, even one that would fit, and writes nothing. */
+        assert_int_equal(rd_le16(&r, &v16), SHIELD_E_TRUNCATED);
+        assert_int_equal(rd_u8(&r, &v8), SHIELD_E_TRUNCATED);
+        assert_int_equal(rd_bytes(&r, 0, &p), SHIELD_E_TRUNCATED);
+        assert_int_equal(rd_skip(&r, 0), SHIELD_E_TRUNCATED);
+        assert_int_equal(rd_seek(&r, 0), SHIELD_E_TRUNCATED);
+        assert_int_equal(rd_sub(&r, 1, &child), SHIELD_E_TRUNCATED);
+        assert_int_not_equal(rd_need(&r, 0), 0);
+        assert_int_equal(v16, 0xaaaa);
+        assert_int_equal(v8, 0xaa);
+        assert_null(p);
+        assert_null(child.p);
+        assert_int_equal(r.off, 4);
+
+        /* Children of a sticky reader are sticky; their failure is their own. */
+        r = rd_init_sticky(b, sizeof b);
+        assert_int_equal(rd_sub(&r, 2, &child), 0);
+        assert_true(child.sticky);
+        assert_int_equal(rd_le32(&child, &v32), SHIELD_E_TRUNCATED);
+        assert_int_equal(rd_ok(&child), SHIELD_E_TRUNCATED);
+        assert_int_equal(rd_ok(&r), 0);
+        assert_int_equal(rd_le32(&r, &v32), 0);
+        assert_int_equal(v32, 0x06050403);
+        assert_int_equal(rd_seek(&r, 7), SHIELD_E_TRUNCATED);
+        assert_int_equal(rd_ok(&r), SHIELD_E_TRUNCATED);
+
+        /* A plain reader keeps no failure: the next read that fits succeeds. */
+        r = rd_init(b, sizeof b);
+        assert_int_equal(rd_skip(&r, 7), SHIELD_E_TRUNCATED);
+        assert_int_equal(rd_ok(&r), 0);
+        assert_int_equal(rd_u8(&r, &v8), 0);
+        assert_int_equal(v8, 1);
+}
+
+static void test_writer(void **state) {
+        (void)state;
+        uint8_t buf[16];
+        static const uint8_t want[15] = { 0x11, 0x22, 0x11, 0x44, 0x33, 0x22, 0x11, 8, 7, 6, 5, 4, 3, 2, 1 };
+        struct wr w = wr_init(buf, sizeof buf);
+
+        memset(buf, 0xaa, sizeof buf);
+        wr_u8(&w, 0x11);
+        wr_le16(&w, 0x1122);
+        wr_le32(&w, 0x11223344);
+        wr_le64(&w, 0x0102030405060708ull);
+        assert_int_equal(wr_ok(&w), 0);
+        assert_int_equal(w.len, 15);
+        assert_memory_equal(buf, want, sizeof want);
+        /* Two bytes do not fit the one left: nothing is written, then or after. */
+        wr_le16(&w, 0xffff);
+        assert_int_equal(wr_ok(&w), SHIELD_E_LIMIT);
+        wr_u8(&w, 0xff);
+        wr_bytes(&w, "", 0);
+        wr_zero(&w, 0);
+        assert_int_equal(w.len, 15);
+        assert_int_equal(buf[15], 0xaa);
+        assert_int_equal(wr_ok(&w), SHIELD_E_LIMIT);
+
+        w = wr_init(buf, 4);
+        wr_zero(&w, 2);
+        wr_bytes(&w, "ab", 2);
+        assert_int_equal(wr_ok(&w), 0);
+        assert_memory_equal(buf, "\0\0ab", 4);
+        wr_bytes(&w, "x", SIZE_MAX); /* no wrap-around in the check */
+        assert_int_equal(wr_ok(&w), SHIELD_E_LIMIT);
+        w = wr_init(NULL, 8);
+        wr_u8(&w, 1);
+        assert_int_equal(wr_ok(&w), SHIELD_E_LIMIT);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_reader_bounds), cmocka_unit_test(test_hex),
                 cmocka_unit_test(test_base64),        cmocka_unit_test(test_utf16),
                 cmocka_unit_test(test_parse_numbers), cmocka_unit_test(test_files),
                 cmocka_unit_test(test_hash),          cmocka_unit_test(test_pcrs_json),
-                cmocka_unit_test(test_reasons),
+                cmocka_unit_test(test_reasons),       cmocka_unit_test(test_mkdir_tree),
+                cmocka_unit_test(test_name_valid),
+                cmocka_unit_test(test_reader_sticky), cmocka_unit_test(test_writer),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -99,24 +99,6 @@ static int owner_guid(const char *dir, char out[SHIELD_GUID_STRING_SIZE]) {
         return write_or_fail(dir, "owner.guid", line, strlen(line), 0644);
 }
 
-/* mkdir -p: the platform key's home ($XDG_STATE_HOME/shieldkit/platform-pk) is usually new, parents too. */
-static int mkdir_parents(const char *dir, mode_t mode) {
-        char *p = strdup(dir);
-        int r = 0;
-        if (!p)
-                return -1;
-        for (char *s = p + 1; r == 0 && *s; s++)
-                if (*s == '/') {
-                        *s = '\0';
-                        if (mkdir(p, mode) < 0 && errno != EEXIST)
-                                r = -1;
-                        *s = '/';
-                }
-        if (r == 0 && mkdir(p, mode) < 0 && errno != EEXIST)
-                r = -1;
-        free(p);
-        return r;
-}
 
 static int verb_generate(int argc, char **argv) {
         static const struct option options[] = {
@@ -146,7 +128,7 @@ static int verb_generate(int argc, char **argv) {
                 return cli_usage_error(usage_generate, "generate: --out DIR is required, and nothing else");
         if (shield_key_algo_from_name(algo_name, &algo) < 0)
                 return cli_usage_error(usage_generate, "generate: unknown --algo '%s'", algo_name);
-        if (mkdir_parents(out, 0755) < 0) {
+        if (shield_mkdir_parents(out, 0755, 0755) < 0) {
                 cli_error("%s: %s", out, strerror(errno));
                 return EXIT_BAD_INPUT;
         }

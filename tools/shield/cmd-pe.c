@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "shield/authenticode.h"
 #include "shield/crypto.h"
 #include "shield/pe.h"
 #include "shield/util.h"
