@@ -106,14 +106,9 @@ static bool unknown_keys(json_t *o, const char *const *allowed, struct shieldd_r
         return false;
 }
 
+/* One name rule for the whole system (shield/util.h). */
 static bool valid_name(const char *name) {
-        size_t n = name ? strlen(name) : 0;
-        if (n == 0 || n > SHIELD_STORE_NAME_MAX)
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f || name[i] == '/')
-                        return false;
-        return true;
+        return name && shield_name_valid(name);
 }
 
 static int b64_member(json_t *o, const char *key, bool required, size_t max, uint8_t **ret, size_t *ret_len,
@@ -163,25 +158,6 @@ static bool is_admin(const struct shieldd_request *rq) {
         return ok;
 }
 
-/*
- * The AK's name (TPM 2.0 Part 1, 16: nameAlg || H_nameAlg(TPMT_PUBLIC)) from
- * its TPM2B_PUBLIC (size || TPMT_PUBLIC: type, nameAlg, …).
- */
-static int ak_name(const uint8_t *pub, size_t len, uint8_t *out, size_t *out_len) {
-        if (len < 6 || (size_t)((pub[0] << 8) | pub[1]) != len - 2)
-                return SHIELD_E_FORMAT;
-        uint16_t alg = (uint16_t)((pub[4] << 8) | pub[5]);
-        size_t hs = shield_hash_size(alg);
-        if (!hs)
-                return SHIELD_E_UNSUPPORTED;
-        out[0] = pub[4];
-        out[1] = pub[5];
-        int r = shield_hash(alg, pub + 2, len - 2, out + 2);
-        if (r < 0)
-                return r;
-        *out_len = 2 + hs;
-        return 0;
-}
 
 /* ---- POST /v1/instances ---- */
 /*
@@ -232,11 +208,11 @@ static void h_register(const struct shieldd_request *rq, struct shieldd_response
             b64_member(j, "ek_certificate", false, SHIELD_TPM_CERT_MAX, &rec.ek_cert, &rec.ek_cert_len, rs) < 0 ||
             b64_member(j, "ak_certificate", false, SHIELD_TPM_CERT_MAX, &rec.ak_cert, &rec.ak_cert_len, rs) < 0)
                 goto out;
-        uint8_t name_buf[2 + SHIELD_HASH_MAX_SIZE];
+        uint8_t name_buf[SHIELD_TPM_NAME_MAX];
         size_t name_len = 0;
         if (shield_ak_key_new(rec.ak_public, rec.ak_public_len, &key, &diag) < 0 ||
             strcmp(shield_ak_key_format(key), "TPM2B_PUBLIC") != 0 ||
-            ak_name(rec.ak_public, rec.ak_public_len, name_buf, &name_len) < 0) {
+            shield_tpm_public_name(rec.ak_public, rec.ak_public_len, name_buf, &name_len, NULL) < 0) {
                 shieldd_reply_error(rs, 400, "malformed-key", "\"ak_public\" is not a TPM2B_PUBLIC the service can use%s%s",
                                     diag.msg[0] ? ": " : "", diag.msg);
                 goto out;

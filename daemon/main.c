@@ -180,23 +180,6 @@ static char *join(const char *a, const char *b) {
         return asprintf(&p, "%s/%s", a, b) < 0 ? NULL : p;
 }
 
-static int mkdir_p(const char *path, mode_t mode) {
-        char *p = strdup(path);
-        if (!p)
-                return -1;
-        for (char *s = p + 1; *s; s++)
-                if (*s == '/') {
-                        *s = '\0';
-                        if (mkdir(p, mode) < 0 && errno != EEXIST) {
-                                free(p);
-                                return -1;
-                        }
-                        *s = '/';
-                }
-        int r = mkdir(p, mode) < 0 && errno != EEXIST ? -1 : 0;
-        free(p);
-        return r;
-}
 
 static char *default_state_dir(void) {
         const char *e = getenv("STATE_DIRECTORY");
@@ -372,7 +355,7 @@ int main(int argc, char **argv) {
         if (!state_dir)
                 return fail("no state directory: give --state DIR");
         cfg->state_dir = state_dir;
-        if (mkdir_p(state_dir, 0700) < 0)
+        if (shield_mkdir_parents(state_dir, 0700, 0700) < 0)
                 return fail("cannot create %s: %s", state_dir, strerror(errno));
         if (store)
                 cfg->store_url = strdup(store);

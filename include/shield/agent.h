@@ -124,6 +124,18 @@ __attribute__((warn_unused_result))
 int shield_agent_attest(struct shield_agent *a, struct shield_agent_verdict *ret, struct shield_agent_error *err);
 
 /*
+ * For a host that attests on its guest's behalf (shield vm run --server):
+ * POST /v1/challenge for a nonce (*ret_nonce malloc'd), then POST
+ * /v1/attest with evidence the guest collected over it. Errors as above.
+ */
+struct shield_evidence;
+__attribute__((warn_unused_result))
+int shield_agent_challenge(struct shield_agent *a, uint8_t **ret_nonce, size_t *ret_len, struct shield_agent_error *err);
+__attribute__((warn_unused_result))
+int shield_agent_submit(struct shield_agent *a, const struct shield_evidence *e, struct shield_agent_verdict *ret,
+                        struct shield_agent_error *err);
+
+/*
  * "60s", "5m", "1h", "500ms", or a bare number of seconds, into
  * milliseconds; 1 ms to 7 days. SHIELD_E_FORMAT / SHIELD_E_LIMIT.
  */

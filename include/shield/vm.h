@@ -101,6 +101,17 @@ struct shield_instance {
 __attribute__((warn_unused_result))
 int shield_instance_create(const char *state, const char *name, const char *image, const char *dir,
                            void (*progress)(const char *step), struct shield_diag *diag);
+/*
+ * Run the instance's vTPM on its own (the instance not booting) as a TCP
+ * swtpm on loopback, for host-side work with its keys (registering with a
+ * service, credential activation): its TCTI string into tcti, its process
+ * into *ret_pid for shield_instance_tpm_stop(). PCRs are fresh (reset).
+ */
+__attribute__((warn_unused_result))
+int shield_instance_tpm_start(const struct shield_instance *inst, char tcti[64], int *ret_pid,
+                              struct shield_diag *diag);
+void shield_instance_tpm_stop(int pid);
+
 /* Load STATE/instances/NAME (or dir when not NULL). */
 __attribute__((warn_unused_result))
 int shield_instance_load(const char *state, const char *name, const char *dir, struct shield_instance *ret,

@@ -457,3 +457,46 @@ out:
         shield_tpm_close(t);
         return r;
 }
+
+int shield_agent_challenge(struct shield_agent *a, uint8_t **ret_nonce, size_t *ret_len, struct shield_agent_error *err) {
+        json_t *answer = NULL;
+        uint8_t *nonce = NULL;
+        size_t nonce_len = 0;
+        int status = 0;
+        int r = post(a, "/v1/challenge", json_pack("{s:s}", "instance", a->name), &status, &answer, err);
+        if (r < 0)
+                return r;
+        const char *hex = json_string_value(json_object_get(answer, "nonce"));
+        if (!hex || shield_hex_decode(hex, &nonce, &nonce_len) < 0 || nonce_len == 0 || nonce_len > SHIELD_TPM_NONCE_MAX) {
+                free(nonce);
+                json_decref(answer);
+                return protocol_error(a, "/v1/challenge", status, "its \"nonce\" is not 1 to 64 bytes of hex", err);
+        }
+        json_decref(answer);
+        *ret_nonce = nonce;
+        *ret_len = nonce_len;
+        return 0;
+}
+
+int shield_agent_submit(struct shield_agent *a, const struct shield_evidence *e, struct shield_agent_verdict *ret,
+                        struct shield_agent_error *err) {
+        char *text = NULL;
+        json_t *answer = NULL;
+        int status = 0;
+        if (shield_evidence_to_json(e, &text) < 0)
+                return nomem(err);
+        json_t *evidence = json_loads(text, 0, NULL);
+        free(text);
+        if (!evidence)
+                return nomem(err);
+        json_t *req = json_pack("{s:s, s:o}", "instance", a->name, "evidence", evidence);
+        if (req && a->audience && json_object_set_new(req, "audience", json_string(a->audience)) < 0) {
+                json_decref(req);
+                return nomem(err);
+        }
+        int r = post(a, "/v1/attest", req, &status, &answer, err);
+        if (r == 0)
+                r = parse_verdict(a, answer, ret, err);
+        json_decref(answer);
+        return r;
+}

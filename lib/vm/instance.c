@@ -136,6 +136,63 @@ static bool port_open(int port) {
         return ok;
 }
 
+/*
+ * Run the vTPM in tpm_dir as a TCP swtpm on a free loopback port pair: its
+ * TCTI into tcti, its process into *ret_pid. Ports lost to another process
+ * are retried.
+ */
+static int vtpm_start(const char *dir, const char *tpm_dir, char tcti[64], int *ret_pid, struct shield_diag *diag) {
+        char *log = NULL, *tpmstate = NULL;
+        int r = SHIELD_E_SYSTEM;
+        if (asprintf(&log, "%s/swtpm.log", dir) < 0 || asprintf(&tpmstate, "dir=%s", tpm_dir) < 0) {
+                free(log);
+                return SHIELD_E_NOMEM;
+        }
+        for (int attempt = 0; attempt < 5 && r == SHIELD_E_SYSTEM; attempt++) {
+                int port = free_port_pair();
+                char server[64], ctrl[64];
+                snprintf(server, sizeof server, "type=tcp,port=%d,bindaddr=127.0.0.1", port);
+                snprintf(ctrl, sizeof ctrl, "type=tcp,port=%d,bindaddr=127.0.0.1", port + 1);
+                const char *argv[] = { "swtpm", "socket", "--tpm2", "--tpmstate", tpmstate, "--server", server,
+                                       "--ctrl", ctrl, "--flags", "not-need-init,startup-clear", NULL };
+                pid_t pid = port > 0 ? vm_spawn(argv, log) : -1;
+                if (pid < 0) {
+                        r = shield_diag_fail(diag, SHIELD_E_NOT_FOUND, 0, -1, "cannot start swtpm: %s", strerror(errno));
+                        break;
+                }
+                bool up = false;
+                for (int i = 0; i < 250 && !up && vm_alive(pid, NULL); i++) {
+                        up = port_open(port);
+                        if (!up)
+                                vm_sleep_ms(20);
+                }
+                if (!up) { /* lost the port to someone else, or swtpm failed: try another */
+                        vm_stop_process(pid, 500);
+                        continue;
+                }
+                snprintf(tcti, 64, "swtpm:host=127.0.0.1,port=%d", port);
+                *ret_pid = pid;
+                r = 0;
+        }
+        if (r == SHIELD_E_SYSTEM)
+                r = shield_diag_fail(diag, SHIELD_E_SYSTEM, 0, -1, "swtpm did not start on a free port (see %s)", log);
+        free(log);
+        free(tpmstate);
+        return r;
+}
+
+int shield_instance_tpm_start(const struct shield_instance *inst, char tcti[64], int *ret_pid,
+                              struct shield_diag *diag) {
+        if (!inst || !inst->dir || !inst->tpm_dir || !ret_pid)
+                return SHIELD_E_INVAL;
+        return vtpm_start(inst->dir, inst->tpm_dir, tcti, ret_pid, diag);
+}
+
+void shield_instance_tpm_stop(int pid) {
+        if (pid > 0)
+                vm_stop_process(pid, 2000);
+}
+
 /* Manufacture the vTPM and provision EK, AK and their certificates through a TCP swtpm. */
 static int provision_tpm(const char *state, const char *name, const char *dir, const char *tpm_dir,
                          struct shield_diag *diag) {
@@ -158,40 +215,19 @@ static int provision_tpm(const char *state, const char *name, const char *dir, c
                 r = SHIELD_E_NOMEM;
                 goto out;
         }
-        r = SHIELD_E_SYSTEM;
-        for (int attempt = 0; attempt < 5 && r == SHIELD_E_SYSTEM; attempt++) {
-                int port = free_port_pair();
-                char server[64], ctrl[64], tcti[64];
-                snprintf(server, sizeof server, "type=tcp,port=%d,bindaddr=127.0.0.1", port);
-                snprintf(ctrl, sizeof ctrl, "type=tcp,port=%d,bindaddr=127.0.0.1", port + 1);
-                snprintf(tcti, sizeof tcti, "swtpm:host=127.0.0.1,port=%d", port);
-                const char *argv[] = { "swtpm", "socket", "--tpm2", "--tpmstate", tpmstate, "--server", server,
-                                       "--ctrl", ctrl, "--flags", "not-need-init,startup-clear", NULL };
-                pid_t pid = port > 0 ? vm_spawn(argv, log) : -1;
-                if (pid < 0) {
-                        r = shield_diag_fail(diag, SHIELD_E_NOT_FOUND, 0, -1, "cannot start swtpm: %s", strerror(errno));
-                        break;
-                }
-                bool up = false;
-                for (int i = 0; i < 250 && !up && vm_alive(pid, NULL); i++) {
-                        up = port_open(port);
-                        if (!up)
-                                vm_sleep_ms(20);
-                }
-                if (!up) { /* lost the port to someone else, or swtpm failed: try another */
-                        vm_stop_process(pid, 500);
-                        continue;
-                }
-                struct shield_tpm *t = NULL;
-                struct shield_tpm_provision_opts o = { .name = name, .ca_key_path = ca_key, .ca_cert_path = ca_crt };
-                r = shield_tpm_open(tcti, &t, diag);
-                if (r == 0)
-                        r = shield_tpm_provision(t, &o, diag);
-                shield_tpm_close(t);
-                vm_stop_process(pid, 2000);
-                if (r == SHIELD_E_SYSTEM)
-                        r = SHIELD_E_TPM;
-        }
+        int pid;
+        char tcti[64];
+        if ((r = vtpm_start(dir, tpm_dir, tcti, &pid, diag)) < 0)
+                goto out;
+        struct shield_tpm *t = NULL;
+        struct shield_tpm_provision_opts o = { .name = name, .ca_key_path = ca_key, .ca_cert_path = ca_crt };
+        r = shield_tpm_open(tcti, &t, diag);
+        if (r == 0)
+                r = shield_tpm_provision(t, &o, diag);
+        shield_tpm_close(t);
+        vm_stop_process(pid, 2000);
+        if (r == SHIELD_E_SYSTEM)
+                r = SHIELD_E_TPM;
 out:
         free(log);
         free(ca);

@@ -93,7 +93,8 @@ if [ "$have_debian_efi" = 1 ]; then
         boot r5b shim-custom
         wait
 fi
-boot r6 vm-signed --nonce "$nonce" --evidence "$work/ev2.json"
+nonce2=$(openssl rand -hex 32) # a reboot answers a fresh nonce: the store spends each one once
+boot r6 vm-signed --nonce "$nonce2" --evidence "$work/ev2.json"
 wall=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$t0" "$(date +%s.%N)")
 
 rc() { cat "$work/$1.rc" 2>/dev/null || echo none; }

@@ -3,9 +3,12 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "shield/attest.h"
 #include "shield/render.h"
 #include "shield/crypto.h"
 #include "shield/util.h"
@@ -127,4 +130,65 @@ int cli_parse_file_json(int argc, char **argv, const char *usage, const char **r
                 return cli_usage_error(usage, "%s: expected exactly one FILE", argv[0]);
         *ret_path = argv[optind];
         return -1;
+}
+
+void cli_print_outcome(const struct shield_attest_outcome *o, const char *instance) {
+        const struct shield_quote_info *q = &o->check.quote;
+        if (o->golden_recorded)
+                printf("integrity: first boot of %s, recorded as its golden measurement (policy %s)\n", instance,
+                       o->integrity.name);
+        else if (o->has_colour)
+                printf("integrity: %s (early boot %s, late boot %s) under policy %s\n", shield_colour_name(o->colour),
+                       shield_colour_name(o->early), shield_colour_name(o->late), o->integrity.name);
+        if (o->golden_note[0])
+                printf("%s\n", o->golden_note);
+        switch (o->clock) {
+        case SHIELD_CLOCK_REBOOTED:
+                printf("rebooted since the last attestation (resetCount %u → %u)\n", o->prev_reset_count, q->reset_count);
+                break;
+        case SHIELD_CLOCK_WENT_BACK:
+                printf("the TPM clock went back (resetCount %u → %u): a cleared TPM, or not the same TPM\n",
+                       o->prev_reset_count, q->reset_count);
+                break;
+        case SHIELD_CLOCK_RESUMED:
+                printf("resumed or restarted since the last attestation (restartCount %u → %u)\n", o->prev_restart_count,
+                       q->restart_count);
+                break;
+        case SHIELD_CLOCK_SAME_BOOT: printf("no reboot since the last attestation\n"); break;
+        default: break;
+        }
+        /* Every reason, info too: what the policy ignores is still news ("note"). */
+        for (size_t i = 0; i < o->check.reasons.n; i++) {
+                const struct shield_reason *x = &o->check.reasons.items[i];
+                printf("  %-7s [%s] %s\n", x->severity == SHIELD_SEV_INFO ? "note" : shield_severity_name(x->severity),
+                       x->code, x->message);
+        }
+        if (instance && o->refusal != SHIELD_REFUSED_NONE)
+                printf("nothing recorded for %s: %s\n", instance, shield_attest_refusal_code(o->refusal));
+}
+
+int cli_integrity_policy(const char *arg, struct shield_integrity_policy *ret) {
+        struct shield_diag diag = { 0 };
+        char spec[64];
+        if (access(arg, F_OK) == 0) {
+                /* A file: the owner's policy (shieldkit-policy/1), whose "integrity" names the PCRs that count. */
+                uint8_t *text = NULL;
+                size_t len = 0;
+                struct shield_attest_policy owner = { 0 };
+                if (cli_read_file(arg, 1u << 20, &text, &len) != 0)
+                        return EXIT_BAD_INPUT;
+                int r = shield_attest_policy_parse((const char *)text, len, &owner, &diag);
+                free(text);
+                if (r < 0)
+                        return cli_parse_failed(arg, r, &diag);
+                snprintf(spec, sizeof spec, "%s", owner.integrity[0] ? owner.integrity : "gce");
+        } else {
+                snprintf(spec, sizeof spec, "%s", arg);
+        }
+        if (shield_integrity_policy_parse(spec, ret, &diag) < 0) {
+                cli_error("--integrity-policy %s: %s (gce, oci, strict, a PCR list such as 0,2,4-7, or a policy file)",
+                          arg, diag.msg);
+                return EXIT_BAD_INPUT;
+        }
+        return EXIT_OK;
 }

@@ -76,6 +76,13 @@ void cli_print_json(json_t *j);
 /* The reasons as a JSON array of objects {code, severity, bank, pcr, event, offset, message}. */
 json_t *cli_reasons_json(const struct shield_reasons *list);
 
+struct shield_attest_outcome;
+struct shield_integrity_policy;
+/* An attestation's outcome for people: colour, golden, clock, every reason (info as "note"), a refusal. */
+void cli_print_outcome(const struct shield_attest_outcome *o, const char *instance);
+/* --integrity-policy NAME|FILE (a PCR list, gce/oci/strict, or a shieldkit-policy/1 file): EXIT_OK or EXIT_BAD_INPUT (said). */
+int cli_integrity_policy(const char *arg, struct shield_integrity_policy *ret);
+
 /* Print each reason on its own line "severity: [code] message" to f. */
 void cli_print_reasons(FILE *f, const struct shield_reasons *list);
 

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "platform-cli.h"
+#include "shield/agent.h"
 #include "shield/attest.h"
 #include "shield/evidence.h"
 #include "shield/image.h"
@@ -57,7 +58,8 @@ static const char usage_create[] =
         "Exit status: 0 created, 2 bad input or a tool failed (nothing left behind).\n";
 
 static const char usage_run[] =
-        "Usage: shield vm run NAME [--nonce HEX] [--evidence FILE] [--timeout SECONDS] [--until TEXT] [--json]\n"
+        "Usage: shield vm run NAME [--nonce HEX | --server URL [--cacert FILE]] [--evidence FILE]\n"
+        "                     [--integrity-policy NAME|FILE] [--timeout SECONDS] [--until TEXT] [--json]\n"
         "\n"
         "One boot from start to power-off, for tests and CI. NAME is an instance\n"
         "(its vTPM and variable store are kept: a second run is a reboot of the\n"
@@ -73,6 +75,16 @@ static const char usage_run[] =
         "\n"
         "Options:\n"
         "  --nonce HEX       the nonce to quote over (default: 32 random bytes)\n"
+        "  --server URL      attest through shieldd instead of the local store: the\n"
+        "                    host registers the instance (its AK certificate from the\n"
+        "                    platform CA, or credential activation with its vTPM),\n"
+        "                    asks shieldd for the nonce, hands it to the guest, posts\n"
+        "                    the evidence and prints shieldd's verdict and token\n"
+        "  --cacert FILE     the CA (PEM) to check shieldd's TLS certificate with\n"
+        "  --integrity-policy NAME|FILE\n"
+        "                    which PCRs set the colour: gce (0-15, default), oci (0\n"
+        "                    and 2), strict, a list such as 0,2,4-7, or a policy file\n"
+        "                    (shieldkit-policy/1); what it ignores is still listed\n"
         "  --evidence FILE   write the evidence (docs/FORMATS.md JSON) to FILE\n"
         "  --timeout SECONDS give up after this long (default 90)\n"
         "  --memory MIB      guest memory (default 512)\n"
@@ -195,10 +207,67 @@ static int load_ca(const char *state, uint8_t **ret, size_t *ret_len) {
         return r;
 }
 
-static void print_reasons_sev(const struct shield_reasons *rs) {
-        for (size_t i = 0; i < rs->n; i++)
-                printf("  %-7s [%s] %s\n", shield_severity_name(rs->items[i].severity), rs->items[i].code,
-                       rs->items[i].message);
+
+/*
+ * Register the instance with shieldd as its own agent would: the host runs
+ * the instance's vTPM for a moment, sends its AK (and the AK/EK
+ * certificates the platform CA put in NV), and completes credential
+ * activation when the service asks for it.
+ */
+static int register_with(const char *server, const char *cacert, const struct shield_instance *inst,
+                         struct shield_agent **ret) {
+        struct shield_agent_error aerr = { 0 };
+        struct shield_diag diag = { 0 };
+        char tcti[64];
+        int pid = -1;
+        if (shield_instance_tpm_start(inst, tcti, &pid, &diag) < 0) {
+                cli_error("%s: its vTPM: %s", inst->name, diag.msg);
+                return EXIT_BAD_INPUT;
+        }
+        struct shield_agent_options ao = { .server = server, .name = inst->name, .tcti = tcti, .cacert = cacert,
+                                           .producer = "shield vm run" };
+        struct shield_agent *a = NULL;
+        int r = shield_agent_new(&ao, &a, &aerr);
+        if (r == 0)
+                r = shield_agent_register(a, true, NULL, &aerr);
+        shield_instance_tpm_stop(pid);
+        if (r < 0) {
+                cli_error("%s", aerr.msg);
+                shield_agent_free(a);
+                return r == SHIELD_E_VERIFY ? EXIT_VERIFY_FAILED : EXIT_BAD_INPUT;
+        }
+        *ret = a;
+        return EXIT_OK;
+}
+
+/* Post the guest's evidence to shieldd and show its verdict and token. */
+static int attest_through(struct shield_agent *a, const struct shield_evidence *ev, const char *name, bool json,
+                          json_t *out) {
+        struct shield_agent_verdict v = { 0 };
+        struct shield_agent_error aerr = { 0 };
+        int r = shield_agent_submit(a, ev, &v, &aerr);
+        if (r < 0) {
+                cli_error("%s", aerr.msg);
+                json_object_set_new(out, "error", json_string(aerr.msg));
+                return aerr.http_status >= 400 && aerr.http_status < 500 && aerr.http_status != 400 ? EXIT_VERIFY_FAILED
+                                                                                                   : EXIT_BAD_INPUT;
+        }
+        json_t *answer = json_loads(v.json, 0, NULL);
+        json_object_set_new(out, "attestation", answer ? answer : json_null());
+        if (!json) {
+                printf("shieldd: %s: %s%s%s (early boot %s, late boot %s)%s\n", name,
+                       v.verified ? "verified" : "NOT verified", v.colour[0] ? ", " : "", v.colour,
+                       v.early_boot[0] ? v.early_boot : "-", v.late_boot[0] ? v.late_boot : "-",
+                       v.golden_recorded ? ", golden measurement recorded" : "");
+                for (size_t i = 0; i < v.n_reasons; i++)
+                        printf("  %-7s [%s] %s\n", strcmp(v.reasons[i].severity, "info") == 0 ? "note" : v.reasons[i].severity,
+                               v.reasons[i].code, v.reasons[i].message);
+                if (v.token)
+                        printf("token: %s\n", v.token);
+        }
+        r = v.verified ? EXIT_OK : EXIT_VERIFY_FAILED;
+        shield_agent_verdict_clear(&v);
+        return r;
 }
 
 static int verb_run(int argc, char **argv) {
@@ -206,11 +275,13 @@ static int verb_run(int argc, char **argv) {
                 { "help", no_argument, NULL, 'h' },        { "nonce", required_argument, NULL, 'n' },
                 { "evidence", required_argument, NULL, 'e' }, { "timeout", required_argument, NULL, 't' },
                 { "memory", required_argument, NULL, 'm' }, { "json", no_argument, NULL, 'j' },
-                { "until", required_argument, NULL, 'u' }, {},
+                { "until", required_argument, NULL, 'u' }, { "integrity-policy", required_argument, NULL, 'I' },
+                { "server", required_argument, NULL, 'S' }, { "cacert", required_argument, NULL, 'C' }, {},
         };
-        const char *nonce_hex = NULL, *evidence_path = NULL, *until = NULL;
+        const char *nonce_hex = NULL, *evidence_path = NULL, *until = NULL, *server = NULL, *cacert = NULL;
         uint64_t timeout = 90, memory = 512;
-        bool json = false;
+        struct shield_integrity_policy integrity;
+        bool json = false, have_policy = false;
         int c;
 
         optind = 0;
@@ -230,12 +301,23 @@ static int verb_run(int argc, char **argv) {
                         break;
                 case 'j': json = true; break;
                 case 'u': until = optarg; break;
+                case 'I':
+                        if (cli_integrity_policy(optarg, &integrity) != EXIT_OK)
+                                return EXIT_BAD_INPUT;
+                        have_policy = true;
+                        break;
+                case 'S': server = optarg; break;
+                case 'C': cacert = optarg; break;
                 default: return cli_usage_error(usage_run, "run: unknown option '%s'", argv[optind - 1]);
                 }
         if (optind != argc - 1)
                 return cli_usage_error(usage_run, "run: expected exactly one NAME (an instance or an image)");
         const char *name = argv[optind];
 
+        if (server && nonce_hex)
+                return cli_usage_error(usage_run, "run: --server asks shieldd for the nonce: give no --nonce");
+        if (cacert && !server)
+                return cli_usage_error(usage_run, "run: --cacert goes with --server");
         uint8_t *nonce = NULL;
         size_t nonce_len = 32;
         if (nonce_hex) {
@@ -256,7 +338,8 @@ static int verb_run(int argc, char **argv) {
         struct shield_boot_result boot = { 0 };
         struct shield_frames frames = { 0 };
         struct shield_evidence ev = { 0 };
-        struct shield_evidence_result res = { 0 };
+        struct shield_attest_outcome res = { 0 };
+        struct shield_agent *agent = NULL;
         struct shield_diag diag = { 0 };
         uint8_t *ca = NULL;
         size_t ca_len = 0;
@@ -296,6 +379,24 @@ static int verb_run(int argc, char **argv) {
                 json_object_set_new(out, "sb_event", sb ? sb : json_null());
         }
 
+        if (server) {
+                if (scratch) {
+                        cli_error("--server attests a kept instance: create one with shield vm create first");
+                        goto out;
+                }
+                if (register_with(server, cacert, &inst, &agent) != EXIT_OK)
+                        goto out;
+                struct shield_agent_error aerr = { 0 };
+                uint8_t *issued = NULL;
+                size_t issued_len = 0;
+                if (shield_agent_challenge(agent, &issued, &issued_len, &aerr) < 0) {
+                        cli_error("%s", aerr.msg);
+                        goto out;
+                }
+                free(nonce);
+                nonce = issued;
+                nonce_len = issued_len;
+        }
         struct shield_boot_opts bo = { .nonce = nonce, .nonce_len = nonce_len, .timeout_s = (unsigned)timeout,
                                        .memory_mib = (unsigned)memory, .until = until,
                                        .progress = boot_progress };
@@ -357,73 +458,64 @@ static int verb_run(int argc, char **argv) {
                 cli_error("the platform CA cannot be read");
                 goto out;
         }
+        if (agent) {
+                r = attest_through(agent, &ev, inst.name, json, out);
+                goto out;
+        }
         /* A kept instance is monitored: its first checked boot is the golden measurement, later boots get a colour. */
-        struct shield_integrity_policy integrity;
-        struct shield_golden *golden = NULL;
         struct shield_store *store = NULL;
         char *store_path = NULL;
-        bool recorded = false;
-        if (shield_integrity_policy_parse(NULL, &integrity, NULL) < 0)
-                goto out;
-        if (!scratch && (store_path = shield_store_default_path()) && shield_store_open(store_path, &store, &diag) == 0 &&
-            shield_store_golden_get(store, inst.name, &golden, NULL) < 0)
-                golden = NULL;
-        free(store_path);
-        struct shield_evidence_policy pol = { .nonce = nonce, .nonce_len = nonce_len, .ca_cert = ca, .ca_cert_len = ca_len,
-                                              .golden = golden, .integrity = &integrity };
-        int v = shield_evidence_check(&ev, &pol, &res);
-        if (store && v == 0 && !golden) {
-                struct shield_golden *g = NULL;
-                recorded = shield_golden_from_evidence(&ev, &g, &diag) == 0 &&
-                           shield_store_golden_set(store, inst.name, g, &diag) == 0;
-                shield_golden_free(g);
+        if (!scratch) {
+                if (!(store_path = shield_store_default_path()) || shield_store_open(store_path, &store, &diag) < 0) {
+                        cli_error("the store %s: %s", store_path ? store_path : "(none)", diag.msg);
+                        free(store_path);
+                        goto out;
+                }
+                free(store_path);
         }
-        if (store && res.has_colour) {
-                struct shield_integrity_verdict verdict = { .colour = res.colour, .early = res.early, .late = res.late,
-                                                            .reasons = res.reasons };
-                if (shield_store_verdict_add(store, inst.name, (int64_t)time(NULL), &verdict, "", &diag) < 0)
-                        cli_warn("cannot record the verdict: %s", diag.msg);
-        }
-        shield_golden_free(golden);
+        struct shield_attest_options opts = {
+                .nonce_mode = SHIELD_NONCE_GIVEN, .nonce = nonce, .nonce_len = nonce_len, .ak_ca = ca,
+                .ak_ca_len = ca_len, .integrity = have_policy ? &integrity : NULL,
+        };
+        int v = shield_attest_run(store, inst.name, &ev, &opts, &res, &diag);
         shield_store_close(store);
+        if (v < 0 && v != SHIELD_E_VERIFY) {
+                cli_error("checking the evidence: %s%s%s", shield_strerror(v), diag.msg[0] ? ": " : "", diag.msg);
+                goto out;
+        }
+        const struct shield_evidence_result *chk_res = &res.check;
+        char db_subject[256] = "";
+        if (chk_res->has_secureboot)
+                for (size_t i = 0; i < chk_res->secureboot.n_authorities; i++)
+                        if (chk_res->secureboot.authorities[i].has_cert && !db_subject[0])
+                                snprintf(db_subject, sizeof db_subject, "%s", chk_res->secureboot.authorities[i].subject);
+        json_object_set_new(out, "secure_boot", ev.secure_boot < 0 ? json_null() : json_boolean(ev.secure_boot));
+        json_object_set_new(out, "db_authority", db_subject[0] ? json_string(db_subject) : json_null());
+        json_object_set_new(out, "attestation", shield_attest_outcome_json(&res));
+        /* The flat members scripts read since the first release; "attestation" is the one rendering. */
         if (res.has_colour)
                 json_object_set_new(out, "integrity", json_pack("{s:s, s:s, s:s}", "colour", shield_colour_name(res.colour),
                                                                 "early_boot", shield_colour_name(res.early), "late_boot",
                                                                 shield_colour_name(res.late)));
-        json_object_set_new(out, "golden_recorded", json_boolean(recorded));
-        if (v < 0 && v != SHIELD_E_VERIFY) {
-                cli_error("checking the evidence: %s", shield_strerror(v));
-                goto out;
-        }
-        char db_subject[256] = "";
-        if (res.has_secureboot)
-                for (size_t i = 0; i < res.secureboot.n_authorities; i++)
-                        if (res.secureboot.authorities[i].has_cert && !db_subject[0])
-                                snprintf(db_subject, sizeof db_subject, "%s", res.secureboot.authorities[i].subject);
-        json_object_set_new(out, "secure_boot", ev.secure_boot < 0 ? json_null() : json_boolean(ev.secure_boot));
-        json_object_set_new(out, "quote_ok", json_boolean(res.quote_ok));
-        json_object_set_new(out, "ak_cert_ok", json_boolean(res.ak_cert_ok));
-        json_object_set_new(out, "eventlog_ok", json_boolean(res.eventlog_ok));
-        if (res.ima_checked)
-                json_object_set_new(out, "ima_ok", json_boolean(res.ima_ok));
-        json_object_set_new(out, "db_authority", db_subject[0] ? json_string(db_subject) : json_null());
-        json_object_set_new(out, "reasons", cli_reasons_json(&res.reasons));
+        json_object_set_new(out, "golden_recorded", json_boolean(res.golden_recorded));
+        json_object_set_new(out, "quote_ok", json_boolean(chk_res->quote_ok));
+        json_object_set_new(out, "ak_cert_ok", json_boolean(chk_res->ak_cert_ok));
+        json_object_set_new(out, "eventlog_ok", json_boolean(chk_res->eventlog_ok));
+        if (chk_res->ima_checked)
+                json_object_set_new(out, "ima_ok", json_boolean(chk_res->ima_ok));
+        json_object_set_new(out, "reasons", cli_reasons_json(&chk_res->reasons));
         if (!json) {
                 printf("booted in %.1f s (boot program at %.1f s); SecureBoot=%d\n", boot.seconds, boot.firmware_seconds,
                        ev.secure_boot);
                 printf("quote: %s; AK certificate: %s; event log replays to the quoted PCRs: %s%s%s\n",
-                       res.quote_ok ? "verified (AK signature, nonce, PCR digest)" : "FAILED",
-                       res.ak_cert_ok ? "issued by the platform CA" : "FAILED", res.eventlog_ok ? "yes" : "NO",
-                       res.ima_checked ? "; IMA list replays to PCR 10: " : "",
-                       res.ima_checked ? (res.ima_ok ? "yes" : "NO") : "");
+                       chk_res->quote_ok ? "verified (AK signature, nonce, PCR digest)" : "FAILED",
+                       chk_res->ak_cert_ok ? "issued by the platform CA" : res.ak_trust == SHIELD_AK_STORED ? "the AK on record"
+                                                                                                 : "FAILED",
+                       chk_res->eventlog_ok ? "yes" : "NO", chk_res->ima_checked ? "; IMA list replays to PCR 10: " : "",
+                       chk_res->ima_checked ? (chk_res->ima_ok ? "yes" : "NO") : "");
                 if (db_subject[0])
                         printf("db authority in PCR 7: %s\n", db_subject);
-                if (res.has_colour)
-                        printf("integrity: %s (early boot %s, late boot %s) against the golden measurement\n",
-                               shield_colour_name(res.colour), shield_colour_name(res.early), shield_colour_name(res.late));
-                else if (recorded)
-                        printf("integrity: first boot of %s, recorded as its golden measurement\n", inst.name);
-                print_reasons_sev(&res.reasons);
+                cli_print_outcome(&res, inst.name);
                 if (evidence_path)
                         printf("evidence: %s\n", evidence_path);
         }
@@ -435,7 +527,8 @@ out:
                 json_decref(out);
         if (have_ev)
                 shield_evidence_free(&ev);
-        shield_evidence_result_clear(&res);
+        shield_attest_outcome_clear(&res);
+        shield_agent_free(agent);
         shield_frames_clear(&frames);
         shield_boot_result_clear(&boot);
         shield_image_check_clear(&chk);
