@@ -207,30 +207,3 @@ void shieldd_http_stop(struct shieldd_http *h) {
         free(h);
 }
 
-void shieldd_log(const char *fmt, ...) {
-        char when[32], line[1024];
-        struct tm tm;
-        time_t now = time(NULL);
-        gmtime_r(&now, &tm);
-        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(line, sizeof line, fmt, ap);
-        va_end(ap);
-        fprintf(stderr, "%s shieldd: %s\n", when, line);
-}
-
-/* What a client sent goes into the log: no control characters, bounded. */
-static void clean(const char *in, char *out, size_t len) {
-        size_t o = 0;
-        for (; in && *in && o + 1 < len; in++)
-                out[o++] = (unsigned char)*in < 0x20 || *in == 0x7f || *in == ' ' ? '?' : *in;
-        out[o] = '\0';
-}
-
-void shieldd_log_refusal(const char *remote, const char *method, const char *path, int status, const char *reason) {
-        char m[16], p[300];
-        clean(method, m, sizeof m);
-        clean(path, p, sizeof p);
-        shieldd_log("%s %s %s %d %s", remote ? remote : "-", m, p, status, reason);
-}

@@ -70,7 +70,10 @@ __attribute__((warn_unused_result))
 int shield_store_golden_get(struct shield_store *s, const char *instance, struct shield_golden **ret,
                             struct shield_diag *diag);
 
-/* Record (or replace) the instance's golden measurement; the instance is created when new. */
+/*
+ * Record (or replace) the instance's golden measurement; the instance is
+ * created when new. Clears the instance's golden_reason.
+ */
 __attribute__((warn_unused_result))
 int shield_store_golden_set(struct shield_store *s, const char *instance, const struct shield_golden *g,
                             struct shield_diag *diag);
@@ -165,6 +168,8 @@ struct shield_instance_record {
         bool trusted;                   /* activated, or AK certified by a trusted CA */
         int ak_trust;                   /* enum shield_ak_trust: how it came to be trusted (0 unknown) */
         char integrity[32];             /* integrity policy spec ("gce", "oci", "strict", "0,2"); "" = gce */
+        char golden_reason[16];         /* why the next golden is new: "new-vtpm", "migrated"; "" none */
+        bool migrate_pending;           /* the next registration may bring a new AK (an operator's migration) */
         uint8_t activation_hash[32];    /* SHA-256 of the credential secret while !trusted */
         int64_t registered;             /* unix time (register: 0 means now; get: when first recorded) */
         /* the last attestation (0 / -1 / NULL before the first) */
@@ -198,6 +203,18 @@ int shield_store_instance_get(struct shield_store *s, const char *name, struct s
 /* Mark trusted and forget the activation hash. SHIELD_E_NOT_FOUND when absent. */
 __attribute__((warn_unused_result))
 int shield_store_instance_set_trusted(struct shield_store *s, const char *name, struct shield_diag *diag);
+/*
+ * The instance now has another TPM (re-created, or migrated to new
+ * hardware): forget its AK, EK, certificates, trust, quote clock, golden
+ * and open challenges, keep its history, and record reason ("new-vtpm",
+ * "migrated") for its next golden. SHIELD_E_NOT_FOUND when absent.
+ */
+__attribute__((warn_unused_result))
+int shield_store_instance_new_identity(struct shield_store *s, const char *name, const char *reason,
+                                       struct shield_diag *diag);
+/* Let the instance's next registration bring a new AK/EK, as a migration (once). SHIELD_E_NOT_FOUND when absent. */
+__attribute__((warn_unused_result))
+int shield_store_instance_allow_migration(struct shield_store *s, const char *name, struct shield_diag *diag);
 /* Set the instance's integrity policy (NULL or "": the default gce). SHIELD_E_NOT_FOUND when absent. */
 __attribute__((warn_unused_result))
 int shield_store_instance_set_policy(struct shield_store *s, const char *name, const char *policy,

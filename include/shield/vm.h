@@ -112,6 +112,17 @@ int shield_instance_tpm_start(const struct shield_instance *inst, char tcti[64],
                               struct shield_diag *diag);
 void shield_instance_tpm_stop(int pid);
 
+/*
+ * Migrate a stopped instance as to new hardware: a new vTPM (new EK and AK,
+ * certificates from the platform CA; nothing of the old TPM kept) and its
+ * variable store rebuilt from the image's initial state (run-time Secure
+ * Boot variable changes are lost); the disk is kept. Built beside the old
+ * parts and swapped in, so a failure leaves the instance as it was.
+ */
+__attribute__((warn_unused_result))
+int shield_instance_migrate(const char *state, const struct shield_instance *inst, void (*progress)(const char *step),
+                            struct shield_diag *diag);
+
 /* Load STATE/instances/NAME (or dir when not NULL). */
 __attribute__((warn_unused_result))
 int shield_instance_load(const char *state, const char *name, const char *dir, struct shield_instance *ret,

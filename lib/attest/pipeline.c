@@ -339,6 +339,18 @@ int shield_attest_run(struct shield_store *store, const char *instance, const st
                         ret->golden_recorded = true;
                         ret->has_colour = true;
                         ret->colour = ret->early = ret->late = SHIELD_GREEN;
+                        if (have_rec && rec.golden_reason[0]) {
+                                bool migrated = strcmp(rec.golden_reason, "migrated") == 0;
+                                snprintf(ret->golden_note, sizeof ret->golden_note,
+                                         "a new golden measurement: %s", migrated
+                                                 ? "the instance migrated to new hardware (a new vTPM)"
+                                                 : "the instance has a new vTPM (re-created)");
+                                if ((r = shield_reasons_add(&ret->check.reasons,
+                                                            migrated ? "golden-migrated" : "golden-new-vtpm",
+                                                            SHIELD_SEV_INFO, 0, -1, -1, SIZE_MAX, "%s",
+                                                            ret->golden_note)) < 0)
+                                        goto fail;
+                        }
                 }
         } else if (!ret->verified) {
                 /* Authenticated but failing (a log that does not replay, a policy not met): red. */

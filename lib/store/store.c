@@ -96,6 +96,13 @@ static const char *const migrations[] = {
          */
         "ALTER TABLE instances ADD COLUMN integrity_policy TEXT;\n"
         "ALTER TABLE instances ADD COLUMN ak_trust {INT};\n",
+        /*
+         * 5: the instance's identity is its name and its TPM. golden_reason
+         * says why the next golden is new ("new-vtpm", "migrated");
+         * migrate_pending lets the next registration bring a new AK.
+         */
+        "ALTER TABLE instances ADD COLUMN golden_reason TEXT;\n"
+        "ALTER TABLE instances ADD COLUMN migrate_pending {INT} NOT NULL DEFAULT 0;\n",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -352,6 +359,10 @@ int shield_store_golden_set(struct shield_store *s, const char *instance, const 
                         "INSERT INTO goldens (instance, golden, recorded) VALUES (?, ?, ?) "
                         "ON CONFLICT (instance) DO UPDATE SET golden = excluded.golden, recorded = excluded.recorded",
                         PARAMS(P_TEXT(instance), P_TEXT(json), P_INT(time(NULL))), NULL, diag);
+        /* A new golden answers the reason one was due (new vTPM, migration). */
+        if (r >= 0)
+                r = run(s, "recording the golden measurement", "UPDATE instances SET golden_reason = NULL WHERE name = ?",
+                        PARAMS(P_TEXT(instance)), NULL, diag);
         r = end(s, r, diag);
 out:
         free(json);
@@ -741,7 +752,8 @@ int shield_store_instance_get(struct shield_store *s, const char *name, struct s
         if ((r = s->ops->query(s, "reading the instance",
                                "SELECT ak_public, ek_public, ek_cert, ak_cert, trusted, activation_hash, "
                                "coalesce(registered, created), last_attestation, last_verified, last_colour, last_early, "
-                               "last_late, last_pcrs, last_reasons, integrity_policy, ak_trust FROM instances WHERE name = ?",
+                               "last_late, last_pcrs, last_reasons, integrity_policy, ak_trust, golden_reason, migrate_pending "
+                               "FROM instances WHERE name = ?",
                                PARAMS(P_TEXT(name)), &q, diag)) < 0)
                 return r;
         if ((r = s->ops->next(q, diag)) == 0)
@@ -761,6 +773,10 @@ int shield_store_instance_get(struct shield_store *s, const char *name, struct s
         rec.early = int_or(s, q, 10, -1);
         rec.late = int_or(s, q, 11, -1);
         rec.ak_trust = int_or(s, q, 15, 0);
+        rec.migrate_pending = int_or(s, q, 17, 0) != 0;
+        const char *why = s->ops->col_text(q, 16);
+        if (why && strlen(why) < sizeof rec.golden_reason)
+                memcpy(rec.golden_reason, why, strlen(why) + 1);
         const char *pol = s->ops->col_text(q, 14);
         if (pol && strlen(pol) < sizeof rec.integrity)
                 memcpy(rec.integrity, pol, strlen(pol) + 1);
@@ -799,6 +815,41 @@ int shield_store_instance_set_trusted(struct shield_store *s, const char *name, 
                 return r;
         /* The activation secret's hash has done its work. */
         return update_one(s, name, "trusting the instance", "UPDATE instances SET trusted = 1, activation_hash = NULL WHERE name = ?",
+                          PARAMS(P_TEXT(name)), diag);
+}
+
+int shield_store_instance_new_identity(struct shield_store *s, const char *name, const char *reason,
+                                       struct shield_diag *diag) {
+        int r;
+
+        if (!s || !reason || !*reason || strlen(reason) >= sizeof ((struct shield_instance_record *)0)->golden_reason)
+                return SHIELD_E_INVAL;
+        if ((r = check_name(name, diag)) < 0)
+                return r;
+        if ((r = begin(s, diag)) < 0)
+                return r;
+        r = run(s, "forgetting the old TPM", "DELETE FROM goldens WHERE instance = ?", PARAMS(P_TEXT(name)), NULL, diag);
+        if (r >= 0)
+                r = run(s, "forgetting the old TPM", "DELETE FROM challenges WHERE instance = ?", PARAMS(P_TEXT(name)),
+                        NULL, diag);
+        if (r >= 0)
+                r = update_one(s, name, "forgetting the old TPM",
+                               "UPDATE instances SET ak_public = NULL, ek_public = NULL, ek_cert = NULL, ak_cert = NULL, "
+                               "trusted = 0, ak_trust = NULL, activation_hash = NULL, registered = NULL, "
+                               "reset_count = NULL, restart_count = NULL, clock = NULL, migrate_pending = 0, "
+                               "golden_reason = ? WHERE name = ?",
+                               PARAMS(P_TEXT(reason), P_TEXT(name)), diag);
+        return end(s, r, diag);
+}
+
+int shield_store_instance_allow_migration(struct shield_store *s, const char *name, struct shield_diag *diag) {
+        int r;
+
+        if (!s)
+                return SHIELD_E_INVAL;
+        if ((r = check_name(name, diag)) < 0)
+                return r;
+        return update_one(s, name, "allowing a migration", "UPDATE instances SET migrate_pending = 1 WHERE name = ?",
                           PARAMS(P_TEXT(name)), diag);
 }
 

@@ -388,3 +388,50 @@ int shield_instance_pid(const struct shield_instance *inst) {
         free(path);
         return (int)pid;
 }
+
+int shield_instance_migrate(const char *state, const struct shield_instance *inst, void (*progress)(const char *step),
+                            struct shield_diag *diag) {
+        struct shield_image_record img = { 0 };
+        char *tpm_new = NULL, *vars_new = NULL, *tpm_old = NULL;
+        int r;
+
+        if (!state || !inst || !inst->dir)
+                return SHIELD_E_INVAL;
+        if ((r = shield_image_load(state, inst->image, &img, diag)) < 0)
+                return r;
+        if (asprintf(&tpm_new, "%s/tpm.migrating", inst->dir) < 0 || asprintf(&vars_new, "%s.migrating", inst->vars) < 0 ||
+            asprintf(&tpm_old, "%s/tpm.before-migration", inst->dir) < 0) {
+                r = SHIELD_E_NOMEM;
+                goto out;
+        }
+        /* Build the new parts beside the old ones, then swap: a failure leaves the instance as it was. */
+        shield_remove_tree(tpm_new);
+        if (progress)
+                progress("variable store rebuilt from the image's initial state");
+        if ((r = write_vars(state, &img, vars_new, diag)) < 0)
+                goto out;
+        if (progress)
+                progress("a new vTPM: new EK and AK, certificates from the platform CA");
+        if ((r = provision_tpm(state, inst->name, inst->dir, tpm_new, diag)) < 0)
+                goto out;
+        shield_remove_tree(tpm_old);
+        if (rename(inst->tpm_dir, tpm_old) < 0 || rename(tpm_new, inst->tpm_dir) < 0 || rename(vars_new, inst->vars) < 0) {
+                r = shield_diag_fail(diag, SHIELD_E_SYSTEM, 0, -1, "%s: swapping in the new vTPM: %s", inst->dir,
+                                     strerror(errno));
+                goto out;
+        }
+        /* Nothing of the old TPM is kept: migration to new hardware keeps no TPM data. */
+        shield_remove_tree(tpm_old);
+        r = 0;
+out:
+        if (r < 0) {
+                shield_remove_tree(tpm_new);
+                if (vars_new)
+                        unlink(vars_new);
+        }
+        free(tpm_new);
+        free(vars_new);
+        free(tpm_old);
+        shield_image_record_clear(&img);
+        return r;
+}

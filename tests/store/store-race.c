@@ -23,7 +23,7 @@
 #define OPENERS 8
 #define RACERS 2
 #define CHALLENGES 64
-#define EXPECTED_SCHEMA_VERSION 4
+#define EXPECTED_SCHEMA_VERSION 5
 
 static const char *target;
 static int failures;

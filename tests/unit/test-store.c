@@ -37,7 +37,7 @@ static char db_path[1024];
 static bool on_postgresql;
 
 /* The schema version this build migrates to (lib/store/store.c). */
-#define EXPECTED_SCHEMA_VERSION 4
+#define EXPECTED_SCHEMA_VERSION 5
 
 /* A golden from a small log: PCR 0, a separator, two boot applications (the second named by variant). */
 static struct shield_golden *make_golden(const char *app) {
