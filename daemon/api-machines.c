@@ -461,15 +461,11 @@ void h_attest(const struct shieldd_request *rq, struct shieldd_response *rs, con
         struct shield_store *s = api_need_store(rs);
         if (!s)
                 goto out;
-        char ev_hex[65] = "";
-        uint8_t digest[32];
-        if (shield_hash(SHIELD_ALG_SHA256, ev_text, ev_len, digest) == 0)
-                shield_hex_encode(digest, sizeof digest, ev_hex);
         /* The registered AK is what the cache is keyed on; the pipeline uses it only when the bytes match. */
         struct shield_attest_options opts = {
                 .nonce_mode = SHIELD_NONCE_ISSUED, .require_registered = true, .ek_ca_dir = NULL,
                 .ak_key = ev.ak_public ? cached_ak_key(ev.ak_public, ev.ak_public_len) : NULL,
-                .evidence_sha256 = ev_hex, .now = (int64_t)time(NULL),
+                .now = (int64_t)time(NULL),
         };
         int r = shield_attest_run(s, name, &ev, &opts, &out, &diag);
         if (r < 0 && r != SHIELD_E_VERIFY) {

@@ -135,6 +135,28 @@ __attribute__((warn_unused_result))
 int shield_agent_submit(struct shield_agent *a, const struct shield_evidence *e, struct shield_agent_verdict *ret,
                         struct shield_agent_error *err);
 
+/* ---- Operators: shieldd's admin calls (the CLI's --server verbs) ---- */
+struct shield_operator;
+/*
+ * A client for server (https:// or http://) that sends the admin bearer
+ * token read from token_file (NULL: no token, for the public reads);
+ * cacert as in shield_agent_options. SHIELD_E_INVAL / _FORMAT / _SYSTEM
+ * with err saying what is wrong.
+ */
+__attribute__((warn_unused_result))
+int shield_operator_new(const char *server, const char *cacert, const char *token_file, struct shield_operator **ret,
+                        struct shield_agent_error *err);
+void shield_operator_free(struct shield_operator *o);
+/*
+ * METHOD path (with the JSON body text, or NULL for none): *ret_json is the
+ * answer as JSON text (malloc'd; "" for 204). Errors as agent calls.
+ */
+__attribute__((warn_unused_result))
+int shield_operator_call(struct shield_operator *o, const char *method, const char *path, const char *body_json,
+                         int *ret_status, char **ret_json, struct shield_agent_error *err);
+/* A path segment escaped for a URL (malloc'd), NULL on ENOMEM. */
+char *shield_operator_escape(struct shield_operator *o, const char *segment);
+
 /*
  * "60s", "5m", "1h", "500ms", or a bare number of seconds, into
  * milliseconds; 1 ms to 7 days. SHIELD_E_FORMAT / SHIELD_E_LIMIT.

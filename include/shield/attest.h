@@ -183,7 +183,8 @@ struct shield_attest_options {
         const struct shield_integrity_policy *integrity;  /* NULL: the instance's policy in the store, else "gce" */
         bool require_registered;        /* the service: the instance must be registered, activated, its AK the one */
         const struct shield_ak_key *ak_key; /* optional cache of the registered AK, parsed */
-        const char *evidence_sha256;    /* hex SHA-256 of the evidence document as received; NULL: computed */
+        const char *evidence_sha256;    /* hex SHA-256 naming the evidence; NULL: of its canonical JSON
+                                         * (shield_evidence_to_json), the same whichever front end received it */
         int64_t now;                    /* unix time; 0: now */
 };
 

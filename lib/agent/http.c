@@ -141,17 +141,17 @@ static void excerpt(const struct body *b, char *out, size_t n) {
         out[j] = '\0';
 }
 
-static int http_status_error(const char *url, long status, const struct body *b, struct shield_agent_error *err) {
+static int http_status_error(const char *method, const char *url, long status, const struct body *b, struct shield_agent_error *err) {
         json_t *j = b->len ? json_loadb(b->p, b->len, 0, NULL) : NULL;
         const char *code = j ? json_string_value(json_object_get(j, "error")) : NULL;
         const char *message = j ? json_string_value(json_object_get(j, "message")) : NULL;
         if (code || message)
-                agent_fail(err, SHIELD_AGENT_FAIL_HTTP, (int)status, code, "POST %s: HTTP %ld %s%s%s", url, status,
+                agent_fail(err, SHIELD_AGENT_FAIL_HTTP, (int)status, code, "%s %s: HTTP %ld %s%s%s", method, url, status,
                            code ? code : "", code && message ? ": " : "", message ? message : "");
         else {
                 char ex[161];
                 excerpt(b, ex, sizeof ex);
-                agent_fail(err, SHIELD_AGENT_FAIL_HTTP, (int)status, NULL, "POST %s: HTTP %ld%s%s", url, status,
+                agent_fail(err, SHIELD_AGENT_FAIL_HTTP, (int)status, NULL, "%s %s: HTTP %ld%s%s", method, url, status,
                            ex[0] ? ": " : " (empty body)", ex);
         }
         json_decref(j);
@@ -162,6 +162,11 @@ static int http_status_error(const char *url, long status, const struct body *b,
 
 int agent_http_post(struct agent_http *h, const char *path, json_t *body, int *ret_status, json_t **ret_json,
                     struct shield_agent_error *err) {
+        return agent_http_call(h, "POST", path, body, NULL, ret_status, ret_json, err);
+}
+
+int agent_http_call(struct agent_http *h, const char *method, const char *path, json_t *body, const char *bearer,
+                    int *ret_status, json_t **ret_json, struct shield_agent_error *err) {
         struct body b = { 0 };
         struct curl_slist *headers = NULL, *hl;
         char *url = NULL, *text = NULL;
@@ -173,11 +178,14 @@ int agent_http_post(struct agent_http *h, const char *path, json_t *body, int *r
                 agent_fail(err, SHIELD_AGENT_FAIL_LOCAL, 0, NULL, "out of memory");
                 return SHIELD_E_NOMEM;
         }
-        text = json_dumps(body, JSON_COMPACT);
+        char *auth = NULL;
+        text = body ? json_dumps(body, JSON_COMPACT) : strdup("");
         if (text && (headers = curl_slist_append(NULL, "Content-Type: application/json")) &&
-            (hl = curl_slist_append(headers, "Accept: application/json")))
-                headers = hl;
-        else {
+            (hl = curl_slist_append(headers, "Accept: application/json")) && (headers = hl) &&
+            (!bearer || (asprintf(&auth, "Authorization: Bearer %s", bearer) >= 0 &&
+                         (hl = curl_slist_append(headers, auth)) && (headers = hl)))) {
+                /* headers complete */
+        } else {
                 agent_fail(err, SHIELD_AGENT_FAIL_LOCAL, 0, NULL, "out of memory");
                 r = SHIELD_E_NOMEM;
                 goto out;
@@ -186,19 +194,26 @@ int agent_http_post(struct agent_http *h, const char *path, json_t *body, int *r
         h->errbuf[0] = '\0';
         curl_easy_setopt(c, CURLOPT_URL, url);
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(text));
+        if (strcmp(method, "GET") == 0) {
+                curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+        } else {
+                curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
+                curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(text));
+                if (strcmp(method, "POST") != 0)
+                        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+        }
         curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
         CURLcode cr = curl_easy_perform(c);
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, NULL);
         if (cr == CURLE_ABORTED_BY_CALLBACK) {
-                agent_fail(err, SHIELD_AGENT_FAIL_CANCELLED, 0, NULL, "POST %s: cancelled", url);
+                agent_fail(err, SHIELD_AGENT_FAIL_CANCELLED, 0, NULL, "%s %s: cancelled", method, url);
                 r = SHIELD_E_SYSTEM;
                 goto out;
         }
         if (cr == CURLE_WRITE_ERROR && b.too_big) {
-                agent_fail(err, SHIELD_AGENT_FAIL_PROTOCOL, 0, NULL, "POST %s: the answer is over %u bytes", url,
+                agent_fail(err, SHIELD_AGENT_FAIL_PROTOCOL, 0, NULL, "%s %s: the answer is over %u bytes", method, url,
                            SHIELD_AGENT_BODY_MAX);
                 r = SHIELD_E_LIMIT;
                 goto out;
@@ -210,7 +225,7 @@ int agent_http_post(struct agent_http *h, const char *path, json_t *body, int *r
                 else if (cr == CURLE_COULDNT_CONNECT || cr == CURLE_COULDNT_RESOLVE_HOST ||
                          cr == CURLE_OPERATION_TIMEDOUT)
                         hint = " (is the service running and reachable?)";
-                agent_fail(err, SHIELD_AGENT_FAIL_NETWORK, 0, NULL, "POST %s: %s%s", url,
+                agent_fail(err, SHIELD_AGENT_FAIL_NETWORK, 0, NULL, "%s %s: %s%s", method, url,
                            h->errbuf[0] ? h->errbuf : curl_easy_strerror(cr), hint);
                 r = SHIELD_E_SYSTEM;
                 goto out;
@@ -218,7 +233,7 @@ int agent_http_post(struct agent_http *h, const char *path, json_t *body, int *r
         long status = 0;
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
         if (status < 200 || status > 299) {
-                r = http_status_error(url, status, &b, err);
+                r = http_status_error(method, url, status, &b, err);
                 goto out;
         }
         if (status != 204 || b.len) {
@@ -226,7 +241,7 @@ int agent_http_post(struct agent_http *h, const char *path, json_t *body, int *r
                 j = json_loadb(b.p ? b.p : "", b.len, 0, &je);
                 if (!json_is_object(j)) {
                         agent_fail(err, SHIELD_AGENT_FAIL_PROTOCOL, (int)status, NULL,
-                                   "POST %s: HTTP %ld but the answer is not a JSON object (%s)", url, status,
+                                   "%s %s: HTTP %ld but the answer is not a JSON object (%s)", method, url, status,
                                    j ? "another JSON type" : je.text);
                         r = SHIELD_E_FORMAT;
                         goto out;
@@ -239,6 +254,10 @@ int agent_http_post(struct agent_http *h, const char *path, json_t *body, int *r
 out:
         json_decref(j);
         curl_slist_free_all(headers);
+        if (auth) {
+                explicit_bzero(auth, strlen(auth));
+                free(auth);
+        }
         /* The body may hold a secret (activation) or a nonce: scrub before freeing. */
         if (text) {
                 explicit_bzero(text, strlen(text));

@@ -26,6 +26,11 @@ __attribute__((warn_unused_result))
 int agent_http_post(struct agent_http *h, const char *path, json_t *body, int *ret_status, json_t **ret_json,
                     struct shield_agent_error *err);
 
+/* The same for any method (GET sends no body; body NULL sends none), with an optional bearer token. */
+__attribute__((warn_unused_result))
+int agent_http_call(struct agent_http *h, const char *method, const char *path, json_t *body, const char *bearer,
+                    int *ret_status, json_t **ret_json, struct shield_agent_error *err);
+
 /* path-segment escape of s (malloc'd), NULL on allocation failure. */
 char *agent_http_escape(struct agent_http *h, const char *s);
 

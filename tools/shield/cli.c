@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "shield/agent.h"
 #include "shield/attest.h"
 #include "shield/render.h"
 #include "shield/crypto.h"
@@ -191,4 +192,40 @@ int cli_integrity_policy(const char *arg, struct shield_integrity_policy *ret) {
                 return EXIT_BAD_INPUT;
         }
         return EXIT_OK;
+}
+
+int cli_admin_call(const char *server, const char *cacert, const char *token_file, const char *method,
+                   const char *instance, const char *verb, const char *body, char **ret_json) {
+        struct shield_operator *o = NULL;
+        struct shield_agent_error err = { 0 };
+        char *esc = NULL, *path = NULL, *answer = NULL;
+        int r = shield_operator_new(server, cacert, token_file, &o, &err);
+        if (r == 0 && (!(esc = shield_operator_escape(o, instance)) ||
+                       asprintf(&path, "/v1/instances/%s%s%s", esc, verb ? "/" : "", verb ? verb : "") < 0)) {
+                path = NULL;
+                r = SHIELD_E_NOMEM;
+                snprintf(err.msg, sizeof err.msg, "out of memory");
+        }
+        if (r == 0)
+                r = shield_operator_call(o, method, path, body, NULL, &answer, &err);
+        free(esc);
+        free(path);
+        shield_operator_free(o);
+        if (r < 0) {
+                cli_error("%s", err.msg);
+                return err.kind == SHIELD_AGENT_FAIL_HTTP && err.http_status == 404 ? EXIT_BAD_INPUT
+                       : err.kind == SHIELD_AGENT_FAIL_HTTP && (err.http_status == 401 || err.http_status == 403)
+                               ? EXIT_VERIFY_FAILED
+                               : EXIT_BAD_INPUT;
+        }
+        if (ret_json)
+                *ret_json = answer;
+        else
+                free(answer);
+        return EXIT_OK;
+}
+
+int cli_admin_post(const char *server, const char *cacert, const char *token_file, const char *instance,
+                   const char *verb) {
+        return cli_admin_call(server, cacert, token_file, "POST", instance, verb, "{}", NULL);
 }

@@ -80,6 +80,17 @@ struct shield_attest_outcome;
 struct shield_integrity_policy;
 /* An attestation's outcome for people: colour, golden, clock, every reason (info as "note"), a refusal. */
 void cli_print_outcome(const struct shield_attest_outcome *o, const char *instance);
+/*
+ * An operator's call to shieldd: METHOD /v1/instances/INSTANCE[/VERB] with
+ * the admin token from token_file (NULL: none) and body (JSON text or
+ * NULL). *ret_json (may be NULL) gets the answer. EXIT_OK, else the error
+ * is said and EXIT_BAD_INPUT (EXIT_VERIFY_FAILED for 401/403).
+ */
+int cli_admin_call(const char *server, const char *cacert, const char *token_file, const char *method,
+                   const char *instance, const char *verb, const char *body, char **ret_json);
+/* POST /v1/instances/INSTANCE/VERB {} with the admin token. */
+int cli_admin_post(const char *server, const char *cacert, const char *token_file, const char *instance,
+                   const char *verb);
 /* --integrity-policy NAME|FILE (a PCR list, gce/oci/strict, or a shieldkit-policy/1 file): EXIT_OK or EXIT_BAD_INPUT (said). */
 int cli_integrity_policy(const char *arg, struct shield_integrity_policy *ret);
 

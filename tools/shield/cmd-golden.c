@@ -17,15 +17,23 @@
         "  --instance ID      the instance (as `shield verify --instance` names it)\n" \
         "  --store FILE       the store (default $SHIELD_STORE, else\n"                  \
         "                     $XDG_STATE_HOME/shieldkit/shield.db, else\n"               \
-        "                     ~/.local/state/shieldkit/shield.db)\n"
+        "                     ~/.local/state/shieldkit/shield.db)\n"                    \
+        "  --server URL       shieldd's golden instead of the local store's\n"        \
+        "  --cacert FILE      the CA (PEM) to check shieldd's TLS certificate with\n"   \
+        "  --admin-token-file FILE\n"                                                 \
+        "                     shieldd's admin token (reset needs it)\n"
 
 static const char usage_family[] =
-        "Usage: shield golden COMMAND --instance ID [--store FILE] [OPTIONS]\n"
+        "Usage: shield golden COMMAND --instance ID [--store FILE | --server URL] [OPTIONS]\n"
         "\n"
         "An instance's golden measurement: the PCR values and the event list of its\n"
         "first attestation, which `shield verify` records and compares every later\n"
         "boot with (green: the same; yellow: something new appeared; red: something\n"
         "changed). See docs/INTEGRITY.md.\n"
+        "\n"
+        "With --server URL the golden is shieldd's (GET /v1/instances/ID; reset\n"
+        "is an admin call, --admin-token-file FILE): one golden per machine,\n"
+        "whichever verifier it attests to.\n"
         "\n"
         "Commands:\n"
         "  show       the golden PCR values, its events and the last verdicts\n"
@@ -38,7 +46,8 @@ static const char usage_family[] =
         "Exit status: 0 ok, 2 no golden measurement for the instance, or bad usage.\n";
 
 static const char usage_show[] =
-        "Usage: shield golden show --instance ID [--store FILE] [--history N] [--json]\n"
+        "Usage: shield golden show --instance ID [--store FILE | --server URL [--cacert FILE]\n"
+        "                          [--admin-token-file FILE]] [--history N] [--json]\n"
         "\n"
         "Print the instance's golden measurement: its PCR values per bank (PCRs\n"
         "still at their reset value left out), the events that produced them (PCR,\n"
@@ -57,7 +66,8 @@ static const char usage_show[] =
         "  shield golden show --instance web-1 --history 10\n";
 
 static const char usage_reset[] =
-        "Usage: shield golden reset --instance ID [--store FILE] [--json]\n"
+        "Usage: shield golden reset --instance ID [--store FILE | --server URL\n"
+        "                           --admin-token-file FILE [--cacert FILE]] [--json]\n"
         "\n"
         "Forget the instance's golden measurement, after an intended change (a\n"
         "firmware or bootloader update): the next `shield verify` of the instance\n"
@@ -72,7 +82,8 @@ static const char usage_reset[] =
         "usage.\n";
 
 static const char usage_export[] =
-        "Usage: shield golden export --instance ID [--store FILE] [--format pcrs|golden]\n"
+        "Usage: shield golden export --instance ID [--store FILE | --server URL [--cacert FILE]\n"
+        "                            [--admin-token-file FILE]] [--format pcrs|golden]\n"
         "                            [--pcrs LIST] [-o FILE]\n"
         "\n"
         "Write the golden measurement. --format pcrs (the default) writes its PCR\n"
@@ -113,6 +124,7 @@ static const char usage_import[] =
 
 struct golden_args {
         const char *instance, *store, *format, *pcrs, *output, *file;
+        const char *server, *cacert, *token_file;   /* --server: shieldd's golden, not the local store's */
         long history;
         bool json;
 };
@@ -124,6 +136,8 @@ static int parse_args(int argc, char **argv, const char *usage, bool want_file, 
                 { "store", required_argument, NULL, 's' },   { "json", no_argument, NULL, 'j' },
                 { "history", required_argument, NULL, 'H' }, { "format", required_argument, NULL, 'f' },
                 { "pcrs", required_argument, NULL, 'p' },    { "output", required_argument, NULL, 'o' },
+                { "server", required_argument, NULL, 'S' },  { "cacert", required_argument, NULL, 'C' },
+                { "admin-token-file", required_argument, NULL, 'A' },
                 {},
         };
         const char *verb = argv[0];
@@ -163,10 +177,21 @@ static int parse_args(int argc, char **argv, const char *usage, bool want_file, 
                         a->pcrs = optarg;
                         break;
                 case 'o': a->output = optarg; break;
+                case 'S': a->server = optarg; break;
+                case 'C': a->cacert = optarg; break;
+                case 'A': a->token_file = optarg; break;
                 default: return cli_usage_error(usage, "%s: unknown option '%s'", verb, argv[optind - 1]);
                 }
         if (!a->instance)
                 return cli_usage_error(usage, "%s: --instance ID is required", verb);
+        if ((a->cacert || a->token_file) && !a->server)
+                return cli_usage_error(usage, "%s: --cacert and --admin-token-file go with --server", verb);
+        if (a->server && a->store)
+                return cli_usage_error(usage, "%s: --server and --store are two places: give one", verb);
+        if (a->server && strcmp(verb, "reset") == 0 && !a->token_file)
+                return cli_usage_error(usage, "reset: --server needs --admin-token-file FILE (an operator's call)");
+        if (a->server && strcmp(verb, "import") == 0)
+                return cli_usage_error(usage, "import: --server is not supported (shieldd records goldens from attestations)");
         if (want_file) {
                 if (optind != argc - 1)
                         return cli_usage_error(usage, "%s: expected exactly one FILE", verb);
@@ -217,6 +242,42 @@ static int load_golden(struct shield_store *s, const char *instance, struct shie
                 return EXIT_BAD_INPUT;
         }
         return 0;
+}
+
+/*
+ * The instance as shieldd shows it (GET /v1/instances/NAME): its golden
+ * into *ret (SHIELD's golden format, parsed) and its history into
+ * *ret_history (may be NULL). EXIT_OK, or said and EXIT_BAD_INPUT.
+ */
+static int load_remote(const struct golden_args *a, struct shield_golden **ret, json_t **ret_history) {
+        char *text = NULL;
+        struct shield_diag diag = { 0 };
+        int r = cli_admin_call(a->server, a->cacert, a->token_file, "GET", a->instance, NULL, NULL, &text);
+        if (r != EXIT_OK)
+                return r;
+        json_t *j = json_loads(text, 0, NULL), *gj = json_object_get(j, "golden");
+        free(text);
+        r = EXIT_BAD_INPUT;
+        if (!json_is_object(gj)) {
+                cli_error("%s: no golden measurement for instance \"%s\" (its next attestation records one)", a->server,
+                          a->instance);
+                goto out;
+        }
+        char *gtext = json_dumps(gj, JSON_COMPACT);
+        int p = gtext ? shield_golden_parse_json(gtext, strlen(gtext), ret, &diag) : SHIELD_E_NOMEM;
+        free(gtext);
+        if (p < 0) {
+                cli_error("%s: the golden measurement it answered does not parse: %s", a->server, diag.msg);
+                goto out;
+        }
+        if (ret_history) {
+                json_t *h = json_object_get(j, "history");
+                *ret_history = json_is_array(h) ? json_incref(h) : json_array();
+        }
+        r = EXIT_OK;
+out:
+        json_decref(j);
+        return r;
 }
 
 /* The golden JSON as a jansson value. */
@@ -306,12 +367,19 @@ static int verb_show(int argc, char **argv) {
 
         if (r >= 0)
                 return r;
-        if ((r = open_store(&a, false, &s)) != 0)
+        if (a.server) {
+                if ((r = load_remote(&a, &g, &h)) != EXIT_OK)
+                        return r;
+                while (json_array_size(h) > (size_t)a.history)
+                        json_array_remove(h, json_array_size(h) - 1);
+        } else if ((r = open_store(&a, false, &s)) != 0)
                 return r;
-        if ((r = load_golden(s, a.instance, &g)) != 0)
+        if (!g && (r = load_golden(s, a.instance, &g)) != 0)
                 goto out;
         r = EXIT_BAD_INPUT;
-        if (a.history > 0) {
+        if (h) {
+                /* from shieldd */
+        } else if (a.history > 0) {
                 if (shield_store_history(s, a.instance, (size_t)a.history, &hist, &diag) < 0) {
                         cli_error("%s", diag.msg);
                         goto out;
@@ -362,6 +430,14 @@ static int verb_reset(int argc, char **argv) {
 
         if (r >= 0)
                 return r;
+        if (a.server) {
+                if ((r = load_remote(&a, &g, NULL)) != EXIT_OK)
+                        return r;
+                if ((r = cli_admin_post(a.server, a.cacert, a.token_file, a.instance, "golden/reset")) != EXIT_OK)
+                        goto out;
+                r = EXIT_BAD_INPUT;
+                goto reported;
+        }
         if ((r = open_store(&a, false, &s)) != 0)
                 return r;
         if ((r = load_golden(s, a.instance, &g)) != 0)
@@ -371,6 +447,7 @@ static int verb_reset(int argc, char **argv) {
                 cli_error("%s", diag.msg);
                 goto out;
         }
+reported:
         if (a.json) {
                 json_t *o = json_object();
                 json_object_set_new(o, "instance", json_string(a.instance));
@@ -425,9 +502,13 @@ static int verb_export(int argc, char **argv) {
                 return r;
         if (a.pcrs && shield_parse_index_list(a.pcrs, SHIELD_PCR_COUNT - 1, &keep) < 0)
                 return cli_usage_error(usage_export, "export: --pcrs %s: expected PCRs 0-23 such as 0,2,4-7", a.pcrs);
-        if ((r = open_store(&a, false, &s)) != 0)
+        if (a.server) {
+                if ((r = load_remote(&a, &g, NULL)) != EXIT_OK)
+                        return r;
+        } else if ((r = open_store(&a, false, &s)) != 0) {
                 return r;
-        if ((r = load_golden(s, a.instance, &g)) != 0)
+        }
+        if (!g && (r = load_golden(s, a.instance, &g)) != 0)
                 goto out;
         r = EXIT_BAD_INPUT;
         if (a.format && strcmp(a.format, "golden") == 0) {

@@ -212,15 +212,10 @@ int cmd_verify(int argc, char **argv) {
                         goto out;
                 }
         }
-        char digest_hex[65] = "";
-        uint8_t digest[32];
-        if (shield_hash(SHIELD_ALG_SHA256, text, len, digest) == 0)
-                shield_hex_encode(digest, sizeof digest, digest_hex);
         struct shield_attest_options opts = {
                 .nonce_mode = SHIELD_NONCE_GIVEN, .nonce = nonce, .nonce_len = nonce_len, .ak_public = ak,
                 .ak_public_len = ak_len, .ak_ca = ca, .ak_ca_len = ca_len, .ek_ca_dir = ek_ca,
                 .owner = policy_path ? &owner : NULL, .golden = golden, .integrity = spec ? &integrity : NULL,
-                .evidence_sha256 = digest_hex,
         };
         int v = shield_attest_run(store, instance, &ev, &opts, &res, &diag);
         if (v < 0 && v != SHIELD_E_VERIFY) {

@@ -45,7 +45,7 @@ static const char usage_family[] =
         "Run 'shield vm COMMAND --help' for details.\n";
 
 static const char usage_create[] =
-        "Usage: shield vm create NAME --image IMAGE [--json]\n"
+        "Usage: shield vm create NAME --image IMAGE [--integrity-policy NAME|FILE] [--json]\n"
         "\n"
         "Make an instance: a qcow2 overlay over the image's disk, a variable store\n"
         "with the image's effective initial state (its keys, the platform\n"
@@ -55,7 +55,42 @@ static const char usage_create[] =
         "certificates the local platform CA ($SHIELD_STATE_DIR/platform-ca/ca.crt)\n"
         "issues, as a cloud's managed vTPM does.\n"
         "\n"
+        "An instance is its name and its vTPM: when the store remembers an earlier\n"
+        "instance of this name (deleted, then made again), its golden measurement,\n"
+        "AK and quote clock are forgotten and the next boot becomes the new golden\n"
+        "(history keeps the old verdicts and says \"new vTPM\").\n"
+        "\n"
+        "Options:\n"
+        "  --image IMAGE      the registered image to make it from\n"
+        "  --integrity-policy NAME|FILE\n"
+        "                     which PCRs set its colour: gce (0-15, default), oci (0\n"
+        "                     and 2), strict, a list such as 0,2,4-7, or a policy file\n"
+        "  --json             the result as JSON\n"
+        "\n"
         "Exit status: 0 created, 2 bad input or a tool failed (nothing left behind).\n";
+
+static const char usage_migrate[] =
+        "Usage: shield vm migrate NAME [--server URL --admin-token-file FILE [--cacert FILE]] [--json]\n"
+        "\n"
+        "Move a stopped instance as to new hardware, as a manual migration does:\n"
+        "it gets a new vTPM (new EK and AK, certificates from the platform CA;\n"
+        "nothing of the old TPM is kept) and a variable store rebuilt from its\n"
+        "image's initial state (Secure Boot variable changes made at run time are\n"
+        "lost); its disk is kept. The local store then treats the next boot as a\n"
+        "new golden measurement with the reason \"migrated\", not as red.\n"
+        "\n"
+        "With --server, an admin call tells shieldd to accept the instance's next\n"
+        "registration with a new EK/AK as this migration (that one only); the next\n"
+        "`shield vm run NAME --server URL` registers it and records a new golden.\n"
+        "\n"
+        "Options:\n"
+        "  --server URL             shieldd's URL\n"
+        "  --admin-token-file FILE  the admin bearer token (shieldd wrote it on first start)\n"
+        "  --cacert FILE            the CA (PEM) to check shieldd's TLS certificate with\n"
+        "  --json                   the result as JSON\n"
+        "\n"
+        "Exit status: 0 migrated, 2 bad input, the instance runs, or a tool failed\n"
+        "(the instance is left as it was).\n";
 
 static const char usage_run[] =
         "Usage: shield vm run NAME [--nonce HEX | --server URL [--cacert FILE]] [--evidence FILE]\n"
@@ -127,12 +162,35 @@ static void boot_progress(const char *step, double seconds) {
                 fprintf(stderr, "vm: %s (%.1f s)\n", step, seconds);
 }
 
+/*
+ * The local store learns that NAME has a new vTPM: an earlier instance of
+ * the name is forgotten (golden, AK, clock; history kept) with reason, and
+ * the integrity policy (NULL: unchanged) is recorded.
+ */
+static int local_identity(const char *name, const char *reason, const char *policy) {
+        struct shield_store *s = NULL;
+        struct shield_diag diag = { 0 };
+        char *path = shield_store_default_path();
+        int r = path ? shield_store_open(path, &s, &diag) : SHIELD_E_NOMEM;
+        free(path);
+        if (r < 0)
+                return r;
+        r = shield_store_instance_new_identity(s, name, reason, &diag);
+        if (r == SHIELD_E_NOT_FOUND)
+                r = 0; /* a name the store never saw: nothing to forget */
+        if (r == 0 && policy)
+                r = shield_store_instance_set_policy(s, name, policy, &diag);
+        shield_store_close(s);
+        return r;
+}
+
 static int verb_create(int argc, char **argv) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' }, { "image", required_argument, NULL, 'i' },
-                { "json", no_argument, NULL, 'j' }, {},
+                { "json", no_argument, NULL, 'j' }, { "integrity-policy", required_argument, NULL, 'I' }, {},
         };
-        const char *image = NULL;
+        const char *image = NULL, *policy = NULL;
+        struct shield_integrity_policy ip;
         bool json = false;
         int c;
 
@@ -143,6 +201,11 @@ static int verb_create(int argc, char **argv) {
                 case 'h': fputs(usage_create, stdout); return EXIT_OK;
                 case 'i': image = optarg; break;
                 case 'j': json = true; break;
+                case 'I':
+                        if (cli_integrity_policy(optarg, &ip) != EXIT_OK)
+                                return EXIT_BAD_INPUT;
+                        policy = ip.name;
+                        break;
                 default: return cli_usage_error(usage_create, "create: unknown option '%s'", argv[optind - 1]);
                 }
         if (optind != argc - 1 || !image)
@@ -153,8 +216,11 @@ static int verb_create(int argc, char **argv) {
                 return EXIT_BAD_INPUT;
         quiet_progress = json;
         int r = shield_instance_create(state, argv[optind], image, NULL, progress, &diag);
+        if (r >= 0 && (r = local_identity(argv[optind], "new-vtpm", policy)) < 0)
+                cli_error("create %s: the store: %s", argv[optind], shield_strerror(r));
         if (r < 0) {
-                cli_error("create %s: %s", argv[optind], diag.msg[0] ? diag.msg : shield_strerror(r));
+                if (diag.msg[0])
+                        cli_error("create %s: %s", argv[optind], diag.msg);
         } else if (json) {
                 cli_print_json(json_pack("{s:s, s:s, s:s}", "name", argv[optind], "image", image, "state", state));
         } else {
@@ -543,6 +609,71 @@ out:
         return r;
 }
 
+static int verb_migrate(int argc, char **argv) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },         { "server", required_argument, NULL, 'S' },
+                { "cacert", required_argument, NULL, 'C' }, { "admin-token-file", required_argument, NULL, 'A' },
+                { "json", no_argument, NULL, 'j' },         {},
+        };
+        const char *server = NULL, *cacert = NULL, *token_file = NULL;
+        bool json = false;
+        int c;
+
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h': fputs(usage_migrate, stdout); return EXIT_OK;
+                case 'S': server = optarg; break;
+                case 'C': cacert = optarg; break;
+                case 'A': token_file = optarg; break;
+                case 'j': json = true; break;
+                default: return cli_usage_error(usage_migrate, "migrate: unknown option '%s'", argv[optind - 1]);
+                }
+        if (optind != argc - 1)
+                return cli_usage_error(usage_migrate, "migrate: expected exactly one NAME");
+        if (!server != !token_file)
+                return cli_usage_error(usage_migrate, "migrate: --server and --admin-token-file go together");
+        const char *name = argv[optind];
+        char *state = cli_state_dir();
+        struct shield_instance inst = { 0 };
+        struct shield_diag diag = { 0 };
+        int r = EXIT_BAD_INPUT;
+        if (!state)
+                return EXIT_BAD_INPUT;
+        quiet_progress = json;
+        if (shield_instance_load(state, name, NULL, &inst, &diag) < 0) {
+                cli_error("migrate: %s", diag.msg);
+                goto out;
+        }
+        if (shield_instance_pid(&inst) > 0) {
+                cli_error("migrate: %s is running: stop it first (shield vm stop %s)", name, name);
+                goto out;
+        }
+        /* The service first: if it refuses, nothing local has changed yet. */
+        if (server && cli_admin_post(server, cacert, token_file, name, "migrate") != EXIT_OK)
+                goto out;
+        if (shield_instance_migrate(state, &inst, progress, &diag) < 0) {
+                cli_error("migrate %s: %s", name, diag.msg);
+                goto out;
+        }
+        if (local_identity(name, "migrated", NULL) < 0) {
+                cli_error("migrate %s: the local store could not record the migration", name);
+                goto out;
+        }
+        if (json)
+                cli_print_json(json_pack("{s:s, s:b, s:b}", "name", name, "migrated", 1, "server", server != NULL));
+        else
+                printf("instance %s migrated: a new vTPM (new EK and AK), its variable store rebuilt from image %s, "
+                       "its disk kept; the next boot records a new golden measurement%s\n",
+                       name, inst.image, server ? " (shieldd accepts its next registration as this migration)" : "");
+        r = EXIT_OK;
+out:
+        shield_instance_clear(&inst);
+        free(state);
+        return r;
+}
+
 static int verb_simple(int argc, char **argv) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' }, { "json", no_argument, NULL, 'j' },
@@ -665,7 +796,7 @@ int cmd_vm(int argc, char **argv) {
                 { "create", "make an instance", verb_create }, { "start", "start it", verb_simple },
                 { "stop", "stop it", verb_simple },           { "delete", "delete it", verb_simple },
                 { "console", "its console", verb_simple },    { "list", "list instances", verb_simple },
-                { "run", "one boot", verb_run },
+                { "run", "one boot", verb_run },              { "migrate", "move it to new hardware", verb_migrate },
         };
         return cli_dispatch(argc, argv, usage_family, verbs, ELEMENTS(verbs));
 }
