@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "shield/error.h"
+#include "shield/tpm.h"
 
 #define SHIELD_AGENT_BODY_MAX (8u << 20)       /* an answer body (docs/API.md: 8 MiB) */
 #define SHIELD_AGENT_NAME_MAX 253              /* instance name (a DNS name's length) */
@@ -53,13 +54,20 @@ struct shield_agent_options {
         const char *eventlog;   /* NULL: /sys/kernel/security/tpm0/binary_bios_measurements */
         const char *ima_log;    /* NULL: /sys/kernel/security/ima/binary_runtime_measurements */
         uint32_t pcr_mask;      /* PCRs to quote (bit i: PCR i); 0 means 0-23 */
-        uint32_t ak_handle;     /* 0 means SHIELD_TPM_AK_HANDLE */
+        uint32_t ak_handle;     /* 0 means SHIELD_TPM_AK_HANDLE (a persistent handle, 0x81xxxxxx) */
+        enum shield_tpm_ak_alg ak_alg; /* for an AK the agent creates; default (0) SHIELD_TPM_AK_RSA */
         const char *state_dir;  /* where the registration is remembered; NULL: nowhere */
         const char *producer;   /* evidence "producer"; NULL: "shield agent" */
         const char *audience;   /* the token's "aud"; NULL: the service's default */
         long timeout_ms;        /* per HTTP request; 0 means 60 s (connect: at most 10 s) */
         /* Polled during transfers; true aborts the call with SHIELD_AGENT_FAIL_CANCELLED. */
         bool (*cancelled)(void *userdata);
+        /*
+         * Optional: called once when the agent created the AK (ak_handle was
+         * empty), with the handle it persisted it at and its type ("rsa2048",
+         * "ecc-p256"), before it registers. For the front end to tell the user.
+         */
+        void (*ak_created)(uint32_t handle, const char *type, void *userdata);
         void *userdata;
 };
 
@@ -100,7 +108,13 @@ void shield_agent_free(struct shield_agent *a);
  * Register this machine unless the state directory says it already is (for
  * this server, name and AK; force: register anyway): POST /v1/instances with
  * the AK public area (ak_handle), the EK public area and the EK/AK
- * certificates from NV (absent ones are left out). When the service answers
+ * certificates from NV (absent ones are left out). The EK is the TPM's own
+ * (shield_tpm_read_ek: the key at SHIELD_TPM_EK_HANDLE, else derived from
+ * the TCG default template) and its certificate the manufacturer's at
+ * SHIELD_TPM_EK_CERT_NV. A first run on a machine whose TPM holds no AK at
+ * ak_handle creates one under the EK (shield_tpm_ak_create, ak_alg),
+ * persists it at ak_handle and calls ak_created; later runs reuse it. An
+ * AK is never replaced or evicted. When the service answers
  * with a credential, recover its secret with the TPM
  * (TPM2_ActivateCredential) and POST it to /v1/instances/{name}/activate.
  * Then remember the registration in the state directory.

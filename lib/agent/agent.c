@@ -17,6 +17,9 @@
 struct shield_agent {
         char *server, *name, *tcti, *eventlog, *ima_log, *state_dir, *producer, *audience;
         uint32_t pcr_mask, ak_handle;
+        enum shield_tpm_ak_alg ak_alg;
+        void (*ak_created)(uint32_t handle, const char *type, void *userdata);
+        void *userdata;
         struct agent_http *http;
 };
 
@@ -87,6 +90,14 @@ int shield_agent_new(const struct shield_agent_options *o, struct shield_agent *
                 a->server[k - 1] = '\0';
         a->pcr_mask = o->pcr_mask ? o->pcr_mask : 0xffffffu;
         a->ak_handle = o->ak_handle ? o->ak_handle : SHIELD_TPM_AK_HANDLE;
+        a->ak_alg = o->ak_alg;
+        a->ak_created = o->ak_created;
+        a->userdata = o->userdata;
+        if (a->ak_alg != SHIELD_TPM_AK_RSA && a->ak_alg != SHIELD_TPM_AK_ECC) {
+                agent_fail(err, SHIELD_AGENT_FAIL_LOCAL, 0, NULL, "unknown AK algorithm %d", (int)a->ak_alg);
+                shield_agent_free(a);
+                return SHIELD_E_INVAL;
+        }
         int r = agent_http_new(a->server, o, &a->http, err);
         if (r < 0) {
                 shield_agent_free(a);
@@ -198,6 +209,39 @@ out:
 }
 
 /*
+ * The AK's public area at a->ak_handle; when the handle is empty (a machine's
+ * first run: its TPM holds only the EK and the manufacturer's certificate),
+ * make an AK under the EK and persist it there. The EK need not be
+ * persistent: shield_tpm_ak_create derives it from the TCG template then,
+ * and activation derives the same key again.
+ */
+static int ak_public(struct shield_agent *a, struct shield_tpm *t, uint8_t **ret, size_t *ret_len,
+                     struct shield_agent_error *err) {
+        struct shield_tpm_ak ak = { 0 };
+        struct shield_diag diag = { 0 };
+        char what[96];
+        int r = shield_tpm_read_public(t, a->ak_handle, ret, ret_len, &diag);
+        if (r != SHIELD_E_NOT_FOUND) {
+                snprintf(what, sizeof what, "AK 0x%08x", a->ak_handle);
+                return r < 0 ? tpm_failed(err, what, r, &diag) : 0;
+        }
+        memset(&diag, 0, sizeof diag);
+        if ((r = shield_tpm_ak_create(t, a->ak_alg, a->ak_handle, &ak, &diag)) < 0) {
+                snprintf(what, sizeof what, "creating an AK under the EK at 0x%08x", a->ak_handle);
+                agent_fail(err, SHIELD_AGENT_FAIL_TPM, 0, NULL, "%s: %s", what,
+                           diag.msg[0] ? diag.msg : shield_strerror(r));
+                return r;
+        }
+        *ret = ak.public;
+        *ret_len = ak.public_len;
+        ak.public = NULL; /* transferred */
+        shield_tpm_ak_clear(&ak);
+        if (a->ak_created)
+                a->ak_created(a->ak_handle, a->ak_alg == SHIELD_TPM_AK_ECC ? "ecc-p256" : "rsa2048", a->userdata);
+        return 0;
+}
+
+/*
  * Register with the TPM t. *ret_skipped: the state said we already are
  * (nothing was sent).
  */
@@ -213,12 +257,8 @@ static int do_register(struct shield_agent *a, struct shield_tpm *t, bool force,
         bool activated = false;
         int status = 0, r;
 
-        if ((r = shield_tpm_read_public(t, a->ak_handle, &ak_pub, &ak_pub_len, &diag)) < 0) {
-                char what[64];
-                snprintf(what, sizeof what, "AK 0x%08x", a->ak_handle);
-                tpm_failed(err, what, r, &diag);
+        if ((r = ak_public(a, t, &ak_pub, &ak_pub_len, err)) < 0)
                 goto out;
-        }
         if (shield_hash(SHIELD_ALG_SHA256, ak_pub, ak_pub_len, digest) < 0) {
                 agent_fail(err, SHIELD_AGENT_FAIL_LOCAL, 0, NULL, "SHA-256 failed");
                 r = SHIELD_E_CRYPTO;

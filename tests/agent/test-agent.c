@@ -214,6 +214,15 @@ static void test_new_checks_options(void **state) {
         o.name = "a/b";
         assert_int_equal(shield_agent_new(&o, &a, &err), SHIELD_E_INVAL);
         o.name = "web-1";
+        o.ak_alg = (enum shield_tpm_ak_alg)7; /* not an AK kind the agent can create */
+        assert_int_equal(shield_agent_new(&o, &a, &err), SHIELD_E_INVAL);
+        assert_null(a);
+        assert_non_null(strstr(err.msg, "AK algorithm"));
+        o.ak_alg = SHIELD_TPM_AK_ECC;
+        assert_int_equal(shield_agent_new(&o, &a, &err), 0);
+        shield_agent_free(a);
+        a = NULL;
+        o.ak_alg = SHIELD_TPM_AK_RSA;
         assert_int_equal(shield_agent_new(&o, &a, &err), 0);
         assert_non_null(a);
         shield_agent_free(a);

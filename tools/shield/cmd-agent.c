@@ -17,14 +17,19 @@
 static const char usage_agent[] =
         "Usage: shield agent --server URL [--name NAME] [--interval 60s] [--once] [--tcti T]\n"
         "                    [--cacert FILE | --insecure] [--eventlog FILE] [--ima FILE]\n"
-        "                    [--pcrs LIST] [--state DIR] [--json]\n"
+        "                    [--pcrs LIST] [--state DIR] [--ak-handle H] [--ak-alg rsa|ecc]\n"
+        "                    [--json]\n"
         "\n"
         "The machine side of remote attestation with shieldd. Registers this machine\n"
         "once (its AK at 0x81010002, EK public area, EK and AK certificates from NV),\n"
         "answering the service's credential activation with the TPM, and remembers\n"
-        "that in the state directory. Then attests: asks the service for a nonce,\n"
-        "collects evidence over it (quote, PCRs, event log, IMA list) and sends it;\n"
-        "prints the verdict (colour, early and late boot, reasons) and the token.\n"
+        "that in the state directory. On a machine whose TPM holds no AK yet (only\n"
+        "its EK, persistent or derived from the TCG default template, and the\n"
+        "manufacturer's EK certificate in NV 0x01c00002) the first run creates an\n"
+        "AK under the EK and persists it; later runs reuse it.\n"
+        "Then attests: asks the service for a nonce, collects evidence over it\n"
+        "(quote, PCRs, event log, IMA list) and sends it; prints the verdict\n"
+        "(colour, early and late boot, reasons) and the token.\n"
         "Every call is made by the agent (push model): it works behind NAT.\n"
         "\n"
         "Without --once it attests at start and then every --interval; a failure is\n"
@@ -46,6 +51,9 @@ static const char usage_agent[] =
         "  --state DIR      where the registration is remembered (default\n"
         "                   $XDG_STATE_HOME/shieldkit/agent, else\n"
         "                   ~/.local/state/shieldkit/agent)\n"
+        "  --ak-handle H    the AK's persistent handle (default 0x81010002)\n"
+        "  --ak-alg ALG     the kind of AK to create when there is none: rsa\n"
+        "                   (RSA-2048, the default) or ecc (NIST P-256)\n"
         "  --json           print the service's answers as JSON (one line each in a loop)\n"
         "  -h, --help       this text\n"
         "\n"
@@ -57,6 +65,14 @@ static const char usage_agent[] =
 #define BACKOFF_CAP_MS (5u * 60 * 1000)
 
 static bool json_out;
+
+/* The library made an AK: say so once, on stderr (stdout stays the verdict; --json keeps stderr quiet). */
+static void ak_created(uint32_t handle, const char *type, void *userdata) {
+        (void)userdata;
+        if (!json_out)
+                fprintf(stderr, "shield: agent: created an AK (%s) under the EK, persisted at 0x%08x\n", type,
+                        (unsigned)handle);
+}
 static sigset_t stop_signals;
 
 /* Polled by libcurl during transfers: a pending SIGTERM/SIGINT (blocked in loop mode) cancels. */
@@ -208,10 +224,11 @@ int cmd_agent(int argc, char **argv) {
                 { "eventlog", required_argument, NULL, 'e' }, { "ima", required_argument, NULL, 'i' },
                 { "ima-log", required_argument, NULL, 'i' }, { "pcrs", required_argument, NULL, 'p' },
                 { "state", required_argument, NULL, 'S' },   { "json", no_argument, NULL, 'j' },
+                { "ak-handle", required_argument, NULL, 'a' }, { "ak-alg", required_argument, NULL, 'A' },
                 {},
         };
-        struct shield_agent_options o = { .producer = "shield agent " SHIELD_VERSION };
-        uint64_t interval_ms = 60000, pcr_mask = 0xffffff;
+        struct shield_agent_options o = { .producer = "shield agent " SHIELD_VERSION, .ak_created = ak_created };
+        uint64_t interval_ms = 60000, pcr_mask = 0xffffff, ak_handle = 0;
         bool once = false;
         char host[256], *state_dir = NULL;
         int c;
@@ -244,6 +261,20 @@ int cmd_agent(int argc, char **argv) {
                         break;
                 case 'S': o.state_dir = optarg; break;
                 case 'j': json_out = true; break;
+                case 'a':
+                        if (shield_parse_u64(optarg, 0, UINT32_MAX, &ak_handle) < 0 || (ak_handle >> 24) != 0x81)
+                                return cli_usage_error(usage_agent, "agent: --ak-handle %s: a persistent handle "
+                                                       "(0x81000000 to 0x81ffffff)", optarg);
+                        o.ak_handle = (uint32_t)ak_handle;
+                        break;
+                case 'A':
+                        if (strcmp(optarg, "rsa") == 0)
+                                o.ak_alg = SHIELD_TPM_AK_RSA;
+                        else if (strcmp(optarg, "ecc") == 0)
+                                o.ak_alg = SHIELD_TPM_AK_ECC;
+                        else
+                                return cli_usage_error(usage_agent, "agent: --ak-alg %s: rsa or ecc", optarg);
+                        break;
                 default: return cli_usage_error(usage_agent, "agent: unknown option '%s'", argv[optind - 1]);
                 }
         if (optind != argc)
