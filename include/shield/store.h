@@ -215,7 +215,7 @@ int shield_store_instance_new_identity(struct shield_store *s, const char *name,
 /* Let the instance's next registration bring a new AK/EK, as a migration (once). SHIELD_E_NOT_FOUND when absent. */
 __attribute__((warn_unused_result))
 int shield_store_instance_allow_migration(struct shield_store *s, const char *name, struct shield_diag *diag);
-/* Set the instance's integrity policy (NULL or "": the default gce). SHIELD_E_NOT_FOUND when absent. */
+/* Set the instance's integrity policy (NULL or "": the default gce); the instance is created when new. */
 __attribute__((warn_unused_result))
 int shield_store_instance_set_policy(struct shield_store *s, const char *name, const char *policy,
                                      struct shield_diag *diag);

@@ -861,8 +861,13 @@ int shield_store_instance_set_policy(struct shield_store *s, const char *name, c
                 return SHIELD_E_INVAL;
         if ((r = check_name(name, diag)) < 0)
                 return r;
-        return update_one(s, name, "setting the integrity policy", "UPDATE instances SET integrity_policy = ? WHERE name = ?",
-                          PARAMS(P_TEXT(policy && *policy ? policy : NULL), P_TEXT(name)), diag);
+        if ((r = begin(s, diag)) < 0)
+                return r;
+        if ((r = ensure_instance(s, name, diag)) >= 0)
+                r = update_one(s, name, "setting the integrity policy",
+                               "UPDATE instances SET integrity_policy = ? WHERE name = ?",
+                               PARAMS(P_TEXT(policy && *policy ? policy : NULL), P_TEXT(name)), diag);
+        return end(s, r, diag);
 }
 
 int shield_store_instance_delete(struct shield_store *s, const char *name, struct shield_diag *diag) {

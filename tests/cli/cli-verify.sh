@@ -91,6 +91,11 @@ contains '"colour": "red"' "red"
 contains '"rebooted": true' "the reboot between the attestations is recognised (resetCount)"
 contains "PCR 4" "PCR 4 is named"
 contains "PCR 4 event 4 .*BOOTX64.EFI.* digest changed" "the changed event is named"
+"$shield" golden export --instance a --format golden -o "$work/golden-a.json" >/dev/null 2>&1
+expect 0 "policy oci: the same PCR 4 change does not set the colour" "$shield" verify "$work/e4.json" --nonce "$n4" \
+        --ca "$ca" --golden "$work/golden-a.json" --integrity-policy oci
+contains "verified, green" "policy oci: green"
+contains "note +\[event-changed\].*PCR 4" "policy oci: the PCR 4 change is still listed, as a note"
 
 attest "$tcti_b" "$work/other.json"; nb=$nonce
 expect 1 "an AK from another TPM" "$shield" verify "$work/other.json" --nonce "$nb" --instance a

@@ -16,7 +16,7 @@
 
 static const char usage[] =
         "Usage: shield verify EVIDENCE --nonce HEX (--ak-pub FILE | --instance ID | --ca CERT)\n"
-        "                     [--golden FILE] [--policy FILE] [--integrity SPEC] [--ek-ca DIR]\n"
+        "                     [--golden FILE] [--policy FILE] [--integrity-policy SPEC] [--ek-ca DIR]\n"
         "                     [--store FILE] [--json]\n"
         "\n"
         "Check attestation evidence (docs/FORMATS.md) the way a verifier does, in\n"
@@ -55,8 +55,11 @@ static const char usage[] =
         "  --golden FILE      a golden measurement (shield golden export --format golden)\n"
         "                     or PCR values (PCRS.json) to compare against\n"
         "  --policy FILE      the owner's policy (docs/FORMATS.md)\n"
-        "  --integrity SPEC   which PCRs set the colour: gce (default), oci, strict, or\n"
-        "                     a list such as 0,2,4-7\n"
+        "  --integrity-policy SPEC, --integrity SPEC\n"
+        "                     which PCRs set the colour: gce (default: the instance's\n"
+        "                     policy in the store, else 0-15), oci (0 and 2), strict,\n"
+        "                     or a list such as 0,2,4-7; what it ignores is still\n"
+        "                     listed as notes\n"
         "  --store FILE       the store (default $SHIELD_STORE, else\n"
         "                     $XDG_STATE_HOME/shieldkit/shield.db)\n"
         "  --json             the steps, reasons and colour as JSON\n"
@@ -119,6 +122,7 @@ int cmd_verify(int argc, char **argv) {
                 { "ak-pub", required_argument, NULL, 'a' },   { "instance", required_argument, NULL, 'i' },
                 { "ca", required_argument, NULL, 'c' },       { "golden", required_argument, NULL, 'g' },
                 { "policy", required_argument, NULL, 'p' },   { "integrity", required_argument, NULL, 'I' },
+                { "integrity-policy", required_argument, NULL, 'I' },
                 { "store", required_argument, NULL, 's' },    { "json", no_argument, NULL, 'j' },
                 { "ek-ca", required_argument, NULL, 'E' },
                 {},

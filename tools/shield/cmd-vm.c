@@ -300,7 +300,10 @@ static int register_with(const char *server, const char *cacert, const struct sh
         if (r < 0) {
                 cli_error("%s", aerr.msg);
                 shield_agent_free(a);
-                return r == SHIELD_E_VERIFY ? EXIT_VERIFY_FAILED : EXIT_BAD_INPUT;
+                /* The service refused this machine (403 untrusted, 409 another AK for the name): not verified. */
+                bool refused = aerr.kind == SHIELD_AGENT_FAIL_HTTP &&
+                               (aerr.http_status == 401 || aerr.http_status == 403 || aerr.http_status == 409);
+                return refused || r == SHIELD_E_VERIFY ? EXIT_VERIFY_FAILED : EXIT_BAD_INPUT;
         }
         *ret = a;
         return EXIT_OK;
