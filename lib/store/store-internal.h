@@ -74,7 +74,11 @@ struct shield_store {
         unsigned takes; /* challenge_take calls, to purge expired challenges now and then */
         unsigned depth; /* open shield_store_begin() calls: inner transactions join the outer one */
         bool failed;    /* a write inside the outer transaction failed: it will roll back */
+        const struct store_ops *real_ops; /* the backend's own table (ops may be the fault hook's, fault.c) */
 };
+
+/* Interpose the failure-injection hook when SHIELD_STORE_FAULT_FILE is set (fault.c); sets real_ops. */
+void store_fault_interpose(struct shield_store *s);
 
 extern const struct store_ops store_sqlite_ops;
 extern const struct store_ops store_pg_ops;

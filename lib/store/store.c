@@ -288,6 +288,7 @@ int shield_store_open(const char *path, struct shield_store **ret, struct shield
                 return shield_diag_fail(diag, SHIELD_E_INVAL, 0, -1, "store: \"sqlite:\" without a path");
         if ((r = ops->open_backend(path, &s, diag)) < 0)
                 return r;
+        store_fault_interpose(s);
         if ((r = migrate(s, diag)) < 0) {
                 shield_store_close(s);
                 return r;

@@ -453,8 +453,9 @@ static int verb_run(int argc, char **argv) {
                         cli_error("--server attests a kept instance: create one with shield vm create first");
                         goto out;
                 }
-                if (register_with(server, cacert, &inst, &agent) != EXIT_OK)
+                if ((r = register_with(server, cacert, &inst, &agent)) != EXIT_OK)
                         goto out;
+                r = EXIT_BAD_INPUT;
                 struct shield_agent_error aerr = { 0 };
                 uint8_t *issued = NULL;
                 size_t issued_len = 0;
