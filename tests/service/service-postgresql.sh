@@ -75,6 +75,23 @@ check "the second's JWKS holds the key that signed the token" grep -qF "\"$kid\"
 base=$base_one
 http GET /jwks
 check "both publish the same keys" cmp -s "$work/body" "$work/jwks-two.json"
+# Two replicas racing to register one name with two different TPMs: one wins, the other is 409, every time.
+start_tpm b || bad "swtpm b"
+racing_ok=0
+for i in $(seq 10); do
+        register_body "$work/ra.json" "race-$i" "$work/a.ak.pub" "$work/a.ek.pub" "" "$work/a.ek.crt"
+        register_body "$work/rb.json" "race-$i" "$work/b.ak.pub" "$work/b.ek.pub" "" "$work/b.ek.crt"
+        curl -s -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' --data-binary "@$work/ra.json" \
+                "$base_one/v1/instances" >"$work/ra.code" &
+        p1=$!
+        curl -s -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' --data-binary "@$work/rb.json" \
+                "$base_two/v1/instances" >"$work/rb.code" &
+        p2=$!
+        wait $p1 $p2
+        codes=$(cat "$work/ra.code" "$work/rb.code" | sort | tr '\n' ' ')
+        [ "$codes" = "201 409 " ] && racing_ok=$((racing_ok + 1)) || echo "  | race-$i: $codes"
+done
+check "two replicas racing to register one name: one 201 and one 409, 10 times out of 10 ($racing_ok)" [ $racing_ok = 10 ]
 http GET /metrics
 body_has 'shieldd_store_errors_total 0' "no store errors"
 
