@@ -370,7 +370,11 @@
     clear($('f-early')); $('f-early').appendChild(verdict(inst.early_boot, 'instance-early-badge'));
     clear($('f-late')); $('f-late').appendChild(verdict(inst.late_boot, 'instance-late-badge'));
     clear($('f-last')); $('f-last').appendChild(timeEl(inst.last_attestation, 'instance-last-time'));
-    setText($('f-trusted'), inst.trusted ? 'Trusted' : 'Registered, not yet activated');
+    const trust = { registered: 'activated against a trusted EK', certified: 'certified by the platform CA',
+                    stored: 'on record', pinned: 'pinned' }[inst.ak_trust];
+    setText($('f-trusted'), inst.trusted ? 'Trusted' + (trust ? ' (' + trust + ')' : '') : 'Registered, not yet activated');
+    const policies = { gce: 'gce (PCRs 0–15 count)', oci: 'oci (only PCRs 0 and 2 count)', strict: 'strict (PCRs 0–15, every event)' };
+    setText($('f-policy'), policies[inst.integrity_policy] || ((inst.integrity_policy || 'gce') + ' (these PCRs count)'));
 
     const g = inst.golden;
     const f = $('f-golden');

@@ -291,6 +291,9 @@ async function scenario() {
   await page.waitFor(`location.hash === '#/instances/${NAME}' && ${instanceColour} === 'red'`, { what: 'the instance page, red' });
   ok('the instance page opens from the fleet and shows red');
   const detail = (await api('GET', `/v1/instances/${NAME}`)).data;
+  const policyText = await page.eval(`document.querySelector('[data-testid="instance-policy"]').textContent`);
+  check(policyText.startsWith(detail.integrity_policy || 'gce'),
+    `the instance page shows its integrity policy (${policyText})`, JSON.stringify(detail.integrity_policy));
   const tables = await page.eval(`[...document.querySelectorAll('[data-testid="pcr-table"]')].map((t) => ({
       bank: t.getAttribute('data-bank'), caption: t.caption?.textContent, rows: t.tBodies[0].rows.length }))`);
   const banks = Object.keys(detail.pcrs || {}).sort();
