@@ -144,7 +144,7 @@ static struct {
         char *eventlog_b64, *pcrs_json;
         uint8_t *eventlog;
         size_t eventlog_len;
-        uint8_t pcr[8][32];
+        uint8_t pcr[16][32];     /* PCRs 0-15: what the default policy (gce) counts, so every one is quoted */
         uint8_t pcr_digest[32];
         atomic_int stop;
         atomic_flag first_failure, reasons_shown;
@@ -206,20 +206,20 @@ static int make_eventlog(void) {
         }
         if (w.n == BUF_MAX)
                 return -1;
-        sha256(g.pcr, sizeof g.pcr, g.pcr_digest); /* PCRs 0-7 in increasing order (Part 1, 18.5.2) */
+        sha256(g.pcr, sizeof g.pcr, g.pcr_digest); /* PCRs 0-15 in increasing order (Part 1, 18.5.2) */
         g.eventlog = w.b;
         g.eventlog_len = w.n;
         g.eventlog_b64 = shield_base64_encode(w.b, w.n);
-        char *p = malloc(1024);
+        char *p = malloc(2048);
         if (!g.eventlog_b64 || !p)
                 return -1;
-        size_t o = (size_t)snprintf(p, 1024, "{\"sha256\":{");
-        for (int i = 0; i < 8; i++) {
+        size_t o = (size_t)snprintf(p, 2048, "{\"sha256\":{");
+        for (int i = 0; i < 16; i++) {
                 char hex[65];
                 shield_hex_encode(g.pcr[i], 32, hex);
-                o += (size_t)snprintf(p + o, 1024 - o, "%s\"%d\":\"%s\"", i ? "," : "", i, hex);
+                o += (size_t)snprintf(p + o, 2048 - o, "%s\"%d\":\"%s\"", i ? "," : "", i, hex);
         }
-        snprintf(p + o, 1024 - o, "}}");
+        snprintf(p + o, 2048 - o, "}}");
         g.pcrs_json = p;
         return 0;
 }
@@ -372,7 +372,7 @@ static char *build_evidence(struct instance *in, const uint8_t *nonce, size_t no
         put_be16(&a, ALG_SHA256);
         put_u8(&a, 3);                  /* sizeofSelect */
         put_u8(&a, 0xff);               /* PCRs 0-7 */
-        put_u8(&a, 0);
+        put_u8(&a, 0xff);               /* PCRs 8-15 */
         put_u8(&a, 0);
         put_be16(&a, 32);
         put_bytes(&a, g.pcr_digest, 32);
