@@ -15,6 +15,7 @@
 
 #include "decode-internal.h"
 #include "eventlog-internal.h"
+#include "shield/eventlog-json.h"
 #include "shield/uefi.h"
 #include "shield/util.h"
 #include "util/rd.h"
