@@ -14,8 +14,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <jansson.h>
+/*
+ * Not needed here: <jansson.h> used to bring <stdio.h> in, and
+ * lib/store/store-sqlite.c still relies on it through shield/store.h. Drop
+ * this once that file includes <stdio.h> itself.
+ */
+#include <stdio.h>
 
 #include "shield/crypto.h"
 #include "shield/error.h"
@@ -189,15 +193,7 @@ int shield_eventlog_check_integrity(const struct shield_eventlog *log, struct sh
 __attribute__((warn_unused_result))
 int shield_event_summary(const struct shield_eventlog *log, const struct shield_event *ev, char **ret);
 
-/*
- * The event's decoded content as a JSON object (fields depend on the
- * type: variable GUID/name/data, load options, image load event, GPT,
- * signature lists with certificate subjects/issuers/SHA-1 thumbprints,
- * SP 800-155 reference manifest, …). *ret is a new reference.
- */
-__attribute__((warn_unused_result))
-int shield_event_decode_json(const struct shield_eventlog *log, const struct shield_event *ev,
-                             json_t **ret);
+/* The event's decoded content as JSON: shield_event_decode_json() in shield/eventlog-json.h. */
 
 /* A Secure Boot database as measured (EV_EFI_VARIABLE_DRIVER_CONFIG). */
 struct shield_sb_db {

@@ -90,31 +90,33 @@ static int read_disk(const struct shield_fat *fat, uint64_t off, void *buf, size
 }
 
 static int parse_bpb(struct shield_fat *fat, const uint8_t *bs, struct shield_diag *diag) {
-        struct rd r = rd_init(bs, BOOT_SECTOR);
-        uint16_t bps, rsvd, root_entries, totsec16, fatsz16, ext_flags = 0, fs_ver = 0;
+        struct rd r = rd_init_sticky(bs, BOOT_SECTOR);
+        uint16_t bps, rsvd, root_entries, totsec16, fatsz16 = 0, ext_flags = 0, fs_ver = 0;
         uint32_t totsec32, fatsz32 = 0, root_cluster = 0;
         uint8_t spc, nfats, media;
         size_t at = (size_t)fat->base;
 
         /* fatgen103 section 3.1: BS_jmpBoot, BS_OEMName, then the BPB. */
-        (void)rd_skip(&r, 11);
-        (void)rd_le16(&r, &bps);
-        (void)rd_u8(&r, &spc);
-        (void)rd_le16(&r, &rsvd);
-        (void)rd_u8(&r, &nfats);
-        (void)rd_le16(&r, &root_entries);
-        (void)rd_le16(&r, &totsec16);
-        (void)rd_u8(&r, &media);
-        (void)rd_le16(&r, &fatsz16);
-        (void)rd_skip(&r, 8); /* BPB_SecPerTrk, BPB_NumHeads, BPB_HiddSec */
-        (void)rd_le32(&r, &totsec32);
+        rd_skip(&r, 11);
+        rd_le16(&r, &bps);
+        rd_u8(&r, &spc);
+        rd_le16(&r, &rsvd);
+        rd_u8(&r, &nfats);
+        rd_le16(&r, &root_entries);
+        rd_le16(&r, &totsec16);
+        rd_u8(&r, &media);
+        rd_le16(&r, &fatsz16);
+        rd_skip(&r, 8); /* BPB_SecPerTrk, BPB_NumHeads, BPB_HiddSec */
+        rd_le32(&r, &totsec32);
         if (fatsz16 == 0) {
                 /* fatgen103 section 3.3: the FAT32 extension. */
-                (void)rd_le32(&r, &fatsz32);
-                (void)rd_le16(&r, &ext_flags);
-                (void)rd_le16(&r, &fs_ver);
-                (void)rd_le32(&r, &root_cluster);
+                rd_le32(&r, &fatsz32);
+                rd_le16(&r, &ext_flags);
+                rd_le16(&r, &fs_ver);
+                rd_le32(&r, &root_cluster);
         }
+        if (rd_ok(&r) < 0) /* not reached: the BPB and its FAT32 extension lie within the boot sector */
+                return shield_diag_fail(diag, SHIELD_E_TRUNCATED, at, -1, "the boot sector is too short for a BPB");
 
         if (bps != 512 && bps != 1024 && bps != 2048 && bps != 4096)
                 return shield_diag_fail(diag, SHIELD_E_FORMAT, at + 0x0b, -1,

@@ -78,18 +78,20 @@ static bool looks_like_fat(const uint8_t *s) {
 
 /* The four records, those with a non-zero type kept. Returns the index of the first 0xEE record or -1. */
 static int parse_mbr(const uint8_t *mbr, struct shield_disk_layout *l) {
-        struct rd r = rd_init(mbr + MBR_RECORDS_OFFSET, 4 * MBR_RECORD_SIZE);
+        struct rd r = rd_init_sticky(mbr + MBR_RECORDS_OFFSET, 4 * MBR_RECORD_SIZE);
         int protective = -1;
 
         for (uint32_t i = 0; i < 4; i++) {
                 uint8_t boot = 0, type = 0, chs[3];
                 uint32_t first = 0, count = 0;
-                (void)rd_u8(&r, &boot);
-                (void)rd_copy(&r, chs, 3);
-                (void)rd_u8(&r, &type);
-                (void)rd_copy(&r, chs, 3);
-                (void)rd_le32(&r, &first);
-                (void)rd_le32(&r, &count);
+                rd_u8(&r, &boot);
+                rd_copy(&r, chs, 3);
+                rd_u8(&r, &type);
+                rd_copy(&r, chs, 3);
+                rd_le32(&r, &first);
+                rd_le32(&r, &count);
+                if (rd_ok(&r) < 0) /* not reached: the reader is exactly four records */
+                        break;
                 if (type == 0)
                         continue;
                 if (type == MBR_TYPE_PROTECTIVE && protective < 0)
@@ -132,22 +134,25 @@ static int read_header(const struct shield_blockdev *dev, uint32_t ss, uint64_t 
         if (r < 0)
                 return r;
 
-        struct rd rd = rd_init(sector, ss);
+        struct rd rd = rd_init_sticky(sector, ss);
         *h = (struct gpt_header){ .offset = off };
-        (void)rd_bytes(&rd, 8, &sig);
-        (void)rd_le32(&rd, &revision);
-        (void)rd_le32(&rd, &h->header_size);
-        (void)rd_le32(&rd, &h->header_crc);
-        (void)rd_le32(&rd, &reserved);
-        (void)rd_le64(&rd, &h->my_lba);
-        (void)rd_le64(&rd, &h->alternate_lba);
-        (void)rd_le64(&rd, &h->first_usable);
-        (void)rd_le64(&rd, &h->last_usable);
-        (void)rd_copy(&rd, h->disk_guid.b, 16);
-        (void)rd_le64(&rd, &h->entries_lba);
-        (void)rd_le32(&rd, &h->n_entries);
-        (void)rd_le32(&rd, &h->entry_size);
-        (void)rd_le32(&rd, &h->entries_crc);
+        rd_bytes(&rd, 8, &sig);
+        rd_le32(&rd, &revision);
+        rd_le32(&rd, &h->header_size);
+        rd_le32(&rd, &h->header_crc);
+        rd_le32(&rd, &reserved);
+        rd_le64(&rd, &h->my_lba);
+        rd_le64(&rd, &h->alternate_lba);
+        rd_le64(&rd, &h->first_usable);
+        rd_le64(&rd, &h->last_usable);
+        rd_copy(&rd, h->disk_guid.b, 16);
+        rd_le64(&rd, &h->entries_lba);
+        rd_le32(&rd, &h->n_entries);
+        rd_le32(&rd, &h->entry_size);
+        rd_le32(&rd, &h->entries_crc);
+        if (rd_ok(&rd) < 0) /* not reached: a sector holds the 92-byte header */
+                return shield_diag_fail(diag, SHIELD_E_TRUNCATED, (size_t)off, -1,
+                                        "the %s GPT header does not fit a %u-byte sector", which, ss);
 
         if (memcmp(sig, GPT_SIGNATURE, 8) != 0) {
                 char hex[17];
@@ -271,19 +276,24 @@ static int parse_entries(const uint8_t *array, uint32_t ss, const struct gpt_hea
                         return SHIELD_E_NOMEM;
         }
         for (uint32_t i = 0; i < h->n_entries; i++) {
-                struct rd rd = rd_init(array + (size_t)i * h->entry_size, h->entry_size);
+                struct rd rd = rd_init_sticky(array + (size_t)i * h->entry_size, h->entry_size);
                 struct shield_gpt_partition p = { .index = i + 1 };
                 const uint8_t *name16 = NULL;
                 char *name = NULL;
                 size_t at = (size_t)(base + (uint64_t)i * h->entry_size);
 
                 /* UEFI 2.10, 5.3.3 Table 5-6: the GPT partition entry. */
-                (void)rd_copy(&rd, p.type_guid.b, 16);
-                (void)rd_copy(&rd, p.unique_guid.b, 16);
-                (void)rd_le64(&rd, &p.first_lba);
-                (void)rd_le64(&rd, &p.last_lba);
-                (void)rd_le64(&rd, &p.attributes);
-                (void)rd_bytes(&rd, 72, &name16);
+                rd_copy(&rd, p.type_guid.b, 16);
+                rd_copy(&rd, p.unique_guid.b, 16);
+                rd_le64(&rd, &p.first_lba);
+                rd_le64(&rd, &p.last_lba);
+                rd_le64(&rd, &p.attributes);
+                rd_bytes(&rd, 72, &name16);
+                if (rd_ok(&rd) < 0) { /* not reached: SizeOfPartitionEntry was checked to be >= 128 */
+                        r = shield_diag_fail(diag, SHIELD_E_TRUNCATED, at, (long)p.index,
+                                             "GPT partition entry %u is shorter than 128 bytes", p.index);
+                        goto out;
+                }
                 if (shield_guid_eq(&p.type_guid, &unused))
                         continue;
                 if (p.first_lba > p.last_lba || p.first_lba < h->first_usable || p.last_lba > h->last_usable) {

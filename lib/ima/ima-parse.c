@@ -22,6 +22,7 @@
 #include "ima-internal.h"
 #include "shield/util.h"
 #include "util/rd.h"
+#include "util/wr.h"
 
 #define ARENA_BLOCK (256u << 10)
 /* "N " + 40 hex digits + " T F": the shortest line that can hold an entry. */
@@ -396,14 +397,6 @@ static bool unhex(const char *hex, size_t n, uint8_t *out) {
         return true;
 }
 
-static uint8_t *put_le32(uint8_t *p, size_t v) {
-        p[0] = (uint8_t)v;
-        p[1] = (uint8_t)(v >> 8);
-        p[2] = (uint8_t)(v >> 16);
-        p[3] = (uint8_t)(v >> 24);
-        return p + 4;
-}
-
 struct token {
         char *s;
         size_t n;
@@ -507,16 +500,19 @@ static int ascii_fields(struct parser *ps, struct shield_ima_entry *e, const str
                             SHIELD_IMA_TEMPLATE_DATA_MAX);
 
         /* Rebuild the template data: u32 length and bytes per field (little-endian, as x86/arm64 hash it). */
-        uint8_t *data = ima_arena_alloc(l, total), *w = data;
+        uint8_t *data = ima_arena_alloc(l, total);
         if (!data)
                 return SHIELD_E_NOMEM;
+        struct wr w = wr_init(data, total);
         for (unsigned i = 0; i < t->n; i++) {
                 enum ima_field f = t->fields[i];
                 const struct token *k = &tok[i];
                 size_t at = e->offset + (size_t)(k->s - line);
-                uint8_t *field = put_le32(w, sizes[i]);
+                wr_le32(&w, (uint32_t)sizes[i]); /* under SHIELD_IMA_TEMPLATE_DATA_MAX */
+                uint8_t *field = wr_take(&w, sizes[i]);
                 int rc = 0;
-                w = field + sizes[i];
+                if (!field) /* not reached: total is the sum of what is written */
+                        return fail(ps, SHIELD_E_LIMIT, e->offset, e->line, "template data over its %zu bytes", total);
                 if (f == IMA_F_N || f == IMA_F_N_NG) {
                         memcpy(field, k->s, k->n);
                         field[k->n] = 0;

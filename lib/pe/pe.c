@@ -19,15 +19,15 @@ static int fail(struct shield_diag *diag, int code, size_t offset, const char *w
 }
 
 static int parse_signatures(struct shield_pe *pe, struct shield_diag *diag) {
-        struct rd r = rd_init(pe->buf + pe->cert_table_offset, pe->cert_table_size);
+        struct rd r = rd_init_sticky(pe->buf + pe->cert_table_offset, pe->cert_table_size);
 
         while (rd_left(&r) >= WIN_CERT_HEADER) {
                 size_t at = pe->cert_table_offset + r.off;
-                uint32_t length;
+                uint32_t length = 0;
                 struct shield_pe_signature s = { .offset = at };
-                (void)rd_le32(&r, &length);
-                (void)rd_le16(&r, &s.revision);
-                (void)rd_le16(&r, &s.type);
+                rd_le32(&r, &length);
+                rd_le16(&r, &s.revision);
+                rd_le16(&r, &s.type);
                 if (length < WIN_CERT_HEADER || length - WIN_CERT_HEADER > rd_left(&r))
                         return shield_diag_fail(diag, SHIELD_E_FORMAT, at, (long)pe->n_signatures,
                                                 "WIN_CERTIFICATE dwLength %u does not fit the certificate table", length);
@@ -35,7 +35,10 @@ static int parse_signatures(struct shield_pe *pe, struct shield_diag *diag) {
                         return shield_diag_fail(diag, SHIELD_E_LIMIT, at, (long)pe->n_signatures,
                                                 "more than %u signatures", SHIELD_PE_SIGNATURES_MAX);
                 s.size = length - WIN_CERT_HEADER;
-                (void)rd_bytes(&r, s.size, &s.data);
+                rd_bytes(&r, s.size, &s.data);
+                if (rd_ok(&r) < 0) /* not reached: the loop's condition and dwLength's check above */
+                        return shield_diag_fail(diag, SHIELD_E_TRUNCATED, at, (long)pe->n_signatures,
+                                                "WIN_CERTIFICATE runs past the certificate table");
                 pe->signatures[pe->n_signatures++] = s;
                 /* Entries are padded to 8 bytes (PE/COFF 5.1). */
                 size_t pad = (8 - length % 8) % 8;
@@ -52,7 +55,7 @@ int shield_pe_parse(const uint8_t *buf, size_t len, struct shield_pe *ret, struc
                 return fail(diag, SHIELD_E_LIMIT, 0, "the image is over the size limit");
 
         struct shield_pe pe = { .buf = buf, .len = len };
-        struct rd r = rd_init(buf, len);
+        struct rd r = rd_init_sticky(buf, len); /* each failure returns at once; the tables are checked once */
         uint16_t mz, n_sections, opt_size, magic, characteristics;
         uint32_t lfanew, sig, n_dirs;
 
@@ -91,11 +94,13 @@ int shield_pe_parse(const uint8_t *buf, size_t len, struct shield_pe *ret, struc
                 return shield_diag_fail(diag, SHIELD_E_FORMAT, opt + dirs_count_at, -1,
                                         "NumberOfRvaAndSizes %u does not fit SizeOfOptionalHeader %u", n_dirs, opt_size);
         pe.n_directories = n_dirs;
-        (void)rd_seek(&o, dirs_at);
+        rd_seek(&o, dirs_at);
         for (unsigned i = 0; i < n_dirs; i++) {
-                (void)rd_le32(&o, &pe.directories[i].virtual_address);
-                (void)rd_le32(&o, &pe.directories[i].size);
+                rd_le32(&o, &pe.directories[i].virtual_address);
+                rd_le32(&o, &pe.directories[i].size);
         }
+        if (rd_ok(&o) < 0) /* not reached: n_dirs was checked against SizeOfOptionalHeader */
+                return fail(diag, SHIELD_E_TRUNCATED, opt + dirs_at, "the data directories run past the optional header");
         if (n_dirs > DIR_SECURITY) {
                 pe.cert_dir_offset = opt + dirs_at + DIR_SECURITY * 8;
                 pe.cert_table_offset = pe.directories[DIR_SECURITY].virtual_address;
@@ -108,14 +113,17 @@ int shield_pe_parse(const uint8_t *buf, size_t len, struct shield_pe *ret, struc
         for (unsigned i = 0; i < n_sections; i++) {
                 struct shield_pe_section *s = &pe.sections[i];
                 size_t at = r.off;
-                (void)rd_copy(&r, s->name, 8);
+                rd_copy(&r, s->name, 8);
                 s->name[8] = '\0';
-                (void)rd_le32(&r, &s->virtual_size);
-                (void)rd_le32(&r, &s->virtual_address);
-                (void)rd_le32(&r, &s->raw_size);
-                (void)rd_le32(&r, &s->raw_offset);
-                (void)rd_skip(&r, 12);
-                (void)rd_le32(&r, &s->characteristics);
+                rd_le32(&r, &s->virtual_size);
+                rd_le32(&r, &s->virtual_address);
+                rd_le32(&r, &s->raw_size);
+                rd_le32(&r, &s->raw_offset);
+                rd_skip(&r, 12);
+                rd_le32(&r, &s->characteristics);
+                if (rd_ok(&r) < 0) /* not reached: SizeOfHeaders covers the section table, checked above */
+                        return shield_diag_fail(diag, SHIELD_E_TRUNCATED, at, (long)i,
+                                                "section header %u runs past the file", i);
                 if (s->raw_size && (s->raw_offset > len || s->raw_size > len - s->raw_offset))
                         return shield_diag_fail(diag, SHIELD_E_FORMAT, at + 16, (long)i,
                                                 "section %u's raw data (0x%x bytes at 0x%x) runs past the file", i,

@@ -6,17 +6,20 @@
 #include "shield/authenticode.h"
 #include "shield/crypto.h"
 #include "shield/pe.h"
+#include "util/rd.h"
+#include "util/wr.h"
 
 #define WIN_CERT_REVISION_2_0 0x0200
 #define WIN_CERT_TYPE_PKCS_SIGNED_DATA 0x0002
 
-static void put32(uint8_t *p, uint32_t v) {
-        for (int i = 0; i < 4; i++)
-                p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p) {
-        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+/* IMAGE_DATA_DIRECTORY of the certificate table (PE/COFF 3.4.3): u32 offset (a file offset here), u32 size. */
+static int put_cert_dir(uint8_t *out, size_t len, size_t dir, uint32_t offset, uint32_t size) {
+        if (dir > len)
+                return SHIELD_E_LIMIT;
+        struct wr w = wr_init(out + dir, len - dir);
+        wr_le32(&w, offset);
+        wr_le32(&w, size);
+        return wr_ok(&w);
 }
 
 int shield_pe_prepare_for_signing(const struct shield_pe *pe, bool append, uint8_t **ret, size_t *ret_len) {
@@ -39,9 +42,10 @@ int shield_pe_prepare_for_signing(const struct shield_pe *pe, bool append, uint8
         if (!out)
                 return SHIELD_E_NOMEM;
         memcpy(out, pe->buf, keep);
-        if (!(append && pe->cert_table_size)) {
-                put32(out + pe->cert_dir_offset, (uint32_t)padded);
-                put32(out + pe->cert_dir_offset + 4, 0);
+        /* The directory lies in the headers shield_pe_parse read: it fits. */
+        if (!(append && pe->cert_table_size) && put_cert_dir(out, padded, pe->cert_dir_offset, (uint32_t)padded, 0) < 0) {
+                free(out);
+                return SHIELD_E_LIMIT;
         }
         *ret = out;
         *ret_len = padded;
@@ -60,7 +64,13 @@ int shield_pe_add_signature(const uint8_t *prepared, size_t len, const uint8_t *
         size_t dir = pe.cert_dir_offset;
         if (r < 0 || !dir)
                 return SHIELD_E_FORMAT;
-        uint32_t table_off = get32(prepared + dir), table_size = get32(prepared + dir + 4);
+        uint32_t table_off = 0, table_size = 0;
+        struct rd d = rd_init_sticky(prepared, len);
+        rd_seek(&d, dir);
+        rd_le32(&d, &table_off);
+        rd_le32(&d, &table_size);
+        if (rd_ok(&d) < 0)
+                return SHIELD_E_FORMAT;
         size_t entry = 8 + sig_len, padded_entry = (entry + 7) & ~(size_t)7;
         if (len > SIZE_MAX - padded_entry || (uint64_t)table_size + padded_entry > UINT32_MAX)
                 return SHIELD_E_LIMIT;
@@ -68,13 +78,17 @@ int shield_pe_add_signature(const uint8_t *prepared, size_t len, const uint8_t *
         if (!out)
                 return SHIELD_E_NOMEM;
         memcpy(out, prepared, len);
-        uint8_t *w = out + len;
-        put32(w, (uint32_t)entry);
-        w[4] = (uint8_t)WIN_CERT_REVISION_2_0, w[5] = (uint8_t)(WIN_CERT_REVISION_2_0 >> 8);
-        w[6] = WIN_CERT_TYPE_PKCS_SIGNED_DATA, w[7] = 0;
-        memcpy(w + 8, signature, sig_len);
-        put32(out + dir, table_size ? table_off : (uint32_t)len);
-        put32(out + dir + 4, table_size + (uint32_t)padded_entry);
+        /* WIN_CERTIFICATE (PE/COFF 5.1): dwLength, wRevision, wCertificateType, bCertificate; zero padding after. */
+        struct wr w = wr_init(out + len, padded_entry);
+        wr_le32(&w, (uint32_t)entry);
+        wr_le16(&w, WIN_CERT_REVISION_2_0);
+        wr_le16(&w, WIN_CERT_TYPE_PKCS_SIGNED_DATA);
+        wr_bytes(&w, signature, sig_len);
+        if (wr_ok(&w) < 0 ||
+            put_cert_dir(out, len, dir, table_size ? table_off : (uint32_t)len, table_size + (uint32_t)padded_entry) < 0) {
+                free(out);
+                return SHIELD_E_LIMIT;
+        }
         *ret = out;
         *ret_len = len + padded_entry;
         return 0;

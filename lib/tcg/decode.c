@@ -15,6 +15,7 @@
 
 #include "decode-internal.h"
 #include "eventlog-internal.h"
+#include "shield/eventlog-json.h"
 #include "shield/uefi.h"
 #include "shield/util.h"
 #include "util/rd.h"
@@ -438,27 +439,34 @@ static bool is_load_option_name(const char *name) {
 }
 
 int decode_variable(const struct shield_event *ev, struct decoded_variable *ret) {
-        struct rd r = rd_init(ev->data, ev->data_size);
+        struct rd r = rd_init_sticky(ev->data, ev->data_size);
         uint64_t name_len, data_len;
-        const uint8_t *name = NULL;
+        const uint8_t *name = NULL, *data = NULL;
 
         /* PFP 1.05, 10.4.1 UEFI_VARIABLE_DATA: GUID, u64 name length (chars), u64 data length, name, data. */
-        if (rd_copy(&r, ret->guid.b, 16) < 0 || rd_le64(&r, &name_len) < 0 || rd_le64(&r, &data_len) < 0)
+        rd_copy(&r, ret->guid.b, 16);
+        rd_le64(&r, &name_len);
+        rd_le64(&r, &data_len);
+        if (rd_ok(&r) < 0)
                 return shield_diag_fail(&ret->diag, SHIELD_E_TRUNCATED, r.off, (long)ev->index,
                                         "%u bytes, too few for a UEFI_VARIABLE_DATA header (32)", ev->data_size);
         if (name_len > rd_left(&r) / 2)
                 return shield_diag_fail(&ret->diag, SHIELD_E_FORMAT, 16, (long)ev->index,
                                         "name length %llu (UTF-16 characters) exceeds the %zu bytes left",
                                         (unsigned long long)name_len, rd_left(&r));
-        (void)rd_bytes(&r, (size_t)name_len * 2, &name);
+        rd_bytes(&r, (size_t)name_len * 2, &name);
         if (data_len > rd_left(&r))
                 return shield_diag_fail(&ret->diag, SHIELD_E_FORMAT, 24, (long)ev->index,
                                         "data length %llu exceeds the %zu bytes left", (unsigned long long)data_len,
                                         rd_left(&r));
+        rd_bytes(&r, (size_t)data_len, &data);
+        if (rd_ok(&r) < 0) /* not reached: both lengths were checked against what is left */
+                return shield_diag_fail(&ret->diag, SHIELD_E_TRUNCATED, r.off, (long)ev->index,
+                                        "the variable name and data run past the %u bytes of data", ev->data_size);
         if (shield_utf16le_to_utf8(name, (size_t)name_len * 2, &ret->name) < 0)
                 return shield_diag_fail(&ret->diag, SHIELD_E_FORMAT, 32, (long)ev->index,
                                         "the variable name is not UTF-16");
-        (void)rd_bytes(&r, (size_t)data_len, &ret->data);
+        ret->data = data;
         ret->data_size = (size_t)data_len;
         ret->trailing = rd_left(&r);
         return 0;
@@ -593,7 +601,7 @@ static void decode_image_load(struct decoded *d, const struct shield_event *ev) 
 
 static void decode_gpt(struct decoded *d, const struct shield_event *ev) {
         /* UEFI_GPT_DATA: EFI_PARTITION_TABLE_HEADER (UEFI 2.10, 5.3.2), u64 NumberOfPartitions, entries. */
-        struct rd r = rd_init(ev->data, ev->data_size), hdr;
+        struct rd r = rd_init_sticky(ev->data, ev->data_size), hdr; /* reads checked once per block */
         const uint8_t *sig = NULL;
         uint32_t entry_size = 0;
         uint64_t count;
@@ -605,14 +613,18 @@ static void decode_gpt(struct decoded *d, const struct shield_event *ev) {
                           ev->data_size);
                 return;
         }
-        (void)rd_bytes(&hdr, 8, &sig);
+        /* Signature at 0, DiskGUID at offset 56, SizeOfPartitionEntry at 84 (UEFI 2.10, Table 5.5). */
+        rd_bytes(&hdr, 8, &sig);
+        rd_seek(&hdr, 56);
+        rd_copy(&hdr, disk.b, 16);
+        rd_seek(&hdr, 84);
+        rd_le32(&hdr, &entry_size);
+        if (rd_ok(&hdr) < 0) { /* not reached: hdr is the 92 bytes split off above */
+                malformed(d, "UEFI_GPT_DATA", 0, "the partition table header runs past its 92 bytes");
+                return;
+        }
         if (memcmp(sig, "EFI PART", 8) != 0)
                 json_object_set_new(d->j, "warning", json_string("partition table header signature is not \"EFI PART\""));
-        /* DiskGUID at offset 56, SizeOfPartitionEntry at 84 (UEFI 2.10, Table 5.5). */
-        (void)rd_seek(&hdr, 56);
-        (void)rd_copy(&hdr, disk.b, 16);
-        (void)rd_seek(&hdr, 84);
-        (void)rd_le32(&hdr, &entry_size);
         if (rd_le64(&r, &count) < 0) {
                 malformed(d, "UEFI_GPT_DATA", r.off, "no NumberOfPartitions after the header");
                 return;
@@ -635,13 +647,16 @@ static void decode_gpt(struct decoded *d, const struct shield_event *ev) {
                 const uint8_t *raw_name = NULL;
 
                 /* EFI_PARTITION_ENTRY (UEFI 2.10, Table 5.6): 36 UTF-16 characters of name at 56. */
-                (void)rd_sub(&r, entry_size, &e);
-                (void)rd_copy(&e, type.b, 16);
-                (void)rd_copy(&e, unique.b, 16);
-                (void)rd_le64(&e, &first);
-                (void)rd_le64(&e, &last);
-                (void)rd_le64(&e, &attrs);
-                if (rd_bytes(&e, 72, &raw_name) == 0 && strip_nuls(raw_name, 72))
+                rd_sub(&r, entry_size, &e);
+                rd_copy(&e, type.b, 16);
+                rd_copy(&e, unique.b, 16);
+                rd_le64(&e, &first);
+                rd_le64(&e, &last);
+                rd_le64(&e, &attrs);
+                rd_bytes(&e, 72, &raw_name);
+                if (rd_ok(&r) < 0 || rd_ok(&e) < 0) /* not reached: count entries of >= 128 bytes fit, checked above */
+                        break;
+                if (strip_nuls(raw_name, 72))
                         name = utf16_text(raw_name, 72);
                 json_t *o = json_object();
                 guid_field(o, "type", &type);
@@ -692,7 +707,7 @@ static void decode_blob(struct decoded *d, const struct shield_event *ev, bool w
 }
 
 static void decode_handoff(struct decoded *d, const struct shield_event *ev, bool with_description) {
-        struct rd r = rd_init(ev->data, ev->data_size);
+        struct rd r = rd_init_sticky(ev->data, ev->data_size); /* the tables are checked once each */
         uint8_t desc_len = 0;
         const uint8_t *desc = NULL;
         uint64_t count;
@@ -720,8 +735,10 @@ static void decode_handoff(struct decoded *d, const struct shield_event *ev, boo
                 shield_guid g;
                 uint64_t ptr = 0;
                 char gb[SHIELD_GUID_STRING_SIZE];
-                (void)rd_copy(&r, g.b, 16);
-                (void)rd_le64(&r, &ptr);
+                rd_copy(&r, g.b, 16);
+                rd_le64(&r, &ptr);
+                if (rd_ok(&r) < 0) /* not reached: count tables of 24 bytes fit, checked above */
+                        break;
                 json_array_append_new(tables, json_pack("{s:s, s:I}", "guid", guid_text(&g, gb), "address",
                                                         (json_int_t)ptr));
                 if (i < 3)

@@ -12,6 +12,7 @@
 
 #include "decode-internal.h"
 #include "eventlog-internal.h"
+#include "shield/eventlog-json.h"
 #include "shield/util.h"
 
 #define PCR_BOOT_MANAGER_CODE 4 /* PFP 1.05, 3.3.4.5: boot applications */

@@ -11,6 +11,7 @@
 #include "shield/crypto.h"
 #include "shield/tpm.h"
 #include "tpm-internal.h"
+#include "util/wr.h"
 
 /* The EK as a key plus credential parameters: TPM2B_PUBLIC, TPMT_PUBLIC, or SPKI (the TCG default template's). */
 static int ek_parse(const uint8_t *buf, size_t len, struct tpmc_pkey **ret, struct tpmc_cred_params *ret_p,
@@ -128,14 +129,18 @@ int shield_credential_make(const uint8_t *ek_public, size_t ek_public_len, const
         uint8_t *b = malloc(len);
         if (!b)
                 return SHIELD_E_NOMEM;
-        static const uint8_t header[8] = { 0xba, 0xdc, 0xc0, 0xde, 0, 0, 0, 1 };
-        memcpy(b, header, 8);
-        b[8] = (uint8_t)(id_len >> 8);
-        b[9] = (uint8_t)id_len;
-        memcpy(b + 10, id, id_len);
-        b[10 + id_len] = (uint8_t)(enc_len >> 8);
-        b[11 + id_len] = (uint8_t)enc_len;
-        memcpy(b + 12 + id_len, enc, enc_len);
+        /* tpm2_makecredential's file: be32 magic, be32 version, TPM2B_ID_OBJECT, TPM2B_ENCRYPTED_SECRET. */
+        struct wr w = wr_init(b, len);
+        wr_be32(&w, 0xbadcc0de);
+        wr_be32(&w, 1);
+        wr_be16(&w, (uint16_t)id_len);
+        wr_bytes(&w, id, id_len);
+        wr_be16(&w, (uint16_t)enc_len);
+        wr_bytes(&w, enc, enc_len);
+        if (wr_ok(&w) < 0) { /* not reached: len is the sum of what is written */
+                free(b);
+                return SHIELD_E_LIMIT;
+        }
         *ret_blob = b;
         *ret_len = len;
         return 0;

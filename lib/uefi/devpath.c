@@ -212,20 +212,27 @@ static void next_string(struct rd *r, const uint8_t **ret, size_t *ret_len) {
 
         *ret = rd_cur(r);
         *ret_len = n;
-        (void)rd_skip(r, nul ? n + 1 : n);
+        rd_skip(r, nul ? n + 1 : n); /* at most what is left: a sticky caller's rd_ok() says so */
 }
 
-static bool acpi_expanded(FILE *f, struct rd *r) {
-        uint32_t hid, uid, cid;
+static bool acpi_expanded(FILE *f, struct rd *probe) {
+        uint32_t hid = 0, uid = 0, cid = 0;
         const uint8_t *hs, *us, *cs;
         size_t hn, un, cn;
+        struct rd s = *probe, *r = &s;
 
-        if (rd_le32(r, &hid) || rd_le32(r, &uid) || rd_le32(r, &cid))
-                return false;
+        /* The node's fields and strings are read sticky and checked once. */
+        s.sticky = true;
+        rd_le32(r, &hid);
+        rd_le32(r, &uid);
+        rd_le32(r, &cid);
         /* The strings follow in the order HIDSTR, UIDSTR, CIDSTR. */
         next_string(r, &hs, &hn);
         next_string(r, &us, &un);
         next_string(r, &cs, &cn);
+        if (rd_ok(r) < 0)
+                return false;
+        probe->off = s.off;
         if (hn == 0 && cn == 0 && un > 0) {
                 fputs("AcpiExp(", f);
                 put_eisa(f, hid);

@@ -2,8 +2,8 @@
 #pragma once
 
 /*
- * The one bounded writer of little-endian structures (the counterpart of
- * rd.h). A write that does not fit what is left ("n > cap - len", never
+ * The one bounded writer of structures (the counterpart of rd.h):
+ * little-endian, and the big-endian sizes of TPM files (wr_be16/wr_be32). A write that does not fit what is left ("n > cap - len", never
  * "len + n > cap") writes nothing and sets overflow; every write after it
  * writes nothing too, so a block of writes is checked once with wr_ok().
  * The buffer is the caller's; wr never allocates.
@@ -72,4 +72,18 @@ static inline void wr_le32(struct wr *w, uint32_t v) {
 
 static inline void wr_le64(struct wr *w, uint64_t v) {
         wr_le(w, v, 8);
+}
+
+static inline void wr_be(struct wr *w, uint64_t v, size_t n) {
+        uint8_t *at = wr_take(w, n);
+        for (size_t i = 0; at && i < n; i++)
+                at[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+}
+
+static inline void wr_be16(struct wr *w, uint16_t v) {
+        wr_be(w, v, 2);
+}
+
+static inline void wr_be32(struct wr *w, uint32_t v) {
+        wr_be(w, v, 4);
 }

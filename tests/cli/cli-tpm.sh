@@ -166,6 +166,32 @@ expect 1 "verify-quote with a changed PCR 16" "$shield" tpm verify-quote --evide
 contains "quote-pcr-digest-mismatch" "names the PCR digest"
 expect 2 "verify-quote with a truncated attestation" "$shield" tpm verify-quote --evidence "$work/short.json"
 contains "pcrDigest" "says where it stopped"
+# The verifier's checks (shield_evidence_check), the quote's steps only; --json carries them.
+expect 0 "verify-quote --json has the verifier's steps" "$shield" tpm verify-quote --evidence "$work/ev.json" --nonce $nonce --json
+python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+st = {s['step']: s['status'] for s in d['steps']}
+assert d['verified'] is True, d
+for k in ('quote-signature', 'quote-structure', 'nonce', 'pcr-digest', 'ak'):
+    assert st.get(k) == 'pass', (k, st)
+assert 'golden' not in st or st['golden'] == 'skip', st
+" "$work/out" && echo "ok: steps quote-signature, quote-structure, nonce, pcr-digest and ak pass" ||
+        { echo "FAIL: the --json steps"; sed 's/^/  | /' "$work/out" | head -40; fails=$((fails + 1)); }
+python3 - "$work" <<'PY2'
+import json, sys
+w = sys.argv[1]
+e = json.load(open(w + "/ev.json"))
+json.dump({k: v for k, v in e.items() if k != "pcrs"}, open(w + "/nopcrs.json", "w"))
+json.dump(dict(e, ak={k: v for k, v in e["ak"].items() if k != "certificate"}), open(w + "/nocert.json", "w"))
+PY2
+expect 1 "verify-quote of a quote without PCR values (the verifier's rule)" "$shield" tpm verify-quote --evidence "$work/nopcrs.json"
+contains "pcrs-missing" "names the missing PCR values"
+expect 1 "verify-quote --ca of evidence without an AK certificate" "$shield" tpm verify-quote --evidence "$work/nocert.json" --ca "$work/ca/ca.crt"
+contains "ak-cert-missing" "names the missing certificate"
+printf 'not a certificate' >"$work/junk.crt"
+expect 2 "verify-quote with a --ca that is no certificate" "$shield" tpm verify-quote --evidence "$work/ev.json" --ca "$work/junk.crt"
+contains "junk.crt" "names the CA file"
 
 # Quotes made by tpm2-tools with other key types and schemes: shield checks them all.
 for spec in "ecc256:ecdsa-sha256:null ecdsa sha256" "ecc384:ecdsa-sha384:null ecdsa sha384" \
@@ -199,6 +225,7 @@ contains "no IMA measurement list" "a missing IMA list is a warning"
 python3 -c "import json,sys,base64; e=json.load(open(sys.argv[1])); assert base64.b64decode(e['eventlog'])==b'firmware-log'; assert 'ima_log' not in e; assert any('IMA' in n for n in e['notes'])" "$work/att.json" &&
         echo "ok: attest evidence holds the log and the note" || { echo "FAIL: attest evidence"; fails=$((fails + 1)); }
 expect 0 "verify-quote of attest evidence" "$shield" tpm verify-quote --evidence "$work/att.json" --nonce $nonce --ca "$work/ca/ca.crt"
+contains "event log and IMA list are not checked here" "says the logs are not its business"
 "$shield" attest --tcti "$tcti" --nonce $nonce --eventlog "$work/el.bin" --ima-log "$work/none" --frames >"$work/frames" 2>"$work/err"
 echo "rc=$?" >>"$work/err"
 python3 - "$work" <<'PY' && echo "ok: --frames is one CRC-checked frame, then SHIELD-DONE, nothing else" || { echo "FAIL: --frames"; fails=$((fails + 1)); }

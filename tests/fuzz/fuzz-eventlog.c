@@ -2,6 +2,7 @@
 /* Event logs: parse, then everything that reads a parsed log. */
 #include <stdlib.h>
 
+#include "shield/eventlog-json.h"
 #include "shield/eventlog.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "log-builder.h"
+#include "shield/eventlog-json.h"
 #include "shield/uefi.h"
 #include "shield/util.h"
 

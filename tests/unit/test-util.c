@@ -361,6 +361,19 @@ static void test_writer(void **state) {
         w = wr_init(NULL, 8);
         wr_u8(&w, 1);
         assert_int_equal(wr_ok(&w), SHIELD_E_LIMIT);
+
+        /* Big-endian sizes, as TPM files carry them; the same fail-closed rule. */
+        static const uint8_t be[6] = { 0xba, 0xdc, 0xc0, 0xde, 0x01, 0x02 };
+        memset(buf, 0xaa, sizeof buf);
+        w = wr_init(buf, 7);
+        wr_be32(&w, 0xbadcc0de);
+        wr_be16(&w, 0x0102);
+        assert_int_equal(wr_ok(&w), 0);
+        assert_memory_equal(buf, be, sizeof be);
+        wr_be16(&w, 0xffff);
+        assert_int_equal(wr_ok(&w), SHIELD_E_LIMIT);
+        assert_int_equal(w.len, 6);
+        assert_int_equal(buf[6], 0xaa);
 }
 
 int main(void) {

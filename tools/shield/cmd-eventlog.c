@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "shield/eventlog-json.h"
 #include "shield/eventlog.h"
 #include "shield/util.h"
 

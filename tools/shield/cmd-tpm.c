@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "shield/attest.h"
 #include "shield/crypto.h"
 #include "shield/evidence.h"
 #include "shield/tpm.h"
@@ -97,17 +98,20 @@ static const char usage_quote[] =
 static const char usage_verify[] =
         "Usage: shield tpm verify-quote --evidence FILE [--nonce HEX] [--ca CERT] [--json]\n"
         "\n"
-        "Check the quote of an evidence file without a TPM: the attestation is a\n"
-        "TPM-made quote, its signature verifies with the AK public key, it was\n"
+        "Check the quote of an evidence file without a TPM, with the verifier's own\n"
+        "checks (those of 'shield verify', over the quote alone): the attestation is\n"
+        "a TPM-made quote, its signature verifies with the AK public key, it was\n"
         "signed by that AK, its extraData is the nonce, and its PCR digest is the\n"
-        "digest of the PCR values reported. With --ca, also the AK certificate:\n"
-        "it certifies the AK's key, the CA signed it, and it is valid now.\n"
+        "digest of the PCR values reported (evidence without PCR values fails).\n"
+        "With --ca, also the AK certificate: it certifies the AK's key, the CA\n"
+        "signed it, and it is valid now. The event log and IMA list are not\n"
+        "checked here.\n"
         "\n"
         "Options:\n"
         "  --evidence FILE  shieldkit-evidence/1 JSON (\"-\" for stdin)\n"
         "  --nonce HEX      the nonce issued (default: the evidence's own \"nonce\")\n"
         "  --ca CERT        the platform CA certificate (PEM or DER)\n"
-        "  --json           {\"verified\": bool, \"reasons\": […]}\n"
+        "  --json           {\"verified\": bool, \"steps\": […], \"reasons\": […], \"notes\": […]}\n"
         "  -h, --help       this text\n"
         "\n"
         "Exit status: 0 verified, 1 a check failed (reasons printed), 2 bad usage or\n"
@@ -410,6 +414,32 @@ out:
         return r;
 }
 
+/*
+ * The certificates --ca asks to check are input: one that does not parse is
+ * bad input (exit 2), as before the checks moved into the verifier.
+ */
+static int certs_readable(const char *path, const struct shield_evidence *e, const char *ca_path, const uint8_t *ca,
+                          size_t ca_len) {
+        struct shield_x509_info info;
+        uint8_t *der = NULL;
+        size_t der_len = 0;
+        if (!ca || !e->ak_public || !e->ak_cert)
+                return 0;
+        if (shield_x509_info(e->ak_cert, e->ak_cert_len, &info) < 0) {
+                cli_error("%s: the AK certificate is not DER X.509", path);
+                return EXIT_BAD_INPUT;
+        }
+        int r = shield_x509_load(ca, ca_len, &der, &der_len);
+        if (r == 0)
+                r = shield_x509_info(der, der_len, &info);
+        free(der);
+        if (r < 0) {
+                cli_error("%s: the CA certificate is neither DER nor PEM X.509", ca_path);
+                return EXIT_BAD_INPUT;
+        }
+        return 0;
+}
+
 static int verb_verify(int argc, char **argv) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },          { "evidence", required_argument, NULL, 'e' },
@@ -437,7 +467,7 @@ static int verb_verify(int argc, char **argv) {
         uint8_t *nonce = NULL, *text = NULL, *ca = NULL;
         size_t nonce_len = 0, len = 0, ca_len = 0;
         struct shield_evidence e = { 0 };
-        struct shield_reasons reasons = { 0 };
+        struct shield_evidence_result res = { 0 };
         struct shield_diag diag = { 0 };
         int r;
 
@@ -452,69 +482,73 @@ static int verb_verify(int argc, char **argv) {
                 r = cli_parse_failed(path, r, &diag);
                 goto out;
         }
-        struct shield_quote_input in = {
-                .attest = e.quote.attest, .attest_len = e.quote.attest_len,
-                .signature = e.quote.signature, .signature_len = e.quote.signature_len,
+        if ((r = certs_readable(path, &e, ca_path, ca, ca_len)) != 0)
+                goto out;
+
+        /*
+         * The verifier's checks over the quote alone: no logs, no golden, no
+         * owner policy, no integrity policy (so no coverage requirement), and
+         * the AK the evidence carries pinned; --ca adds the AK certificate.
+         */
+        struct shield_evidence q = {
+                .secure_boot = -1, .setup_mode = -1,
+                .has_pcrs = e.has_pcrs, .pcrs = e.pcrs,
+                .quote = e.quote,
                 .ak_public = e.ak_public, .ak_public_len = e.ak_public_len,
-                .nonce = nonce ? nonce : e.nonce, .nonce_len = nonce ? nonce_len : e.nonce_len,
-                .pcrs = e.has_pcrs ? &e.pcrs : NULL,
+                .ak_cert = e.ak_cert, .ak_cert_len = e.ak_cert_len,
         };
-        if (!e.quote.attest || !e.ak_public) {
-                if (shield_reasons_add(&reasons, "quote-missing", SHIELD_SEV_ERROR, 0, -1, -1, SIZE_MAX,
-                                       "the evidence has no quote or no AK public area%s%s",
-                                       e.n_notes ? ": " : "", e.n_notes ? e.notes[0] : "") < 0) {
-                        r = EXIT_BAD_INPUT;
-                        goto out;
-                }
-        } else {
-                int q = shield_quote_check(&in, &reasons, &diag);
-                if (q < 0 && q != SHIELD_E_VERIFY) {
-                        r = cli_parse_failed(path, q, &diag);
-                        goto out;
-                }
-        }
-        if (!e.has_pcrs && shield_reasons_add(&reasons, "quote-pcrs-absent", SHIELD_SEV_WARNING, 0, -1, -1, SIZE_MAX,
-                                              "the evidence reports no PCR values: pcrDigest not checked") < 0) {
+        struct shield_evidence_policy policy = {
+                .nonce = nonce ? nonce : e.nonce, .nonce_len = nonce ? nonce_len : e.nonce_len,
+                .ak_public = e.ak_public, .ak_public_len = e.ak_public_len,
+                .ca_cert = ca, .ca_cert_len = ca_len,
+        };
+        int k = shield_evidence_check(&q, &policy, &res);
+        if (k < 0 && k != SHIELD_E_VERIFY) {
+                cli_error("verify-quote: %s", shield_strerror(k));
                 r = EXIT_BAD_INPUT;
                 goto out;
         }
-        if (ca && e.ak_public) {
-                if (!e.ak_cert) {
-                        if (shield_reasons_add(&reasons, "ak-cert-missing", SHIELD_SEV_ERROR, 0, -1, -1, SIZE_MAX,
-                                               "--ca given but the evidence has no AK certificate") < 0) {
-                                r = EXIT_BAD_INPUT;
-                                goto out;
-                        }
-                } else {
-                        struct shield_diag cd = { 0 };
-                        int k = shield_ak_cert_check(e.ak_public, e.ak_public_len, e.ak_cert, e.ak_cert_len, ca, ca_len,
-                                                     &reasons, &cd);
-                        if (k < 0 && k != SHIELD_E_VERIFY) {
-                                r = cli_parse_failed(cd.index == 2 ? path : ca_path, k, &cd);
-                                goto out;
-                        }
-                }
+        bool has_quote = e.quote.attest && e.ak_public;
+        if (has_quote && !res.quote_status.parsed) {
+                /* A byte string that does not parse is bad input, not a failed check. */
+                const struct shield_verify_step *s = shield_evidence_step(&res, SHIELD_STEP_QUOTE_STRUCTURE);
+                cli_error("%s: %s", path, s ? s->detail : "the quote does not parse");
+                r = EXIT_BAD_INPUT;
+                goto out;
         }
-        bool ok = shield_reasons_max_severity(&reasons) < SHIELD_SEV_ERROR;
+        bool ok = k == 0;
+        size_t failed = shield_reasons_count(&res.reasons, SHIELD_SEV_ERROR);
         if (json) {
-                json_t *root = json_object();
+                json_t *root = json_object(), *notes = json_array();
+                for (size_t i = 0; i < e.n_notes; i++)
+                        json_array_append_new(notes, json_string(e.notes[i]));
                 json_object_set_new(root, "verified", json_boolean(ok));
                 json_object_set_new(root, "ak_certificate_checked", json_boolean(ca && e.ak_cert));
-                json_object_set_new(root, "reasons", cli_reasons_json(&reasons));
+                json_object_set_new(root, "steps", shield_steps_json(&res));
+                json_object_set_new(root, "reasons", cli_reasons_json(&res.reasons));
+                json_object_set_new(root, "notes", notes);
                 cli_print_json(root);
         } else {
-                cli_print_reasons(stdout, &reasons);
+                for (size_t i = 0; i < res.reasons.n; i++) {
+                        const struct shield_reason *x = &res.reasons.items[i];
+                        printf("%-7s [%s] %s", shield_severity_name(x->severity), x->code, x->message);
+                        /* Without a quote, the producer's notes say why it has none. */
+                        for (size_t j = 0; !has_quote && x->severity == SHIELD_SEV_ERROR && j < e.n_notes; j++)
+                                printf("%s%s", j ? "; " : ": ", e.notes[j]);
+                        putchar('\n');
+                }
+                if (e.eventlog || e.ima_log)
+                        printf("note    the evidence's event log and IMA list are not checked here (shield verify "
+                               "checks them)\n");
                 if (ok)
                         printf("%s: verified: quote signed by the AK%s, nonce and PCR values match\n", path,
                                ca ? " (certified by the CA)" : "");
                 else
-                        printf("%s: NOT verified: %zu failed check%s\n", path,
-                               shield_reasons_count(&reasons, SHIELD_SEV_ERROR),
-                               shield_reasons_count(&reasons, SHIELD_SEV_ERROR) == 1 ? "" : "s");
+                        printf("%s: NOT verified: %zu failed check%s\n", path, failed, failed == 1 ? "" : "s");
         }
         r = ok ? EXIT_OK : EXIT_VERIFY_FAILED;
 out:
-        shield_reasons_clear(&reasons);
+        shield_evidence_result_clear(&res);
         shield_evidence_free(&e);
         free(text);
         free(ca);
