@@ -14,12 +14,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-/*
- * Not needed here: <jansson.h> used to bring <stdio.h> in, and
- * lib/store/store-sqlite.c still relies on it through shield/store.h. Drop
- * this once that file includes <stdio.h> itself.
- */
-#include <stdio.h>
 
 #include "shield/crypto.h"
 #include "shield/error.h"
