@@ -41,11 +41,9 @@ void h_register(const struct shieldd_request *rq, struct shieldd_response *rs, c
         bool have_old = false, bad = false, in_txn = false;
         bool admin = api_is_admin(rq), name_mismatch = false, migrated = false;
         struct shield_store *s = NULL;
-        json_t *j = api_parse_body(rq, rs);
+        json_t *j = api_body(rq, rs, allowed);
         if (!j)
                 return;
-        if (api_unknown_keys(j, allowed, rs))
-                goto out;
         const char *name = api_str_member(j, "name", &bad);
         const char *policy = api_str_member(j, "integrity_policy", &bad);
         if (bad || !api_valid_name(name)) {
@@ -237,11 +235,9 @@ void h_activate(const struct shieldd_request *rq, struct shieldd_response *rs, c
         uint8_t *secret = NULL, h[32];
         size_t secret_len = 0;
         bool bad = false, have = false;
-        json_t *j = api_parse_body(rq, rs);
+        json_t *j = api_body(rq, rs, allowed);
         if (!j)
                 return;
-        if (api_unknown_keys(j, allowed, rs))
-                goto out;
         const char *hex = api_str_member(j, "secret", &bad);
         if (bad || !hex || shield_hex_decode(hex, &secret, &secret_len) < 0 || secret_len == 0 ||
             secret_len > SHIELD_HASH_MAX_SIZE) {
@@ -287,11 +283,9 @@ void h_challenge(const struct shieldd_request *rq, struct shieldd_response *rs, 
         struct shield_instance_record rec = { 0 };
         struct shield_diag diag = { 0 };
         bool bad = false;
-        json_t *j = api_parse_body(rq, rs);
+        json_t *j = api_body(rq, rs, allowed);
         if (!j)
                 return;
-        if (api_unknown_keys(j, allowed, rs))
-                goto out;
         const char *name = api_str_member(j, "instance", &bad);
         if (bad || !api_valid_name(name)) {
                 shieldd_reply_error(rs, 400, "malformed-request", "\"instance\" must name a registered instance");
@@ -433,11 +427,9 @@ void h_attest(const struct shieldd_request *rq, struct shieldd_response *rs, con
         struct shield_diag diag = { 0 };
         char *ev_text = NULL, *token = NULL, *claims = NULL;
         bool have_ev = false, bad = false, counted = false;
-        json_t *j = api_parse_body(rq, rs);
+        json_t *j = api_body(rq, rs, allowed);
         if (!j)
                 return;
-        if (api_unknown_keys(j, allowed, rs))
-                goto out;
         const char *name = api_str_member(j, "instance", &bad);
         const char *audience = api_str_member(j, "audience", &bad);
         json_t *evj = json_object_get(j, "evidence");

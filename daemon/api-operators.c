@@ -24,10 +24,7 @@ void h_list(const struct shieldd_request *rq, struct shieldd_response *rs, const
                 api_reply_store_error(rs, &diag);
                 return;
         }
-        rs->status = 200;
-        rs->body = text;
-        rs->len = strlen(text);
-        rs->content_type = JSON_TYPE;
+        api_reply_text(rs, text, JSON_TYPE);
 }
 
 
@@ -135,11 +132,9 @@ void h_policy(const struct shieldd_request *rq, struct shieldd_response *rs, con
         struct shield_integrity_policy ip;
         struct shield_diag diag = { 0 };
         bool bad = false;
-        json_t *j = api_parse_body(rq, rs);
+        json_t *j = api_body(rq, rs, allowed);
         if (!j)
                 return;
-        if (api_unknown_keys(j, allowed, rs))
-                goto out;
         const char *spec = api_str_member(j, "integrity_policy", &bad);
         if (bad || !spec || strlen(spec) >= sizeof rec.integrity || shield_integrity_policy_parse(spec, &ip, &diag) < 0) {
                 shieldd_reply_error(rs, 400, "malformed-request", "\"integrity_policy\": %s",

@@ -32,10 +32,7 @@ void h_jwks(const struct shieldd_request *rq, struct shieldd_response *rs, const
                 api_reply_store_error(rs, &diag);
                 return;
         }
-        rs->status = 200;
-        rs->body = text;
-        rs->len = strlen(text);
-        rs->content_type = "application/jwk-set+json";
+        api_reply_text(rs, text, "application/jwk-set+json");
 }
 
 void h_metrics(const struct shieldd_request *rq, struct shieldd_response *rs, const char *name_unused) {
@@ -46,10 +43,7 @@ void h_metrics(const struct shieldd_request *rq, struct shieldd_response *rs, co
                 shieldd_reply_error(rs, 500, "internal", "out of memory");
                 return;
         }
-        rs->status = 200;
-        rs->body = text;
-        rs->len = strlen(text);
-        rs->content_type = "text/plain; version=0.0.4; charset=utf-8";
+        api_reply_text(rs, text, "text/plain; version=0.0.4; charset=utf-8");
 }
 
 /* ---- the dashboard ---- */

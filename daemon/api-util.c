@@ -183,3 +183,21 @@ json_t *api_load_or_null(const char *text) {
         json_t *v = text ? json_loads(text, 0, NULL) : NULL;
         return v ? v : json_null();
 }
+
+json_t *api_body(const struct shieldd_request *rq, struct shieldd_response *rs, const char *const *allowed) {
+        json_t *j = api_parse_body(rq, rs);
+        if (j && api_unknown_keys(j, allowed, rs)) {
+                json_decref(j);
+                return NULL;
+        }
+        return j;
+}
+
+void api_reply_text(struct shieldd_response *rs, char *text, const char *content_type) {
+        free(rs->body);
+        rs->status = 200;
+        rs->body = text;
+        rs->body_static = false;
+        rs->len = strlen(text);
+        rs->content_type = content_type;
+}

@@ -28,6 +28,10 @@ api_handler h_openid, h_jwks, h_metrics, h_index;                             /*
 void api_reply_store_error(struct shieldd_response *rs, const struct shield_diag *diag);
 struct shield_store *api_need_store(struct shieldd_response *rs);
 json_t *api_parse_body(const struct shieldd_request *rq, struct shieldd_response *rs);
+/* Answer 200 with text (malloc'd; taken) of that type. */
+void api_reply_text(struct shieldd_response *rs, char *text, const char *content_type);
+/* The body as a JSON object whose members are all in allowed (NULL-terminated); else answered, NULL. */
+json_t *api_body(const struct shieldd_request *rq, struct shieldd_response *rs, const char *const *allowed);
 const char *api_str_member(json_t *o, const char *key, bool *bad);
 bool api_unknown_keys(json_t *o, const char *const *allowed, struct shieldd_response *rs);
 bool api_valid_name(const char *name);

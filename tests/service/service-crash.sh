@@ -50,10 +50,12 @@ import hashlib, json, sys
 r = json.load(open(sys.argv[1]))
 if not r.get("colour"):
     sys.exit(1)
-# What shieldd hashes: the evidence object as jansson's JSON_COMPACT writes it (keys in order).
-ev = json.load(open(sys.argv[2]))
-text = json.dumps(ev, separators=(",", ":"), ensure_ascii=False).encode()
-print(sys.argv[3], sys.argv[4], sys.argv[5], hashlib.sha256(text).hexdigest(), r["colour"])
+# What shieldd names the evidence by: the SHA-256 of its canonical JSON, which is what
+# `shield attest` wrote (docs/API.md, "evidence_sha256"); the answer must say the same.
+sha = hashlib.sha256(open(sys.argv[2], "rb").read()).hexdigest()
+if r.get("evidence_sha256") != sha:
+    sys.exit(1)
+print(sys.argv[3], sys.argv[4], sys.argv[5], sha, r["colour"])
 PY
         done
 }
