@@ -889,6 +889,39 @@ static void finish(void) {
         uefi_call_wrapper(RT->ResetSystem, 4, EfiResetShutdown, EFI_SUCCESS, 0, NULL);
 }
 
+/*
+ * Load (and only load) \EFI\Shieldkit\extra.efi when the boot volume has
+ * it: the firmware checks it against db/dbx and measures it into PCR 4 as a
+ * boot application, after everything the golden measurement holds — what a
+ * new signed application on the ESP does to a shielded VM (yellow). It is
+ * never started.
+ */
+static void load_extra(EFI_HANDLE image) {
+        EFI_LOADED_IMAGE *li = NULL;
+        EFI_HANDLE h = NULL;
+        if (EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol, (void **)&li)) || !li)
+                return;
+        EFI_FILE_HANDLE root = LibOpenRoot(li->DeviceHandle), fh;
+        if (!root)
+                return;
+        EFI_STATUS st = uefi_call_wrapper(root->Open, 5, root, &fh, L"\\EFI\\Shieldkit\\extra.efi", EFI_FILE_MODE_READ, 0);
+        uefi_call_wrapper(root->Close, 1, root);
+        if (EFI_ERROR(st))
+                return;
+        uefi_call_wrapper(fh->Close, 1, fh);
+        EFI_DEVICE_PATH *dp = FileDevicePath(li->DeviceHandle, L"\\EFI\\Shieldkit\\extra.efi");
+        if (!dp)
+                return;
+        st = uefi_call_wrapper(BS->LoadImage, 6, FALSE, image, dp, NULL, 0, &h);
+        FreePool(dp);
+        if (EFI_ERROR(st)) {
+                Print(L"SHIELD-WARNING \\EFI\\Shieldkit\\extra.efi was refused: %r\n", st);
+                return;
+        }
+        Print(L"shield-agent: loaded \\EFI\\Shieldkit\\extra.efi (measured, not started)\n");
+        uefi_call_wrapper(BS->UnloadImage, 1, h);
+}
+
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab) {
         EFI_GUID tcg2_guid = TCG2_PROTOCOL_GUID;
         struct tcg2_protocol *tcg2 = NULL;
@@ -902,6 +935,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab) {
 
         InitializeLib(image, systab);
         Print(L"\nshield-dump: running\n");
+        load_extra(image);
 
         /*
          * The info frame: one line of key=value words. The first two keep

@@ -78,8 +78,21 @@ void shield_frames_clear(struct shield_frames *f);
 
 #define SHIELD_VM_TPM_BANKS "sha1,sha256"
 
+/* The shielded-VM switches a gcloud user knows (shield vm create/set). */
+struct shield_instance_settings {
+        bool secure_boot;               /* Secure Boot on (default): the variable store holds the keys */
+        bool vtpm;                      /* a vTPM (default): measured boot evidence, a colour */
+        bool integrity_monitoring;      /* golden comparison and colours (default) */
+        bool nic;                       /* a virtio-net NIC (no network backend); default off */
+        char *nic_rom;                  /* its option ROM file; NULL: QEMU's own (iPXE, not signed by db) */
+};
+/* The defaults above; clear frees nic_rom and resets to them. */
+void shield_instance_settings_default(struct shield_instance_settings *s);
+void shield_instance_settings_clear(struct shield_instance_settings *s);
+
 struct shield_instance {
         char name[64];
+        struct shield_instance_settings settings;
         char *dir;              /* STATE/instances/NAME */
         char *image;            /* the image it was made from */
         char *image_disk;       /* that image's disk.raw (the overlay's backing file) */
@@ -122,6 +135,44 @@ void shield_instance_tpm_stop(int pid);
 __attribute__((warn_unused_result))
 int shield_instance_migrate(const char *state, const struct shield_instance *inst, void (*progress)(const char *step),
                             struct shield_diag *diag);
+
+/*
+ * Change a stopped instance's settings: recorded in instance.json; turning
+ * Secure Boot off writes its variable store without keys (setup mode: any
+ * code runs, and the firmware measures SecureBoot = 0), turning it on
+ * writes the image's effective keys again. SHIELD_E_INVAL while it runs.
+ */
+__attribute__((warn_unused_result))
+int shield_instance_apply_settings(const char *state, struct shield_instance *inst,
+                                   const struct shield_instance_settings *s, struct shield_diag *diag);
+
+/* A Boot#### variable of the instance's variable store (UEFI 2.10, 3.1.3). */
+#define SHIELD_BOOT_ENTRIES_MAX 64
+struct shield_boot_entry {
+        uint16_t number;                /* #### */
+        uint32_t attributes;            /* LOAD_OPTION_ACTIVE = 1, … */
+        char *description;              /* "UEFI Misc Device" */
+        char *device_path;              /* text */
+};
+struct shield_boot_entries {
+        size_t n;
+        struct shield_boot_entry *items;        /* in number order */
+        size_t n_order;
+        uint16_t order[SHIELD_BOOT_ENTRIES_MAX]; /* BootOrder, as the firmware will try them */
+};
+/* The entries and BootOrder (none before the firmware's first boot made them). */
+__attribute__((warn_unused_result))
+int shield_instance_boot_entries(const struct shield_instance *inst, struct shield_boot_entries *ret,
+                                 struct shield_diag *diag);
+void shield_boot_entries_clear(struct shield_boot_entries *e);
+/*
+ * Record a new BootOrder (each number an existing Boot#### entry, once):
+ * what an operator's change of the boot order does. SHIELD_E_NOT_FOUND
+ * naming an unknown entry, SHIELD_E_INVAL for a repeated one.
+ */
+__attribute__((warn_unused_result))
+int shield_instance_set_boot_order(const struct shield_instance *inst, const uint16_t *order, size_t n,
+                                   struct shield_diag *diag);
 
 /* Load STATE/instances/NAME (or dir when not NULL). */
 __attribute__((warn_unused_result))

@@ -29,7 +29,7 @@ static const char *const refusals[] = {
 static const char *const started[] = { "SHIELD-BEGIN info", "SHIELD-LINUX-INIT", "EFI stub:" };
 
 struct run {
-        char *sock, *tpm_log, *qemu_log, *nonce_file, *tpmstate, *tpmsock_opt, *fwcfg, *code, *vars, *drive, *mem;
+        char *sock, *tpm_log, *qemu_log, *nonce_file, *tpmstate, *tpmsock_opt, *fwcfg, *code, *vars, *drive, *mem, *nic;
         pid_t swtpm, qemu;
 };
 
@@ -41,6 +41,7 @@ static void run_clear(struct run *r) {
         if (r->sock)
                 unlink(r->sock);
         free(r->sock);
+        free(r->nic);
         free(r->tpm_log);
         free(r->qemu_log);
         free(r->nonce_file);
@@ -81,15 +82,17 @@ static int launch(const struct shield_instance *inst, const uint8_t *nonce, size
                 return shield_diag_fail(diag, SHIELD_E_SYSTEM, 0, -1, "%s: %s", inst->serial, strerror(errno));
         close(fd);
 
-        /* --terminate: swtpm ends with QEMU's connection, so a crashed QEMU leaves nothing behind. */
-        const char *swtpm[] = { "swtpm", "socket", "--tpm2", "--tpmstate", run->tpmstate, "--ctrl", run->tpmsock_opt,
-                                "--terminate", NULL };
-        if ((run->swtpm = vm_spawn(swtpm, run->tpm_log)) < 0)
-                return shield_diag_fail(diag, SHIELD_E_NOT_FOUND, 0, -1, "cannot start swtpm: %s", strerror(errno));
-        for (int i = 0; i < 250 && stat(run->sock, &st) < 0; i++) {
-                if (!vm_alive(run->swtpm, NULL))
-                        return shield_diag_fail(diag, SHIELD_E_TPM, 0, -1, "swtpm ended at start (see %s)", run->tpm_log);
-                vm_sleep_ms(20);
+        if (inst->settings.vtpm) {
+                /* --terminate: swtpm ends with QEMU's connection, so a crashed QEMU leaves nothing behind. */
+                const char *swtpm[] = { "swtpm", "socket", "--tpm2", "--tpmstate", run->tpmstate, "--ctrl", run->tpmsock_opt,
+                                        "--terminate", NULL };
+                if ((run->swtpm = vm_spawn(swtpm, run->tpm_log)) < 0)
+                        return shield_diag_fail(diag, SHIELD_E_NOT_FOUND, 0, -1, "cannot start swtpm: %s", strerror(errno));
+                for (int i = 0; i < 250 && stat(run->sock, &st) < 0; i++) {
+                        if (!vm_alive(run->swtpm, NULL))
+                                return shield_diag_fail(diag, SHIELD_E_TPM, 0, -1, "swtpm ended at start (see %s)", run->tpm_log);
+                        vm_sleep_ms(20);
+                }
         }
         char serial[4200], chardev[4200];
         snprintf(serial, sizeof serial, "file:%s", inst->serial);
@@ -99,13 +102,30 @@ static int launch(const struct shield_instance *inst, const uint8_t *nonce, size
                 "-vga", "none", "-display", "none", "-no-reboot",
                 "-global", "driver=cfi.pflash01,property=secure,value=on", "-global", "ICH9-LPC.disable_s3=1",
                 "-drive", run->code, "-drive", run->vars,
-                "-chardev", chardev, "-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-tis,tpmdev=tpm0",
                 "-drive", run->drive, "-device", "virtio-blk-pci,drive=d0,bootindex=1",
                 "-serial", serial,
         };
         size_t n = 0;
         while (argv[n])
                 n++;
+        if (inst->settings.vtpm) {
+                argv[n++] = "-chardev";
+                argv[n++] = chardev;
+                argv[n++] = "-tpmdev";
+                argv[n++] = "emulator,id=tpm0,chardev=chrtpm";
+                argv[n++] = "-device";
+                argv[n++] = "tpm-tis,tpmdev=tpm0";
+        }
+        if (inst->settings.nic) {
+                /* A NIC with no network backend: its option ROM is what the firmware judges. */
+                if (inst->settings.nic_rom ? asprintf(&run->nic, "virtio-net-pci,romfile=%s", inst->settings.nic_rom) < 0
+                                           : !(run->nic = strdup("virtio-net-pci"))) {
+                        run->nic = NULL;
+                        return SHIELD_E_NOMEM;
+                }
+                argv[n++] = "-device";
+                argv[n++] = run->nic;
+        }
         if (run->fwcfg) {
                 argv[n++] = "-fw_cfg";
                 argv[n++] = run->fwcfg;

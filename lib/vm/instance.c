@@ -25,6 +25,7 @@
 #include "shield/tpm.h"
 #include "shield/util.h"
 #include "shield/varstore.h"
+#include "settings.h"
 #include "shield/vm.h"
 
 /* The SignatureOwner of the platform's enrolled lists ("Shieldkit platform"). */
@@ -54,6 +55,7 @@ static int fill_paths(struct shield_instance *inst) {
 void shield_instance_clear(struct shield_instance *inst) {
         if (!inst)
                 return;
+        shield_instance_settings_clear(&inst->settings);
         free(inst->dir);
         free(inst->image);
         free(inst->image_disk);
@@ -102,6 +104,18 @@ out:
         shield_initial_state_clear(&defaults);
         shield_initial_state_clear(&resolved);
         return r;
+}
+
+/* The firmware's empty variable store: no PK, setup mode, Secure Boot off. */
+static int write_empty_vars(const char *path, struct shield_diag *diag) {
+        uint8_t *tmpl = NULL;
+        size_t len;
+        if (shield_read_file(SHIELD_OVMF_VARS_TEMPLATE, 64u << 20, &tmpl, &len) < 0)
+                return shield_diag_fail(diag, SHIELD_E_NOT_FOUND, 0, -1, "%s: %s (install ovmf)", SHIELD_OVMF_VARS_TEMPLATE,
+                                        strerror(errno));
+        int r = shield_write_file_atomic(path, tmpl, len, 0600);
+        free(tmpl);
+        return r < 0 ? shield_diag_fail(diag, r, 0, -1, "%s: cannot write", path) : 0;
 }
 
 /* A TCP port on 127.0.0.1 that is free now, with the next one free too (swtpm's control port). */
@@ -242,6 +256,10 @@ static int write_metadata(const struct shield_instance *inst, struct shield_diag
         json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "format", "shieldkit-instance/1", "name", inst->name,
                               "image", inst->image, "image_disk", inst->image_disk, "created", inst->created,
                               "tpm_banks", SHIELD_VM_TPM_BANKS);
+        json_t *settings = vm_settings_to_json(&inst->settings);
+        if (j && settings)
+                json_object_update(j, settings);
+        json_decref(settings);
         char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
         json_decref(j);
         int r = text && asprintf(&path, "%s/instance.json", inst->dir) > 0
@@ -268,6 +286,7 @@ int shield_instance_create(const char *state, const char *name, const char *imag
         if ((r = shield_image_load(state, image, &img, diag)) < 0)
                 return r;
         snprintf(inst.name, sizeof inst.name, "%s", name);
+        shield_instance_settings_default(&inst.settings);
         if (dir ? !(inst.dir = strdup(dir)) : asprintf(&inst.dir, "%s/instances/%s", state, name) < 0) {
                 inst.dir = NULL;
                 r = SHIELD_E_NOMEM;
@@ -345,6 +364,8 @@ int shield_instance_load(const char *state, const char *name, const char *dir, s
                 r = shield_diag_fail(diag, SHIELD_E_FORMAT, (size_t)err.position, -1, "%s: %s", path, err.text);
                 goto fail;
         }
+        if ((r = vm_settings_from_json(j, &inst.settings, diag)) < 0)
+                goto fail;
         snprintf(inst.name, sizeof inst.name, "%s", n);
         inst.image = strdup(image);
         inst.image_disk = strdup(disk);
@@ -432,6 +453,53 @@ out:
         free(tpm_new);
         free(vars_new);
         free(tpm_old);
+        shield_image_record_clear(&img);
+        return r;
+}
+
+int shield_instance_apply_settings(const char *state, struct shield_instance *inst,
+                                   const struct shield_instance_settings *s, struct shield_diag *diag) {
+        struct shield_image_record img = { 0 };
+        struct shield_instance_settings next = *s;
+        char *tmp = NULL;
+        int r;
+
+        if (!state || !inst || !s)
+                return SHIELD_E_INVAL;
+        if (shield_instance_pid(inst) > 0)
+                return shield_diag_fail(diag, SHIELD_E_INVAL, 0, -1, "%s is running: stop it first", inst->name);
+        next.nic_rom = s->nic_rom ? strdup(s->nic_rom) : NULL;
+        if (s->nic_rom && !next.nic_rom)
+                return SHIELD_E_NOMEM;
+        if (s->secure_boot != inst->settings.secure_boot) {
+                /* Keys in, or a store in setup mode: built beside the old one, then swapped. */
+                if ((r = shield_image_load(state, inst->image, &img, diag)) < 0)
+                        goto out;
+                if (asprintf(&tmp, "%s.new", inst->vars) < 0) {
+                        tmp = NULL;
+                        r = SHIELD_E_NOMEM;
+                        goto out;
+                }
+                r = s->secure_boot ? write_vars(state, &img, tmp, diag) : write_empty_vars(tmp, diag);
+                if (r < 0)
+                        goto out;
+                if (rename(tmp, inst->vars) < 0) {
+                        r = shield_diag_fail(diag, SHIELD_E_SYSTEM, 0, -1, "%s: %s", inst->vars, strerror(errno));
+                        goto out;
+                }
+        }
+        struct shield_instance_settings old = inst->settings;
+        inst->settings = next;
+        next = old; /* freed below: the previous settings */
+        if ((r = write_metadata(inst, diag)) < 0)
+                goto out;
+        r = 0;
+out:
+        if (tmp) {
+                unlink(tmp);
+                free(tmp);
+        }
+        shield_instance_settings_clear(&next);
         shield_image_record_clear(&img);
         return r;
 }

@@ -39,13 +39,18 @@ static const char usage_family[] =
         "  console    print its serial console\n"
         "  list       the instances and whether they run\n"
         "  run        one boot from start to power-off: verdicts and evidence\n"
+        "  show       its settings and boot entries\n"
+        "  set        change its boot order, NIC or shielded-VM switches\n"
+        "  migrate    move it as to new hardware (new vTPM, variable store from the image)\n"
         "\n"
         "Instances live in $SHIELD_STATE_DIR/instances (default\n"
         "$XDG_STATE_HOME/shieldkit, else ~/.local/state/shieldkit).\n"
         "Run 'shield vm COMMAND --help' for details.\n";
 
 static const char usage_create[] =
-        "Usage: shield vm create NAME --image IMAGE [--integrity-policy NAME|FILE] [--json]\n"
+        "Usage: shield vm create NAME --image IMAGE [--integrity-policy NAME|FILE]\n"
+        "                        [--[no-]shielded-secure-boot] [--[no-]shielded-vtpm]\n"
+        "                        [--[no-]shielded-integrity-monitoring] [--nic on|off] [--nic-rom FILE] [--json]\n"
         "\n"
         "Make an instance: a qcow2 overlay over the image's disk, a variable store\n"
         "with the image's effective initial state (its keys, the platform\n"
@@ -65,6 +70,7 @@ static const char usage_create[] =
         "  --integrity-policy NAME|FILE\n"
         "                     which PCRs set its colour: gce (0-15, default), oci (0\n"
         "                     and 2), strict, a list such as 0,2,4-7, or a policy file\n"
+        "%s"
         "  --json             the result as JSON\n"
         "\n"
         "Exit status: 0 created, 2 bad input or a tool failed (nothing left behind).\n";
@@ -163,6 +169,69 @@ static void boot_progress(const char *step, double seconds) {
 }
 
 /*
+ * The shielded-VM switches shared by create and set: returns 1 when opt was
+ * one of them (settings changed), 0 when not, -1 on a bad value (said).
+ */
+enum { O_SB = 300, O_NO_SB, O_TPM, O_NO_TPM, O_IM, O_NO_IM, O_NIC, O_NIC_ROM, O_BOOT_ORDER };
+#define SETTINGS_OPTIONS                                                                                   \
+        { "shielded-secure-boot", no_argument, NULL, O_SB },                                                 \
+                { "no-shielded-secure-boot", no_argument, NULL, O_NO_SB },                                   \
+                { "shielded-vtpm", no_argument, NULL, O_TPM }, { "no-shielded-vtpm", no_argument, NULL, O_NO_TPM }, \
+                { "shielded-integrity-monitoring", no_argument, NULL, O_IM },                                \
+                { "no-shielded-integrity-monitoring", no_argument, NULL, O_NO_IM },                          \
+                { "nic", required_argument, NULL, O_NIC }, { "nic-rom", required_argument, NULL, O_NIC_ROM }
+
+static int settings_option(int c, const char *arg, struct shield_instance_settings *s) {
+        switch (c) {
+        case O_SB: s->secure_boot = true; return 1;
+        case O_NO_SB: s->secure_boot = false; return 1;
+        case O_TPM: s->vtpm = true; return 1;
+        case O_NO_TPM: s->vtpm = false; return 1;
+        case O_IM: s->integrity_monitoring = true; return 1;
+        case O_NO_IM: s->integrity_monitoring = false; return 1;
+        case O_NIC:
+                if (strcmp(arg, "on") && strcmp(arg, "off")) {
+                        cli_error("--nic %s: on or off", arg);
+                        return -1;
+                }
+                s->nic = strcmp(arg, "on") == 0;
+                return 1;
+        case O_NIC_ROM: {
+                char *abs = realpath(arg, NULL);
+                if (!abs) {
+                        cli_error("--nic-rom %s: %s", arg, strerror(errno));
+                        return -1;
+                }
+                free(s->nic_rom);
+                s->nic_rom = abs;
+                s->nic = true;
+                return 1;
+        }
+        }
+        return 0;
+}
+
+static const char settings_help[] =
+        "  --shielded-secure-boot, --no-shielded-secure-boot\n"
+        "                     Secure Boot on (default) or off: off writes the variable\n"
+        "                     store without keys (setup mode), so unsigned code boots and\n"
+        "                     the firmware measures SecureBoot = 0\n"
+        "  --shielded-vtpm, --no-shielded-vtpm\n"
+        "                     a vTPM (default), or none: no measured boot evidence, no colour\n"
+        "  --shielded-integrity-monitoring, --no-shielded-integrity-monitoring\n"
+        "                     compare boots with the golden measurement (default), or not\n"
+        "  --nic on|off       a virtio-net NIC with no network backend (default off); the\n"
+        "                     firmware judges its option ROM under Secure Boot\n"
+        "  --nic-rom FILE     the NIC's option ROM (default QEMU's own iPXE ROM, which no\n"
+        "                     db key signs); implies --nic on\n";
+
+static void print_settings(const struct shield_instance_settings *s) {
+        printf("  Secure Boot: %s; vTPM: %s; integrity monitoring: %s; NIC: %s%s%s\n", s->secure_boot ? "on" : "off",
+               s->vtpm ? "on" : "off", s->integrity_monitoring ? "on" : "off", s->nic ? "on" : "off",
+               s->nic && s->nic_rom ? ", option ROM " : s->nic ? ", QEMU's option ROM" : "", s->nic && s->nic_rom ? s->nic_rom : "");
+}
+
+/*
  * The local store learns that NAME has a new vTPM: an earlier instance of
  * the name is forgotten (golden, AK, clock; history kept) with reason, and
  * the integrity policy (NULL: unchanged) is recorded.
@@ -187,18 +256,22 @@ static int local_identity(const char *name, const char *reason, const char *poli
 static int verb_create(int argc, char **argv) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' }, { "image", required_argument, NULL, 'i' },
-                { "json", no_argument, NULL, 'j' }, { "integrity-policy", required_argument, NULL, 'I' }, {},
+                { "json", no_argument, NULL, 'j' }, { "integrity-policy", required_argument, NULL, 'I' },
+                SETTINGS_OPTIONS, {},
         };
         const char *image = NULL, *policy = NULL;
         struct shield_integrity_policy ip;
-        bool json = false;
-        int c;
+        struct shield_instance_settings settings;
+        bool json = false, custom = false;
+        int c, so;
+
+        shield_instance_settings_default(&settings);
 
         optind = 0;
         opterr = 0;
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
-                case 'h': fputs(usage_create, stdout); return EXIT_OK;
+                case 'h': printf(usage_create, settings_help); return EXIT_OK;
                 case 'i': image = optarg; break;
                 case 'j': json = true; break;
                 case 'I':
@@ -206,7 +279,17 @@ static int verb_create(int argc, char **argv) {
                                 return EXIT_BAD_INPUT;
                         policy = ip.name;
                         break;
-                default: return cli_usage_error(usage_create, "create: unknown option '%s'", argv[optind - 1]);
+                default:
+                        if ((so = settings_option(c, optarg, &settings)) < 0) {
+                                shield_instance_settings_clear(&settings);
+                                return EXIT_BAD_INPUT;
+                        }
+                        if (so > 0) {
+                                custom = true;
+                                break;
+                        }
+                        shield_instance_settings_clear(&settings);
+                        return cli_usage_error(usage_create, "create: unknown option '%s'", argv[optind - 1]);
                 }
         if (optind != argc - 1 || !image)
                 return cli_usage_error(usage_create, "create: NAME and --image are required");
@@ -216,6 +299,13 @@ static int verb_create(int argc, char **argv) {
                 return EXIT_BAD_INPUT;
         quiet_progress = json;
         int r = shield_instance_create(state, argv[optind], image, NULL, progress, &diag);
+        if (r >= 0 && custom) {
+                struct shield_instance inst = { 0 };
+                if ((r = shield_instance_load(state, argv[optind], NULL, &inst, &diag)) >= 0)
+                        r = shield_instance_apply_settings(state, &inst, &settings, &diag);
+                shield_instance_clear(&inst);
+        }
+        shield_instance_settings_clear(&settings);
         if (r >= 0 && (r = local_identity(argv[optind], "new-vtpm", policy)) < 0)
                 cli_error("create %s: the store: %s", argv[optind], shield_strerror(r));
         if (r < 0) {
@@ -453,6 +543,10 @@ static int verb_run(int argc, char **argv) {
                         cli_error("--server attests a kept instance: create one with shield vm create first");
                         goto out;
                 }
+                if (!inst.settings.vtpm) {
+                        cli_error("--server: %s has no vTPM (--no-shielded-vtpm): there is nothing to attest", inst.name);
+                        goto out;
+                }
                 if ((r = register_with(server, cacert, &inst, &agent)) != EXIT_OK)
                         goto out;
                 r = EXIT_BAD_INPUT;
@@ -492,6 +586,15 @@ static int verb_run(int argc, char **argv) {
                 cli_error("%s: %s (console: %s)", name, boot.detail, inst.serial);
                 json_object_set_new(out, "error", json_string(boot.detail));
                 r = EXIT_BAD_INPUT;
+                goto out;
+        }
+        if (!inst.settings.vtpm) {
+                /* Without a vTPM nothing is measured into a TPM: there is no evidence to judge. */
+                json_object_set_new(out, "vtpm", json_false());
+                if (!json)
+                        printf("booted in %.1f s; the instance has no vTPM (--no-shielded-vtpm): no measured boot "
+                               "evidence, so no integrity colour\n", boot.seconds);
+                r = EXIT_OK;
                 goto out;
         }
         if (until && !strstr((const char *)boot.console, "SHIELD-BEGIN")) {
@@ -535,7 +638,10 @@ static int verb_run(int argc, char **argv) {
         /* A kept instance is monitored: its first checked boot is the golden measurement, later boots get a colour. */
         struct shield_store *store = NULL;
         char *store_path = NULL;
-        if (!scratch) {
+        if (!inst.settings.integrity_monitoring && !json)
+                printf("integrity monitoring is off for %s: the evidence is checked, not compared with a golden "
+                       "measurement, and nothing is recorded\n", inst.name);
+        if (!scratch && inst.settings.integrity_monitoring) {
                 if (!(store_path = shield_store_default_path()) || shield_store_open(store_path, &store, &diag) < 0) {
                         cli_error("the store %s: %s", store_path ? store_path : "(none)", diag.msg);
                         free(store_path);
@@ -678,6 +784,228 @@ out:
         return r;
 }
 
+static const char usage_set[] =
+        "Usage: shield vm set NAME [--boot-order LIST] [--nic on|off] [--nic-rom FILE]\n"
+        "                     [--[no-]shielded-secure-boot] [--[no-]shielded-vtpm]\n"
+        "                     [--[no-]shielded-integrity-monitoring] [--json]\n"
+        "\n"
+        "Change a stopped instance, as an operator would: its boot order (the\n"
+        "entries as `shield vm show NAME` lists them, e.g. 0001,0002,0000 or\n"
+        "Boot0001,Boot0000 — written to the instance's BootOrder variable; the\n"
+        "firmware measures it into PCR 1, so the next boot's colour says so), its\n"
+        "NIC and the shielded-VM switches.\n"
+        "\n"
+        "Options:\n"
+        "  --boot-order LIST  the Boot#### entries in the order to try them\n"
+        "%s"
+        "  --json             the instance's settings and boot entries afterwards\n"
+        "\n"
+        "Exit status: 0 changed, 2 bad input, an unknown entry, or the instance runs.\n";
+
+static const char usage_show[] =
+        "Usage: shield vm show NAME [--json]\n"
+        "\n"
+        "An instance: its image, its shielded-VM settings (Secure Boot, vTPM,\n"
+        "integrity monitoring, NIC and option ROM), whether it runs, and the boot\n"
+        "entries in its variable store (Boot#### with description and device\n"
+        "path) in BootOrder order, as `shield vm set --boot-order` takes them.\n"
+        "The firmware makes the entries on the first boot.\n"
+        "\n"
+        "Exit status: 0 shown, 2 no such instance.\n";
+
+static json_t *instance_json(const struct shield_instance *inst) {
+        struct shield_boot_entries e = { 0 };
+        struct shield_diag diag = { 0 };
+        json_t *entries = json_array(), *order = json_array();
+        if (shield_instance_boot_entries(inst, &e, &diag) == 0) {
+                for (size_t i = 0; i < e.n; i++) {
+                        char num[9];
+                        snprintf(num, sizeof num, "Boot%04X", e.items[i].number);
+                        json_array_append_new(entries, json_pack("{s:s, s:s, s:s, s:b}", "entry", num, "description",
+                                                                 e.items[i].description ? e.items[i].description : "",
+                                                                 "device_path",
+                                                                 e.items[i].device_path ? e.items[i].device_path : "",
+                                                                 "active", (e.items[i].attributes & 1) != 0));
+                }
+                for (size_t i = 0; i < e.n_order; i++) {
+                        char num[9];
+                        snprintf(num, sizeof num, "Boot%04X", e.order[i]);
+                        json_array_append_new(order, json_string(num));
+                }
+        }
+        shield_boot_entries_clear(&e);
+        const struct shield_instance_settings *st = &inst->settings;
+        return json_pack("{s:s, s:s, s:s, s:b, s:{s:b, s:b, s:b}, s:{s:b, s:s?}, s:o, s:o}", "name", inst->name, "image",
+                         inst->image, "created", inst->created, "running", shield_instance_pid(inst) > 0, "shielded",
+                         "secure_boot", st->secure_boot, "vtpm", st->vtpm, "integrity_monitoring",
+                         st->integrity_monitoring, "nic", "enabled", st->nic, "rom", st->nic_rom, "boot_entries", entries,
+                         "boot_order", order);
+}
+
+static void print_instance(const struct shield_instance *inst) {
+        struct shield_boot_entries e = { 0 };
+        struct shield_diag diag = { 0 };
+        printf("%s (image %s, created %s)%s\n", inst->name, inst->image, inst->created,
+               shield_instance_pid(inst) > 0 ? ", running" : "");
+        print_settings(&inst->settings);
+        if (shield_instance_boot_entries(inst, &e, &diag) < 0 || e.n == 0) {
+                printf("  boot entries: none yet (the firmware makes them on the first boot)\n");
+        } else {
+                printf("  BootOrder:");
+                for (size_t i = 0; i < e.n_order; i++)
+                        printf("%s%04X", i ? "," : " ", e.order[i]);
+                printf("\n");
+                for (size_t i = 0; i < e.n; i++)
+                        printf("  Boot%04X \"%s\"  %s\n", e.items[i].number, e.items[i].description ? e.items[i].description : "",
+                               e.items[i].device_path ? e.items[i].device_path : "");
+        }
+        shield_boot_entries_clear(&e);
+}
+
+/* "0001,Boot0000,2" → numbers. */
+static int parse_boot_order(const char *text, uint16_t *ret, size_t *ret_n) {
+        size_t n = 0;
+        for (const char *p = text;;) {
+                const char *end = strchr(p, ',');
+                size_t len = end ? (size_t)(end - p) : strlen(p);
+                char tok[16];
+                uint64_t v;
+                if (len >= sizeof tok || n == SHIELD_BOOT_ENTRIES_MAX)
+                        return -1;
+                memcpy(tok, p, len);
+                tok[len] = '\0';
+                const char *hex = strncasecmp(tok, "Boot", 4) == 0 ? tok + 4 : tok;
+                if (!*hex || strlen(hex) > 4 || shield_parse_u64(hex, 16, 0xffff, &v) < 0)
+                        return -1;
+                ret[n++] = (uint16_t)v;
+                if (!end)
+                        break;
+                p = end + 1;
+        }
+        *ret_n = n;
+        return 0;
+}
+
+static int verb_set(int argc, char **argv) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' }, { "json", no_argument, NULL, 'j' },
+                { "boot-order", required_argument, NULL, O_BOOT_ORDER }, SETTINGS_OPTIONS, {},
+        };
+        struct shield_instance inst = { 0 };
+        struct shield_instance_settings next;
+        struct shield_diag diag = { 0 };
+        const char *order_text = NULL;
+        bool json = false, changed = false;
+        int c, so, r = EXIT_BAD_INPUT;
+        char *state = NULL;
+
+        shield_instance_settings_default(&next);
+        optind = 0;
+        opterr = 0;
+        /* Options are applied on the instance's own settings: read them first. */
+        for (int i = 1; i < argc; i++)
+                if (argv[i][0] != '-') {
+                        state = cli_state_dir();
+                        if (state && shield_instance_load(state, argv[i], NULL, &inst, &diag) == 0) {
+                                next = inst.settings;
+                                next.nic_rom = inst.settings.nic_rom ? strdup(inst.settings.nic_rom) : NULL;
+                        }
+                        break;
+                }
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h': printf(usage_set, settings_help); r = EXIT_OK; goto out;
+                case 'j': json = true; break;
+                case O_BOOT_ORDER: order_text = optarg; break;
+                default:
+                        if ((so = settings_option(c, optarg, &next)) < 0)
+                                goto out;
+                        if (so > 0) {
+                                changed = true;
+                                break;
+                        }
+                        r = cli_usage_error(usage_set, "set: unknown option '%s'", argv[optind - 1]);
+                        goto out;
+                }
+        if (optind != argc - 1) {
+                r = cli_usage_error(usage_set, "set: expected exactly one NAME");
+                goto out;
+        }
+        if (!order_text && !changed) {
+                r = cli_usage_error(usage_set, "set: nothing to change (give --boot-order or a setting)");
+                goto out;
+        }
+        if (!inst.dir) {
+                cli_error("set: %s", diag.msg[0] ? diag.msg : "no such instance");
+                goto out;
+        }
+        if (shield_instance_pid(&inst) > 0) {
+                cli_error("set: %s is running: stop it first (shield vm stop %s)", inst.name, inst.name);
+                goto out;
+        }
+        if (order_text) {
+                uint16_t order[SHIELD_BOOT_ENTRIES_MAX];
+                size_t n = 0;
+                if (parse_boot_order(order_text, order, &n) < 0) {
+                        r = cli_usage_error(usage_set, "set: --boot-order %s: entries such as 0001,0000 (hex) or "
+                                            "Boot0001,Boot0000", order_text);
+                        goto out;
+                }
+                if (shield_instance_set_boot_order(&inst, order, n, &diag) < 0) {
+                        cli_error("set: %s", diag.msg);
+                        goto out;
+                }
+        }
+        if (changed && shield_instance_apply_settings(state, &inst, &next, &diag) < 0) {
+                cli_error("set: %s", diag.msg);
+                goto out;
+        }
+        if (json)
+                cli_print_json(instance_json(&inst));
+        else
+                print_instance(&inst);
+        r = EXIT_OK;
+out:
+        shield_instance_settings_clear(&next);
+        shield_instance_clear(&inst);
+        free(state);
+        return r;
+}
+
+static int verb_show(int argc, char **argv) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' }, { "json", no_argument, NULL, 'j' }, {},
+        };
+        bool json = false;
+        int c;
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h': fputs(usage_show, stdout); return EXIT_OK;
+                case 'j': json = true; break;
+                default: return cli_usage_error(usage_show, "show: unknown option '%s'", argv[optind - 1]);
+                }
+        if (optind != argc - 1)
+                return cli_usage_error(usage_show, "show: expected exactly one NAME");
+        char *state = cli_state_dir();
+        struct shield_instance inst = { 0 };
+        struct shield_diag diag = { 0 };
+        int r = EXIT_BAD_INPUT;
+        if (state && shield_instance_load(state, argv[optind], NULL, &inst, &diag) == 0) {
+                if (json)
+                        cli_print_json(instance_json(&inst));
+                else
+                        print_instance(&inst);
+                r = EXIT_OK;
+        } else {
+                cli_error("show: %s", diag.msg[0] ? diag.msg : "no state directory");
+        }
+        shield_instance_clear(&inst);
+        free(state);
+        return r;
+}
+
 static int verb_simple(int argc, char **argv) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' }, { "json", no_argument, NULL, 'j' },
@@ -801,6 +1129,7 @@ int cmd_vm(int argc, char **argv) {
                 { "stop", "stop it", verb_simple },           { "delete", "delete it", verb_simple },
                 { "console", "its console", verb_simple },    { "list", "list instances", verb_simple },
                 { "run", "one boot", verb_run },              { "migrate", "move it to new hardware", verb_migrate },
+                { "set", "change it", verb_set },             { "show", "show it", verb_show },
         };
         return cli_dispatch(argc, argv, usage_family, verbs, ELEMENTS(verbs));
 }
