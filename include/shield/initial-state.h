@@ -101,6 +101,87 @@ int shield_initial_state_defaults(const char *dir, const uint8_t *pk_der, size_t
                                   struct shield_initial_state *ret, struct shield_diag *diag);
 
 /*
+ * A defaults directory may also hold, and then they win over the lookup
+ * above, the values `shield defaults update` stored:
+ *   DIR/KEK.esl, DIR/db.esl, DIR/dbx.esl   the value as EFI_SIGNATURE_LISTs
+ *   DIR/sources.json                        where each value came from
+ */
+#define SHIELD_DEFAULTS_SOURCES_FILE "sources.json"
+#define SHIELD_DEFAULTS_UPDATE_MAX (16u << 20) /* a signed update file */
+
+/* Where one default value came from, as DIR/sources.json records it. */
+struct shield_defaults_source {
+        char source[128];       /* "Debian OVMF_VARS_4M.ms.fd", "the UEFI revocation list shipped with Shieldkit",
+                                   "shield defaults update", … */
+        char path[1024];        /* the file it was taken from ("" unknown) */
+        char date[32];          /* the source's own date, YYYY-MM-DD ("" unknown) */
+        char stored[32];        /* when it was stored here, "YYYY-MM-DDTHH:MM:SSZ" ("" unknown) */
+        uint8_t timestamp[16];  /* EFI_TIME of the last signed update it holds; all zero: none */
+};
+
+/*
+ * Read (get) or record (set: read-modify-write of DIR/sources.json, written
+ * atomically) the source of one value, var "PK", "KEK", "db" or "dbx".
+ * get: SHIELD_E_NOT_FOUND when nothing is recorded for var (*ret zeroed),
+ * SHIELD_E_FORMAT when the file is not what set writes. set: SHIELD_E_SYSTEM
+ * (errno) when the file cannot be written.
+ */
+__attribute__((warn_unused_result))
+int shield_defaults_source_get(const char *dir, const char *var, struct shield_defaults_source *ret);
+__attribute__((warn_unused_result))
+int shield_defaults_source_set(const char *dir, const char *var, const struct shield_defaults_source *src);
+
+/* Format an EFI_TIME as "YYYY-MM-DDTHH:MM:SSZ" into out (at least 21 bytes). */
+void shield_efi_time_format(const uint8_t ts[16], char out[32]);
+/* <0, 0, >0 as a is older than, the same second as, or newer than b (UEFI 2.10, 8.2: Year..Second). */
+int shield_efi_time_cmp(const uint8_t a[16], const uint8_t b[16]);
+/* Total signature entries (certificates and hashes) in buf's EFI_SIGNATURE_LISTs; 0 when malformed. */
+size_t shield_esl_count(const uint8_t *buf, size_t len);
+
+enum shield_defaults_refusal {
+        SHIELD_DEFAULTS_APPLIED = 0,
+        SHIELD_DEFAULTS_UNCHANGED,      /* verified, newer or as new, but every entry was there already */
+        SHIELD_DEFAULTS_NOT_SIGNED,     /* no stored KEK (db, dbx) or PK (KEK) verifies the signature */
+        SHIELD_DEFAULTS_OLDER,          /* TimeStamp older than the stored value's */
+};
+
+struct shield_defaults_update {
+        enum shield_defaults_refusal outcome;
+        char var[4];                    /* "KEK", "db" or "dbx" ("" when not verified) */
+        bool append;                    /* signed with APPEND_WRITE: merged as firmware merges */
+        uint8_t timestamp[16];          /* the update's TimeStamp */
+        uint8_t stored_timestamp[16];   /* the stored value's, before */
+        size_t entries_before, entries_after;
+        char signer[256];               /* subject of the stored certificate it verified under */
+        uint8_t signer_sha1[20];
+};
+
+/*
+ * Apply a signed update (EFI_VARIABLE_AUTHENTICATION_2, as Microsoft's
+ * DBXUpdate.bin, DBUpdate*.bin and KEK updates) to the defaults in dir
+ * (defaults is what shield_initial_state_defaults() loaded from dir; its pk
+ * is the platform PK). It is accepted only when its PKCS#7 signature
+ * verifies (UEFI 2.10, 8.2.2: over VariableName ‖ VendorGuid ‖ Attributes
+ * ‖ TimeStamp ‖ Data, attributes 0x27, or 0x67 with APPEND_WRITE) as an
+ * update of dbx or db under a certificate of the stored KEK, or of KEK
+ * under the stored PK; and when its TimeStamp is not older than the one
+ * recorded for that value. An append merges (entries already present,
+ * same type and data, are not added twice: UEFI 2.10, 8.2.1 SetVariable);
+ * otherwise the payload replaces the value. The result is written to
+ * DIR/VAR.esl and recorded in DIR/sources.json (source path names the
+ * file, for the record).
+ * Returns 0 (applied or unchanged: ret->outcome), SHIELD_E_VERIFY with
+ * ret->outcome NOT_SIGNED or OLDER and diag saying why (both dates for
+ * OLDER), SHIELD_E_FORMAT (diag) when buf is not a signed update of
+ * signature lists, SHIELD_E_UNSUPPORTED for a deletion (empty payload
+ * without APPEND_WRITE), SHIELD_E_SYSTEM when dir cannot be written. *ret is
+ * written on 0 and SHIELD_E_VERIFY.
+ */
+__attribute__((warn_unused_result))
+int shield_defaults_update(const char *dir, const struct shield_initial_state *defaults, const uint8_t *buf, size_t len,
+                           const char *source_path, struct shield_defaults_update *ret, struct shield_diag *diag);
+
+/*
  * The effective state, as the platform applies it at instance creation:
  * each value of st that is set, else the default's; a value given replaces
  * the default whole, never merged. Adds a "db-without-microsoft-uefi-ca"

@@ -32,10 +32,32 @@ __attribute__((warn_unused_result))
 int shield_platform_pk(const char *state, uint8_t **ret_der, size_t *ret_len, struct shield_diag *diag);
 
 /*
- * The platform defaults (see shield_initial_state_defaults) with the
- * platform PK. The directory is $SHIELD_DEFAULTS_DIR when set, else
- * STATE/platform-defaults, filled once from the Microsoft certificates and
- * dbx that Debian's OVMF_VARS_4M.ms.fd carries.
+ * The UEFI revocation list shipped with Shieldkit (a signed x64 DBX update,
+ * data/uefi/dbx/DBXUpdate-amd64.bin): $SHIELD_DEFAULT_DBX when set, else
+ * the source tree's copy when it exists (an uninstalled build), else the
+ * installed one (DATADIR/shieldkit/uefi/dbx/). Never NULL; the file may be
+ * missing. *ret_date (may be NULL) is the list's date, "" for
+ * $SHIELD_DEFAULT_DBX.
+ */
+const char *shield_default_dbx_path(const char **ret_date);
+
+/*
+ * The platform defaults directory: $SHIELD_DEFAULTS_DIR when set (used as
+ * it is), else STATE/platform-defaults, made on first use: KEK and db from
+ * the Microsoft certificates in Debian's OVMF_VARS_4M.ms.fd, dbx = the
+ * shipped revocation list (shield_default_dbx_path()), their sources in
+ * sources.json. A directory made before the revocation list was shipped
+ * (its dbx the one placeholder hash from OVMF) is upgraded here, once: the
+ * shipped list is added and the placeholder removed. *ret_dir is malloc'd.
+ * SHIELD_E_NOT_FOUND (diag) when OVMF_VARS_4M.ms.fd or the shipped list is
+ * missing.
+ */
+__attribute__((warn_unused_result))
+int shield_platform_defaults_dir(const char *state, char **ret_dir, struct shield_diag *diag);
+
+/*
+ * The platform defaults (see shield_initial_state_defaults) from
+ * shield_platform_defaults_dir(), with the platform PK (made on first use).
  */
 __attribute__((warn_unused_result))
 int shield_platform_defaults(const char *state, struct shield_initial_state *ret, struct shield_diag *diag);

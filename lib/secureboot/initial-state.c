@@ -313,6 +313,22 @@ static int read_dbx(const char *dir, uint8_t **ret, size_t *ret_len, char **ret_
         return r;
 }
 
+/* DIR/VAR.esl, the value `shield defaults update` stored: absent leaves v unset. */
+static int read_stored(const char *dir, const char *var, struct shield_is_value *v, struct shield_diag *diag) {
+        char *path = NULL;
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        if (asprintf(&path, "%s/%s.esl", dir, var) < 0)
+                return SHIELD_E_NOMEM;
+        int r = 0;
+        if (shield_read_file(path, SHIELD_DEFAULTS_UPDATE_MAX, &buf, &len) == 0 &&
+            (r = shield_initial_state_add(v, buf, len)) < 0)
+                r = shield_diag_fail(diag, r, 0, -1, "%s: not signature lists", path);
+        free(buf);
+        free(path);
+        return r;
+}
+
 int shield_initial_state_defaults(const char *dir, const uint8_t *pk_der, size_t pk_len, struct shield_initial_state *ret,
                                   struct shield_diag *diag) {
         if (!dir || !ret)
@@ -325,16 +341,23 @@ int shield_initial_state_defaults(const char *dir, const uint8_t *pk_der, size_t
 
         if (pk_der && (r = shield_initial_state_add(&st.pk, pk_der, pk_len)) < 0)
                 goto out;
-        if ((r = find_cert(dir, MS_KEK_CA_2011, &st.keks)) < 0) {
+        /* A value `shield defaults update` stored wins over the lookup below. */
+        if ((r = read_stored(dir, "KEK", &st.keks, diag)) < 0 || (r = read_stored(dir, "db", &st.dbs, diag)) < 0 ||
+            (r = read_stored(dir, "dbx", &st.dbxs, diag)) < 0)
+                goto out;
+        if (!st.keks.set && (r = find_cert(dir, MS_KEK_CA_2011, &st.keks)) < 0) {
                 r = shield_diag_fail(diag, r, 0, -1, "%s/certs: no Microsoft Corporation KEK CA 2011 (SHA-1 31590bfd…)", dir);
                 goto out;
         }
-        if ((r = find_cert(dir, MS_WIN_PCA_2011, &st.dbs)) < 0 || (r = find_cert(dir, MS_UEFI_CA_2011, &st.dbs)) < 0) {
+        if (!st.dbs.set && ((r = find_cert(dir, MS_WIN_PCA_2011, &st.dbs)) < 0 ||
+                            (r = find_cert(dir, MS_UEFI_CA_2011, &st.dbs)) < 0)) {
                 r = shield_diag_fail(diag, r, 0, -1,
                                      "%s/certs: needs Microsoft Windows Production PCA 2011 (580a6f4c…) and Microsoft "
                                      "Corporation UEFI CA 2011 (46def63b…)", dir);
                 goto out;
         }
+        if (st.dbxs.set)
+                goto done;
         if (read_dbx(dir, &buf, &len, &path) < 0) {
                 r = shield_diag_fail(diag, SHIELD_E_NOT_FOUND, 0, -1,
                                      "%s: no UEFI revocation list (dbx/DBXUpdate-amd64.bin or "
@@ -345,6 +368,7 @@ int shield_initial_state_defaults(const char *dir, const uint8_t *pk_der, size_t
                 r = shield_diag_fail(diag, r, 0, -1, "%s: not a signed update or signature lists", path);
                 goto out;
         }
+done:
         *ret = st;
         memset(&st, 0, sizeof st);
         r = 0;

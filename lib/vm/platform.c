@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "shield/keys.h"
@@ -95,12 +96,97 @@ static int export_certs(const struct shield_varstore *vs, const char *name, cons
         return r;
 }
 
-/* STATE/platform-defaults from the Microsoft keys in Debian's OVMF_VARS_4M.ms.fd. */
+#ifndef SHIELD_DEFAULT_DBX_SOURCE
+#define SHIELD_DEFAULT_DBX_SOURCE ""
+#endif
+#ifndef SHIELD_DEFAULT_DBX_INSTALLED
+#define SHIELD_DEFAULT_DBX_INSTALLED "/usr/share/shieldkit/uefi/dbx/DBXUpdate-amd64.bin"
+#endif
+#ifndef SHIELD_DEFAULT_DBX_DATE
+#define SHIELD_DEFAULT_DBX_DATE ""
+#endif
+#define DBX_SOURCE_NAME "the UEFI revocation list shipped with Shieldkit"
+#define OVMF_SOURCE_NAME "Debian OVMF_VARS_4M.ms.fd"
+
+const char *shield_default_dbx_path(const char **ret_date) {
+        const char *env = getenv("SHIELD_DEFAULT_DBX");
+        if (ret_date)
+                *ret_date = env && *env ? "" : SHIELD_DEFAULT_DBX_DATE;
+        if (env && *env)
+                return env;
+        if (SHIELD_DEFAULT_DBX_SOURCE[0] && access(SHIELD_DEFAULT_DBX_SOURCE, R_OK) == 0)
+                return SHIELD_DEFAULT_DBX_SOURCE;
+        return SHIELD_DEFAULT_DBX_INSTALLED;
+}
+
+static void now_utc(char out[32]) {
+        time_t t = time(NULL);
+        struct tm tm;
+        out[0] = 0;
+        if (gmtime_r(&t, &tm))
+                strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* DIR/dbx/DBXUpdate-amd64.bin = the shipped list, kept signed; its source recorded. */
+static int install_dbx(const char *dir, struct shield_diag *diag) {
+        const char *date = NULL, *from = shield_default_dbx_path(&date);
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        char *dbxdir = NULL, *to = NULL;
+        struct shield_authvar2 a;
+        int r;
+
+        if (shield_read_file(from, SHIELD_DEFAULTS_UPDATE_MAX, &buf, &len) < 0)
+                return shield_diag_fail(diag, SHIELD_E_NOT_FOUND, 0, -1,
+                                        "no default dbx: %s: %s (the revocation list shipped in data/uefi/dbx; "
+                                        "$SHIELD_DEFAULT_DBX overrides)", from, strerror(errno));
+        /* It must be what it claims: a signed update of signature lists. */
+        if ((r = shield_authvar2_parse(buf, len, &a, diag)) < 0 || shield_esl_count(a.payload, a.payload_size) == 0) {
+                r = shield_diag_fail(diag, SHIELD_E_FORMAT, 0, -1, "%s: not a signed update of signature lists", from);
+                goto out;
+        }
+        if (asprintf(&dbxdir, "%s/dbx", dir) < 0 || asprintf(&to, "%s/DBXUpdate-amd64.bin", dbxdir) < 0) {
+                r = SHIELD_E_NOMEM;
+                goto out;
+        }
+        struct shield_defaults_source src = { 0 };
+        snprintf(src.source, sizeof src.source, "%s", DBX_SOURCE_NAME);
+        snprintf(src.path, sizeof src.path, "%s", from);
+        snprintf(src.date, sizeof src.date, "%s", date);
+        now_utc(src.stored);
+        memcpy(src.timestamp, a.timestamp, 16);
+        if (shield_mkdir_p(dbxdir, 0755) < 0 || shield_write_file_atomic(to, buf, len, 0644) < 0 ||
+            shield_defaults_source_set(dir, "dbx", &src) < 0) {
+                r = shield_diag_fail(diag, SHIELD_E_SYSTEM, 0, -1, "%s: %s", dir, strerror(errno));
+                goto out;
+        }
+        r = 0;
+out:
+        free(buf);
+        free(dbxdir);
+        free(to);
+        return r;
+}
+
+static int record_ovmf(const char *dir, const char *var) {
+        struct shield_defaults_source src = { 0 };
+        struct stat st;
+        snprintf(src.source, sizeof src.source, "%s", OVMF_SOURCE_NAME);
+        snprintf(src.path, sizeof src.path, "%s", SHIELD_OVMF_VARS_MS);
+        now_utc(src.stored);
+        /* The package's file date: when Debian built the store the certificates were taken from. */
+        struct tm tm;
+        if (stat(SHIELD_OVMF_VARS_MS, &st) == 0 && gmtime_r(&st.st_mtime, &tm))
+                strftime(src.date, sizeof src.date, "%Y-%m-%d", &tm);
+        return shield_defaults_source_set(dir, var, &src);
+}
+
+/* STATE/platform-defaults: KEK and db from the Microsoft keys in Debian's OVMF_VARS_4M.ms.fd, dbx shipped. */
 static int make_defaults(const char *dir, struct shield_diag *diag) {
         uint8_t *buf = NULL;
         size_t len;
         struct shield_varstore *vs = NULL;
-        char *certs = NULL, *dbxdir = NULL, *dbx = NULL;
+        char *certs = NULL;
         int r;
 
         if (shield_read_file(SHIELD_OVMF_VARS_MS, 16u << 20, &buf, &len) < 0)
@@ -109,51 +195,120 @@ static int make_defaults(const char *dir, struct shield_diag *diag) {
                                         "is not set", SHIELD_OVMF_VARS_MS);
         if ((r = shield_varstore_parse(buf, len, &vs, diag)) < 0)
                 goto out;
-        if (asprintf(&certs, "%s/certs", dir) < 0 || asprintf(&dbxdir, "%s/dbx", dir) < 0 ||
-            asprintf(&dbx, "%s/DBXUpdate.bin", dbxdir) < 0) {
+        if (asprintf(&certs, "%s/certs", dir) < 0) {
                 r = SHIELD_E_NOMEM;
                 goto out;
         }
-        if (shield_mkdir_p(certs, 0755) < 0 || shield_mkdir_p(dbxdir, 0755) < 0) {
+        if (shield_mkdir_p(certs, 0755) < 0) {
                 r = shield_diag_fail(diag, SHIELD_E_SYSTEM, 0, -1, "%s: %s", dir, strerror(errno));
                 goto out;
         }
-        const uint8_t *data;
-        size_t size;
         if (export_certs(vs, "KEK", &SHIELD_GUID_GLOBAL_VARIABLE, certs) < 0 ||
-            export_certs(vs, "db", &SHIELD_GUID_IMAGE_SECURITY_DATABASE, certs) < 0 ||
-            shield_varstore_get(vs, "dbx", &SHIELD_GUID_IMAGE_SECURITY_DATABASE, &data, &size, NULL) < 0 ||
-            shield_write_file_atomic(dbx, data, size, 0644) < 0) {
-                r = shield_diag_fail(diag, SHIELD_E_FORMAT, 0, -1, "%s: no KEK, db or dbx to take the defaults from",
+            export_certs(vs, "db", &SHIELD_GUID_IMAGE_SECURITY_DATABASE, certs) < 0) {
+                r = shield_diag_fail(diag, SHIELD_E_FORMAT, 0, -1, "%s: no KEK or db to take the defaults from",
                                      SHIELD_OVMF_VARS_MS);
                 goto out;
         }
-        r = 0;
+        if (record_ovmf(dir, "KEK") < 0 || record_ovmf(dir, "db") < 0) {
+                r = shield_diag_fail(diag, SHIELD_E_SYSTEM, 0, -1, "%s: %s", dir, strerror(errno));
+                goto out;
+        }
+        /* OVMF's own dbx is one placeholder (the SHA-256 of nothing): the default is the revocation list. */
+        r = install_dbx(dir, diag);
 out:
         shield_varstore_free(vs);
         free(buf);
         free(certs);
-        free(dbxdir);
-        free(dbx);
         return r;
 }
 
-int shield_platform_defaults(const char *state, struct shield_initial_state *ret, struct shield_diag *diag) {
+/* The dbx a platform made before the list was shipped: exactly one EFI_CERT_SHA256 entry, SHA-256(""). */
+static bool is_placeholder_dbx(const char *path) {
+        static const uint8_t empty_sha256[32] = { 0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4,
+                                                  0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b,
+                                                  0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55 };
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        struct shield_siglist l;
+        bool yes = false;
+        if (shield_read_file(path, 1u << 20, &buf, &len) == 0 && shield_siglist_parse(buf, len, &l, NULL) == 0) {
+                yes = l.n == 1 && shield_guid_eq(&l.entries[0].type, &SHIELD_GUID_CERT_SHA256) && l.entries[0].size == 32 &&
+                      memcmp(l.entries[0].data, empty_sha256, 32) == 0;
+                shield_siglist_clear(&l);
+        }
+        free(buf);
+        return yes;
+}
+
+/*
+ * A directory made before the list was shipped holds dbx/DBXUpdate.bin =
+ * OVMF's placeholder and no sources.json entry for dbx. Anything else
+ * (a list the owner put there, a stored update) is left alone.
+ */
+static int upgrade_defaults(const char *dir, struct shield_diag *diag) {
+        char *esl = NULL, *signed_list = NULL, *old = NULL;
+        int r = 0;
+
+        if (asprintf(&esl, "%s/dbx.esl", dir) < 0 || asprintf(&signed_list, "%s/dbx/DBXUpdate-amd64.bin", dir) < 0 ||
+            asprintf(&old, "%s/dbx/DBXUpdate.bin", dir) < 0) {
+                r = SHIELD_E_NOMEM;
+                goto out;
+        }
+        if (access(esl, F_OK) == 0 || access(signed_list, F_OK) == 0)
+                goto out;
+        if (access(old, F_OK) == 0 && !is_placeholder_dbx(old))
+                goto out;
+        struct shield_defaults_source src;
+        if (shield_defaults_source_get(dir, "KEK", &src) == SHIELD_E_NOT_FOUND && record_ovmf(dir, "KEK") < 0)
+                r = SHIELD_E_SYSTEM;
+        if (r == 0 && shield_defaults_source_get(dir, "db", &src) == SHIELD_E_NOT_FOUND && record_ovmf(dir, "db") < 0)
+                r = SHIELD_E_SYSTEM;
+        if (r < 0) {
+                r = shield_diag_fail(diag, r, 0, -1, "%s: %s", dir, strerror(errno));
+                goto out;
+        }
+        if ((r = install_dbx(dir, diag)) == 0 && unlink(old) < 0 && errno != ENOENT)
+                r = shield_diag_fail(diag, SHIELD_E_SYSTEM, 0, -1, "%s: %s", old, strerror(errno));
+out:
+        free(esl);
+        free(signed_list);
+        free(old);
+        return r;
+}
+
+int shield_platform_defaults_dir(const char *state, char **ret_dir, struct shield_diag *diag) {
         const char *env = getenv("SHIELD_DEFAULTS_DIR");
+        char *dir = NULL;
+        int r;
+
+        if (!ret_dir)
+                return SHIELD_E_INVAL;
+        if (env && *env) {
+                if (!(dir = strdup(env)))
+                        return SHIELD_E_NOMEM;
+                *ret_dir = dir;
+                return 0;
+        }
+        if (!state || asprintf(&dir, "%s/platform-defaults", state) < 0)
+                return state ? SHIELD_E_NOMEM : SHIELD_E_INVAL;
+        struct stat st;
+        r = stat(dir, &st) < 0 ? make_defaults(dir, diag) : upgrade_defaults(dir, diag);
+        if (r < 0) {
+                free(dir);
+                return r;
+        }
+        *ret_dir = dir;
+        return 0;
+}
+
+int shield_platform_defaults(const char *state, struct shield_initial_state *ret, struct shield_diag *diag) {
         char *dir = NULL;
         uint8_t *pk = NULL;
         size_t pk_len = 0;
         int r;
 
-        if (env && *env)
-                dir = strdup(env);
-        else if (asprintf(&dir, "%s/platform-defaults", state) < 0)
-                dir = NULL;
-        if (!dir)
-                return SHIELD_E_NOMEM;
-        struct stat st;
-        if (!(env && *env) && stat(dir, &st) < 0 && (r = make_defaults(dir, diag)) < 0)
-                goto out;
+        if ((r = shield_platform_defaults_dir(state, &dir, diag)) < 0)
+                return r;
         if ((r = shield_platform_pk(state, &pk, &pk_len, diag)) < 0)
                 goto out;
         r = shield_initial_state_defaults(dir, pk, pk_len, ret, diag);

@@ -30,6 +30,7 @@ contains "backing file: .*images/img/disk.raw" "the disk is an overlay of the im
 "$shield" varstore show "$inst/OVMF_VARS.fd" >"$work/out" 2>&1
 contains "^PK " "the variable store holds PK"
 contains "^dbx " "... and dbx (the platform default)"
+contains "0 certificates, 443 hashes" "... the default dbx is the full UEFI revocation list (443 hashes, data/uefi/dbx)"
 [ -f "$SHIELD_STATE_DIR/platform-ca/ca.crt" ] && echo "ok: the platform CA exists" || { echo "FAIL: no platform CA"; fails=$((fails + 1)); }
 
 # The vTPM, read by tpm2-tools: the AK certificate in NV 0x01c10000 is issued by the platform CA.

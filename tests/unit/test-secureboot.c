@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,10 +20,13 @@
 
 #include "shield/authenticode.h"
 #include "shield/crypto.h"
+#include "shield/initial-state.h"
 #include "shield/keys.h"
 #include "shield/pe.h"
 #include "shield/secureboot.h"
 #include "shield/uefi.h"
+#include "shield/util.h"
+#include "shield/varstore.h"
 
 #define LFANEW 0x40
 #define OPT (LFANEW + 24)
@@ -329,10 +333,184 @@ static void test_event_line(void **state) {
         free(l);
 }
 
+/* ---- stored defaults: signed updates (lib/secureboot/defaults.c) ---- */
+
+static void efi_time(uint8_t ts[16], unsigned year, unsigned month, unsigned day) {
+        memset(ts, 0, 16);
+        w16(ts, (uint16_t)year);
+        ts[2] = (uint8_t)month;
+        ts[3] = (uint8_t)day;
+}
+
+/* A signed dbx update holding SHA-256 hashes (each 32 bytes of one fill byte), signed by key. */
+static uint8_t *signed_dbx(const struct shield_keypair *key, const char *var, bool append, const uint8_t ts[16],
+                           const uint8_t *fills, size_t n, size_t *ret_len) {
+        static const shield_guid owner = { 0 };
+        uint8_t (*h)[32] = calloc(n, 32), *esl = NULL, *tbs = NULL, *sig = NULL, *out = NULL;
+        size_t esl_len = 0, tbs_len, sig_len;
+        shield_guid vendor;
+        assert_non_null(h);
+        for (size_t i = 0; i < n; i++)
+                memset(h[i], fills[i], 32);
+        assert_int_equal(shield_siglist_append_sha256(&esl, &esl_len, &owner, (const uint8_t(*)[32])h, n), 0);
+        assert_int_equal(shield_secure_boot_var_vendor(var, &vendor), 0);
+        uint32_t attrs = SHIELD_VAR_SECURE_BOOT_DB | (append ? SHIELD_VAR_APPEND_WRITE : 0);
+        assert_int_equal(shield_authvar2_signed_bytes(var, &vendor, attrs, ts, esl, esl_len, &tbs, &tbs_len), 0);
+        assert_int_equal(shield_pkcs7_sign_detached(key->key_pem, key->key_pem_len, key->cert_der, key->cert_der_len, tbs,
+                                                    tbs_len, &sig, &sig_len), 0);
+        assert_int_equal(shield_authvar2_serialize(ts, sig, sig_len, esl, esl_len, &out, ret_len), 0);
+        free(h);
+        free(esl);
+        free(tbs);
+        free(sig);
+        return out;
+}
+
+/* defaults: PK = key_b, KEK = key_a, db empty-ish, dbx = one hash of 0x01. */
+static void make_defaults(struct shield_initial_state *d) {
+        static const shield_guid owner = { 0 };
+        uint8_t h[1][32];
+        uint8_t *esl = NULL;
+        size_t len = 0;
+        memset(d, 0, sizeof *d);
+        memset(h[0], 0x01, 32);
+        assert_int_equal(shield_initial_state_add(&d->pk, key_b.cert_der, key_b.cert_der_len), 0);
+        assert_int_equal(shield_initial_state_add(&d->keks, key_a.cert_der, key_a.cert_der_len), 0);
+        assert_int_equal(shield_initial_state_add(&d->dbs, key_a.cert_der, key_a.cert_der_len), 0);
+        assert_int_equal(shield_siglist_append_sha256(&esl, &len, &owner, (const uint8_t(*)[32])h, 1), 0);
+        assert_int_equal(shield_initial_state_add(&d->dbxs, esl, len), 0);
+        free(esl);
+}
+
+static void reload(const char *dir, struct shield_initial_state *d) {
+        uint8_t *esl = NULL;
+        size_t len = 0;
+        char path[512];
+        snprintf(path, sizeof path, "%s/dbx.esl", dir);
+        struct shield_initial_state old = { .dbxs = d->dbxs }; /* only the dbx is replaced */
+        shield_initial_state_clear(&old);
+        d->dbxs = (struct shield_is_value){ 0 };
+        assert_int_equal(shield_read_file(path, 1 << 20, &esl, &len), 0);
+        assert_int_equal(shield_initial_state_add(&d->dbxs, esl, len), 0);
+        free(esl);
+}
+
+static void test_efi_time(void **state) {
+        (void)state;
+        uint8_t a[16], b[16];
+        char s[32];
+        efi_time(a, 2010, 3, 6);
+        efi_time(b, 2010, 3, 7);
+        assert_true(shield_efi_time_cmp(a, b) < 0);
+        assert_true(shield_efi_time_cmp(b, a) > 0);
+        b[3] = 6;
+        b[12] = 0x55; /* TimeZone and the pads do not count: UEFI 2.10, 8.2 compares Year..Second */
+        assert_int_equal(shield_efi_time_cmp(a, b), 0);
+        efi_time(b, 2009, 12, 31);
+        assert_true(shield_efi_time_cmp(a, b) > 0);
+        a[4] = 19, a[5] = 17, a[6] = 21;
+        shield_efi_time_format(a, s);
+        assert_string_equal(s, "2010-03-06T19:17:21Z");
+}
+
+static void test_defaults_update(void **state) {
+        (void)state;
+        char dir[] = "/tmp/test-defaults.XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        struct shield_initial_state d;
+        struct shield_defaults_update u;
+        struct shield_diag diag = { 0 };
+        uint8_t t2025[16], t2026[16];
+        efi_time(t2025, 2025, 6, 1);
+        efi_time(t2026, 2026, 1, 2);
+        make_defaults(&d);
+
+        /* An append under the KEK: merged, the entry already there not added twice. */
+        static const uint8_t fills1[] = { 0x01, 0x02, 0x03, 0x02 };
+        size_t len;
+        uint8_t *f = signed_dbx(&key_a, "dbx", true, t2026, fills1, 4, &len);
+        memset(&u, 0xaa, sizeof u);
+        assert_int_equal(shield_defaults_update(dir, &d, f, len, "f1", &u, &diag), 0);
+        assert_int_equal(u.outcome, SHIELD_DEFAULTS_APPLIED);
+        assert_string_equal(u.var, "dbx");
+        assert_true(u.append);
+        assert_int_equal(u.entries_before, 1);
+        assert_int_equal(u.entries_after, 3);
+        struct shield_x509_info info;
+        assert_int_equal(shield_x509_info(key_a.cert_der, key_a.cert_der_len, &info), 0);
+        assert_memory_equal(u.signer_sha1, info.sha1, 20);
+        struct shield_defaults_source src;
+        assert_int_equal(shield_defaults_source_get(dir, "dbx", &src), 0);
+        assert_string_equal(src.source, "shield defaults update");
+        assert_string_equal(src.path, "f1");
+        assert_int_equal(shield_efi_time_cmp(src.timestamp, t2026), 0);
+        reload(dir, &d);
+        /* The same file again: nothing changes. */
+        assert_int_equal(shield_defaults_update(dir, &d, f, len, "f1", &u, &diag), 0);
+        assert_int_equal(u.outcome, SHIELD_DEFAULTS_UNCHANGED);
+        free(f);
+
+        /* Older: refused whatever it holds, both dates in the message. */
+        static const uint8_t fills2[] = { 0x09 };
+        f = signed_dbx(&key_a, "dbx", true, t2025, fills2, 1, &len);
+        assert_int_equal(shield_defaults_update(dir, &d, f, len, "f2", &u, &diag), SHIELD_E_VERIFY);
+        assert_int_equal(u.outcome, SHIELD_DEFAULTS_OLDER);
+        assert_non_null(strstr(diag.msg, "2025-06-01T00:00:00Z"));
+        assert_non_null(strstr(diag.msg, "2026-01-02T00:00:00Z"));
+        free(f);
+
+        /* Signed by the PK (key_b), not a KEK, as a dbx update: refused. */
+        f = signed_dbx(&key_b, "dbx", true, t2026, fills2, 1, &len);
+        assert_int_equal(shield_defaults_update(dir, &d, f, len, "f3", &u, &diag), SHIELD_E_VERIFY);
+        assert_int_equal(u.outcome, SHIELD_DEFAULTS_NOT_SIGNED);
+        free(f);
+
+        /* One byte of the data changed: the signature no longer verifies. */
+        f = signed_dbx(&key_a, "dbx", true, t2026, fills2, 1, &len);
+        f[len - 1] ^= 1;
+        assert_int_equal(shield_defaults_update(dir, &d, f, len, "f4", &u, &diag), SHIELD_E_VERIFY);
+        f[len - 1] ^= 1;
+        /* ... and the intact one is applied. */
+        assert_int_equal(shield_defaults_update(dir, &d, f, len, "f4", &u, &diag), 0);
+        assert_int_equal(u.entries_after, 4);
+        reload(dir, &d);
+        free(f);
+
+        /* Without APPEND_WRITE the update replaces the value. */
+        static const uint8_t fills3[] = { 0x07, 0x08 };
+        f = signed_dbx(&key_a, "dbx", false, t2026, fills3, 2, &len);
+        assert_int_equal(shield_defaults_update(dir, &d, f, len, "f5", &u, &diag), 0);
+        assert_false(u.append);
+        assert_int_equal(u.entries_before, 4);
+        assert_int_equal(u.entries_after, 2);
+        free(f);
+
+        /* A KEK update is checked against the PK: key_b signs it, key_a does not. */
+        f = signed_dbx(&key_a, "KEK", true, t2026, fills3, 2, &len);
+        assert_int_equal(shield_defaults_update(dir, &d, f, len, "f6", &u, &diag), SHIELD_E_VERIFY);
+        free(f);
+        f = signed_dbx(&key_b, "KEK", true, t2026, fills3, 2, &len);
+        assert_int_equal(shield_defaults_update(dir, &d, f, len, "f7", &u, &diag), 0);
+        assert_string_equal(u.var, "KEK");
+        free(f);
+
+        /* Not a signed update; truncated. */
+        uint8_t junk[64] = { 0 };
+        assert_int_equal(shield_defaults_update(dir, &d, junk, sizeof junk, "j", &u, &diag), SHIELD_E_FORMAT);
+        assert_int_equal(shield_defaults_update(dir, &d, junk, 10, "j", &u, &diag), SHIELD_E_TRUNCATED);
+        assert_int_equal(shield_defaults_update(NULL, &d, junk, 10, "j", &u, &diag), SHIELD_E_INVAL);
+
+        shield_initial_state_clear(&d);
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_unsigned),       cmocka_unit_test(test_signed),  cmocka_unit_test(test_two_signatures),
                 cmocka_unit_test(test_corrupt_table), cmocka_unit_test(test_errors), cmocka_unit_test(test_event_line),
+                cmocka_unit_test(test_efi_time),      cmocka_unit_test(test_defaults_update),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

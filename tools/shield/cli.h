@@ -30,6 +30,7 @@ int cmd_keys(int argc, char **argv);
 int cmd_siglist(int argc, char **argv);
 int cmd_varstore(int argc, char **argv);
 int cmd_initial_state(int argc, char **argv);
+int cmd_defaults(int argc, char **argv);
 int cmd_pe(int argc, char **argv);
 int cmd_authvar(int argc, char **argv);
 int cmd_sb(int argc, char **argv);

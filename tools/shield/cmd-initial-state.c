@@ -10,6 +10,7 @@
 #include "shield/crypto.h"
 #include "shield/initial-state.h"
 #include "shield/util.h"
+#include "shield/vm.h"
 
 #define INPUT_MAX (16u << 20)
 
@@ -57,22 +58,25 @@ static const char usage_show[] =
         "Exit status: 0 shown, 2 the file is not a valid initial state.\n";
 
 static const char usage_resolve[] =
-        "Usage: shield initial-state resolve FILE --defaults DIR [--platform-pk CERT] [-o FILE] [--json]\n"
+        "Usage: shield initial-state resolve FILE [--defaults DIR] [--platform-pk CERT] [-o FILE] [--json]\n"
         "\n"
         "Apply the platform defaults as instance creation does: every value the\n"
         "initial state leaves out takes its default (PK: the platform key CERT, or\n"
-        "the one kept in $XDG_STATE_HOME/shieldkit/platform-pk/PK.der;\n"
-        "KEK: Microsoft Corporation KEK CA 2011; db: Microsoft Windows Production\n"
-        "PCA 2011 and Microsoft Corporation UEFI CA 2011; dbx: the UEFI\n"
-        "revocation list); a value given replaces its default. DIR holds certs/\n"
-        "(found by thumbprint, any file names) and dbx/DBXUpdate-amd64.bin.\n"
+        "the one kept in STATE/platform-pk/PK.der; KEK: Microsoft Corporation\n"
+        "KEK CA 2011; db: Microsoft Windows Production PCA 2011 and Microsoft\n"
+        "Corporation UEFI CA 2011; dbx: the UEFI revocation list, 443 hashes as\n"
+        "shipped); a value given replaces its default. The defaults are the\n"
+        "platform's (STATE/platform-defaults, made on first use; see 'shield\n"
+        "defaults show'), or DIR's: certs/ (found by thumbprint, any file names)\n"
+        "and dbx/DBXUpdate-amd64.bin. STATE is $SHIELD_STATE_DIR, else\n"
+        "$XDG_STATE_HOME/shieldkit, else ~/.local/state/shieldkit.\n"
         "Warns when a custom db lacks the Microsoft UEFI CA.\n"
         "\n"
         "Options:\n"
-        "  --defaults DIR      the Microsoft certificates and revocation list\n"
+        "  --defaults DIR      take the defaults from DIR instead of the platform's\n"
         "  --platform-pk CERT  the platform's PK, used when FILE has none (default:\n"
-        "                      $XDG_STATE_HOME/shieldkit/platform-pk/PK.der, made once\n"
-        "                      with shield keys generate --out that directory)\n"
+        "                      STATE/platform-pk/PK.der, made once with shield keys\n"
+        "                      generate --out that directory, or by shield vm create)\n"
         "  -o FILE             also write the resolved initial state\n"
         "  --json              the resolved state as JSON on stdout\n"
         "\n"
@@ -246,19 +250,18 @@ static int verb_show(int argc, char **argv) {
 
 /*
  * The platform PK the owner generated once and keeps, for states that leave
- * pk to the platform: $XDG_STATE_HOME/shieldkit/platform-pk/PK.der (or
- * ~/.local/state/…), as `shield keys generate --out` that directory writes
+ * pk to the platform: STATE/platform-pk/PK.der (STATE as shield_state_dir()
+ * says: $SHIELD_STATE_DIR, else $XDG_STATE_HOME/shieldkit, else
+ * ~/.local/state/shieldkit), as `shield keys generate --out` that directory writes
  * it. Never generated here: a platform key made silently in a test or a
  * build would differ on every machine. NULL when there is no state dir.
  */
 static char *platform_pk_dir(void) {
-        const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-        char *dir = NULL;
-        if (state && state[0] == '/')
-                return asprintf(&dir, "%s/shieldkit/platform-pk", state) < 0 ? NULL : dir;
-        if (home && home[0] == '/')
-                return asprintf(&dir, "%s/.local/state/shieldkit/platform-pk", home) < 0 ? NULL : dir;
-        return NULL;
+        char *state = shield_state_dir(), *dir = NULL;
+        if (state && asprintf(&dir, "%s/platform-pk", state) < 0)
+                dir = NULL;
+        free(state);
+        return dir;
 }
 
 /* Shared with `varstore create --initial-state`: FILE resolved against the defaults. */
@@ -269,7 +272,7 @@ int cli_resolve_initial_state(const char *path, const char *defaults_dir, const 
         struct shield_diag diag = { 0 };
         uint8_t *pk = NULL;
         size_t pk_len = 0;
-        char *kept_dir = NULL, *kept = NULL;
+        char *kept_dir = NULL, *kept = NULL, *platform_dir = NULL;
         int r = read_state(path, &st);
 
         if (r)
@@ -283,8 +286,16 @@ int cli_resolve_initial_state(const char *path, const char *defaults_dir, const 
         }
         bool need_defaults = !st.keks.set || !st.dbs.set || !st.dbxs.set;
         if (need_defaults && !defaults_dir) {
-                r = cli_usage_error(NULL, "%s leaves values to the platform defaults: give --defaults DIR", path);
-                goto out;
+                /* The platform's own defaults, as `shield vm create` applies them (made on first use). */
+                char *state = shield_state_dir();
+                int d = state ? shield_platform_defaults_dir(state, &platform_dir, &diag) : SHIELD_E_NOMEM;
+                free(state);
+                if (d < 0) {
+                        cli_error("platform defaults: %s", diag.msg[0] ? diag.msg : shield_strerror(d));
+                        r = EXIT_BAD_INPUT;
+                        goto out;
+                }
+                defaults_dir = platform_dir;
         }
         if (!st.pk.set && !platform_pk) {
                 r = cli_usage_error(NULL,
@@ -315,6 +326,7 @@ out:
         free(pk);
         free(kept);
         free(kept_dir);
+        free(platform_dir);
         shield_reasons_clear(&warnings);
         shield_initial_state_clear(&defaults);
         shield_initial_state_clear(&st);

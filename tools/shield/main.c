@@ -14,6 +14,7 @@ static const char usage[] =
         "  ima        read, replay and verify Linux IMA measurement lists\n"
         "  keys       generate Secure Boot owner keys (PK, KEK, db)\n"
         "  initial-state  an image's Secure Boot keys (PK, KEK, db, dbx) as JSON\n"
+        "  defaults   the platform's default PK, KEK, db, dbx: show, update (signed dbx/db)\n"
         "  siglist    create and inspect EFI signature lists\n"
         "  authvar    sign and verify authenticated variable updates\n"
         "  pe         hash and inspect PE/COFF boot images\n"
@@ -39,6 +40,7 @@ static const struct cli_verb commands[] = {
         { "ima", "Linux IMA measurement lists", cmd_ima },
         { "keys", "Secure Boot owner keys", cmd_keys },
         { "initial-state", "Secure Boot initial state", cmd_initial_state },
+        { "defaults", "the platform's default Secure Boot keys", cmd_defaults },
         { "siglist", "EFI signature lists", cmd_siglist },
         { "authvar", "authenticated variables", cmd_authvar },
         { "pe", "PE/COFF images", cmd_pe },
