@@ -107,6 +107,23 @@ g, e = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 sys.exit(not g or not all(g[b][i] == e["pcrs"][b][i] for b in g for i in g[b]))
 PY
 
+# The image leaves dbx to the platform default: the firmware measured the whole UEFI revocation list.
+python3 - "$work/ev.json" "$work/ev.log" <<'PY'
+import base64, json, sys
+open(sys.argv[2], "wb").write(base64.b64decode(json.load(open(sys.argv[1]))["eventlog"]))
+PY
+"$shield" eventlog show --json "$work/ev.log" >"$work/ev-show.json" 2>/dev/null
+dbx=$(python3 - "$work/ev-show.json" <<'PY'
+import json, sys
+for e in json.load(open(sys.argv[1]))["events"]:
+    d = e.get("decoded") or {}
+    if e.get("pcr") == 7 and d.get("name") == "dbx":
+        print(d.get("hash_count", 0) + d.get("x509_count", 0))
+        break
+PY
+)
+check "4 PCR 7's dbx event holds the default revocation list (443 or more entries: $dbx)" [ "${dbx:-0}" -ge 443 ] 2>/dev/null
+
 # ---- 5: a NIC with an option ROM no db key signs ----
 "$shield" vm create n --image img --nic on >/dev/null 2>&1 || bad "5 vm create --nic on"
 run r9 n
