@@ -16,15 +16,17 @@ void h_list(const struct shieldd_request *rq, struct shieldd_response *rs, const
         (void)rq;
         (void)name_unused;
         struct shield_diag diag = { 0 };
-        char *text = NULL;
+        struct shield_instance_summary *v = NULL;
+        size_t n = 0;
         struct shield_store *s = api_need_store(rs);
         if (!s)
                 return;
-        if (shield_store_instance_list_json(s, &text, &diag) < 0) {
+        if (shield_store_instance_summaries(s, &v, &n, &diag) < 0) {
                 api_reply_store_error(rs, &diag);
                 return;
         }
-        api_reply_text(rs, text, JSON_TYPE);
+        shieldd_reply_json(rs, 200, shield_instances_json(v, n));
+        free(v);
 }
 
 
@@ -42,7 +44,7 @@ void h_get(const struct shieldd_request *rq, struct shieldd_response *rs, const 
         int r = shield_store_golden_get(s, name, &golden, &diag);
         if (r == 0 && shield_golden_to_json(golden, &golden_text) < 0)
                 golden_text = NULL;
-        if ((r < 0 && r != SHIELD_E_NOT_FOUND) || shield_store_history(s, name, SHIELDD_HISTORY, &history, &diag) < 0) {
+        if ((r < 0 && r != SHIELD_E_NOT_FOUND) || shield_history_text(s, name, SHIELDD_HISTORY, &history, &diag) < 0) {
                 api_reply_store_error(rs, &diag);
                 goto out;
         }

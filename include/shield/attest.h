@@ -243,3 +243,19 @@ void shield_attest_outcome_clear(struct shield_attest_outcome *o);
  */
 json_t *shield_steps_json(const struct shield_evidence_result *res);
 json_t *shield_attest_outcome_json(const struct shield_attest_outcome *o);
+
+struct shield_verdict_row;
+struct shield_instance_summary;
+/*
+ * The store's rows as JSON (one rendering for the CLI and the API): the
+ * history as [{"time", "colour", "early", "late", "evidence_sha256",
+ * "reasons": [...]}] newest first, the fleet as [{"name", "trusted",
+ * "colour", "early_boot", "late_boot", "last_attestation"}]. New
+ * references; NULL on ENOMEM.
+ */
+json_t *shield_history_json(const struct shield_verdict_row *rows, size_t n);
+json_t *shield_instances_json(const struct shield_instance_summary *v, size_t n);
+/* The instance's last max verdicts rendered as JSON text (malloc'd); errors as shield_store_history_rows. */
+__attribute__((warn_unused_result))
+int shield_history_text(struct shield_store *s, const char *instance, size_t max, char **ret_json,
+                        struct shield_diag *diag);

@@ -95,15 +95,22 @@ int shield_store_verdict_add(struct shield_store *s, const char *instance, int64
                              const struct shield_integrity_verdict *v, const char *evidence_sha256,
                              struct shield_diag *diag);
 
+/* One verdict of an instance's history, as stored (rendered by shield_history_json, shield/attest.h). */
+struct shield_verdict_row {
+        int64_t time;                   /* unix time */
+        char colour[8], early[8], late[8]; /* "green", "yellow", "red" */
+        char evidence_sha256[65];       /* "" when none was recorded */
+        char *reasons_json;             /* the verdict's reasons as recorded (shield_reasons_json), malloc'd */
+};
 /*
  * The instance's last max verdicts (at most SHIELD_STORE_HISTORY_MAX),
- * newest first, as a JSON array (malloc'd text) of
- * {"time", "colour", "early", "late", "evidence_sha256", "reasons": [{code,
- * severity, bank, pcr, event, message}]}. An unknown instance gives "[]".
+ * newest first: *ret a malloc'd array of *ret_n rows (an unknown instance
+ * has none); free with shield_verdict_rows_free().
  */
 __attribute__((warn_unused_result))
-int shield_store_history(struct shield_store *s, const char *instance, size_t max, char **ret_json,
-                         struct shield_diag *diag);
+int shield_store_history_rows(struct shield_store *s, const char *instance, size_t max,
+                              struct shield_verdict_row **ret, size_t *ret_n, struct shield_diag *diag);
+void shield_verdict_rows_free(struct shield_verdict_row *rows, size_t n);
 
 /*
  * Spend a nonce (1 to 64 bytes): 0 the first time, SHIELD_E_VERIFY when it
@@ -232,13 +239,17 @@ __attribute__((warn_unused_result))
 int shield_store_instance_status(struct shield_store *s, const char *name, int64_t when, bool verified, int colour,
                                  int early, int late, const char *pcrs_json, const char *reasons_json,
                                  struct shield_diag *diag);
-/*
- * Every instance's row, sorted by name, as a JSON array text (malloc'd):
- * [{"name","trusted","colour","early_boot","late_boot","last_attestation"}],
- * colours as names ("green") or null, last_attestation unix time or null.
- */
+/* One instance as the fleet list shows it. */
+struct shield_instance_summary {
+        char name[SHIELD_STORE_NAME_MAX + 1];
+        bool trusted;
+        int colour, early, late;        /* enum shield_colour, -1 none */
+        int64_t last_attestation;       /* unix time, 0 never */
+};
+/* Every instance, sorted by name: *ret malloc'd (never NULL on success), *ret_n rows; free(*ret). */
 __attribute__((warn_unused_result))
-int shield_store_instance_list_json(struct shield_store *s, char **ret_json, struct shield_diag *diag);
+int shield_store_instance_summaries(struct shield_store *s, struct shield_instance_summary **ret, size_t *ret_n,
+                                    struct shield_diag *diag);
 
 /*
  * A nonce (1 to 64 bytes) issued to an instance, valid until expires (unix

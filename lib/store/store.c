@@ -416,18 +416,26 @@ int shield_store_verdict_add(struct shield_store *s, const char *instance, int64
         return r;
 }
 
-static json_t *text_or_null(struct shield_store *s, struct store_rows *q, int col) {
-        const char *t = s->ops->col_text(q, col);
-        return t ? json_string(t) : json_null();
+
+void shield_verdict_rows_free(struct shield_verdict_row *rows, size_t n) {
+        for (size_t i = 0; rows && i < n; i++)
+                free(rows[i].reasons_json);
+        free(rows);
 }
 
-int shield_store_history(struct shield_store *s, const char *instance, size_t max, char **ret_json,
-                         struct shield_diag *diag) {
+static void copy_col(struct shield_store *s, struct store_rows *q, int col, char *dst, size_t n) {
+        const char *t = s->ops->col_text(q, col);
+        snprintf(dst, n, "%s", t ? t : "");
+}
+
+int shield_store_history_rows(struct shield_store *s, const char *instance, size_t max,
+                              struct shield_verdict_row **ret, size_t *ret_n, struct shield_diag *diag) {
         struct store_rows *q = NULL;
-        json_t *a = NULL;
+        struct shield_verdict_row *rows = NULL;
+        size_t n = 0;
         int r;
 
-        if (!s || !ret_json)
+        if (!s || !ret || !ret_n)
                 return SHIELD_E_INVAL;
         if ((r = check_name(instance, diag)) < 0)
                 return r;
@@ -438,32 +446,33 @@ int shield_store_history(struct shield_store *s, const char *instance, size_t ma
                                "WHERE instance = ? ORDER BY id DESC LIMIT ?",
                                PARAMS(P_TEXT(instance), P_INT(max)), &q, diag)) < 0)
                 return r;
-        if (!(a = json_array())) {
+        if (!(rows = calloc(max ? max : 1, sizeof *rows))) {
                 r = SHIELD_E_NOMEM;
                 goto out;
         }
-        while ((r = s->ops->next(q, diag)) > 0) {
+        while (n < max && (r = s->ops->next(q, diag)) > 0) {
+                struct shield_verdict_row *v = &rows[n++];
+                v->time = s->ops->col_int(q, 0);
+                copy_col(s, q, 1, v->colour, sizeof v->colour);
+                copy_col(s, q, 2, v->early, sizeof v->early);
+                copy_col(s, q, 3, v->late, sizeof v->late);
+                copy_col(s, q, 4, v->evidence_sha256, sizeof v->evidence_sha256);
                 const char *rt = s->ops->col_text(q, 5);
-                json_t *reasons = rt ? json_loads(rt, 0, NULL) : NULL;
-                json_t *o = json_object();
-                if (!o || json_array_append_new(a, o) ||
-                    json_object_set_new(o, "time", json_integer((json_int_t)s->ops->col_int(q, 0))) ||
-                    json_object_set_new(o, "colour", text_or_null(s, q, 1)) ||
-                    json_object_set_new(o, "early", text_or_null(s, q, 2)) ||
-                    json_object_set_new(o, "late", text_or_null(s, q, 3)) ||
-                    json_object_set_new(o, "evidence_sha256", text_or_null(s, q, 4)) ||
-                    json_object_set_new(o, "reasons", reasons ? reasons : json_array())) {
+                if (!(v->reasons_json = strdup(rt ? rt : "[]"))) {
                         r = SHIELD_E_NOMEM;
                         goto out;
                 }
         }
         if (r < 0)
                 goto out;
-        *ret_json = json_dumps(a, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        r = *ret_json ? 0 : SHIELD_E_NOMEM;
+        *ret = rows;
+        *ret_n = n;
+        rows = NULL;
+        n = 0;
+        r = 0;
 out:
         s->ops->finish(q);
-        json_decref(a);
+        shield_verdict_rows_free(rows, n);
         return r;
 }
 
@@ -914,50 +923,54 @@ int shield_store_instance_status(struct shield_store *s, const char *name, int64
                           diag);
 }
 
-static json_t *colour_json(struct shield_store *s, struct store_rows *q, int col) {
-        if (s->ops->is_null(q, col))
-                return json_null();
-        int64_t c = s->ops->col_int(q, col);
-        return c >= SHIELD_GREEN && c <= SHIELD_RED ? json_string(shield_colour_name((enum shield_colour)c)) : json_null();
-}
 
-int shield_store_instance_list_json(struct shield_store *s, char **ret_json, struct shield_diag *diag) {
+int shield_store_instance_summaries(struct shield_store *s, struct shield_instance_summary **ret, size_t *ret_n,
+                                    struct shield_diag *diag) {
         struct store_rows *q = NULL;
-        json_t *a = NULL;
+        struct shield_instance_summary *v = NULL;
+        size_t n = 0, cap = 0;
         int r;
 
-        if (!s || !ret_json)
+        if (!s || !ret || !ret_n)
                 return SHIELD_E_INVAL;
         if ((r = s->ops->query(s, "listing instances",
                                "SELECT name, trusted, last_colour, last_early, last_late, last_attestation "
                                "FROM instances ORDER BY name",
                                NULL, 0, &q, diag)) < 0)
                 return r;
-        if (!(a = json_array())) {
-                r = SHIELD_E_NOMEM;
-                goto out;
-        }
         while ((r = s->ops->next(q, diag)) > 0) {
-                json_t *o = json_object();
-                if (!o || json_array_append_new(a, o) || json_object_set_new(o, "name", text_or_null(s, q, 0)) ||
-                    json_object_set_new(o, "trusted", json_boolean(s->ops->col_int(q, 1) != 0)) ||
-                    json_object_set_new(o, "colour", colour_json(s, q, 2)) ||
-                    json_object_set_new(o, "early_boot", colour_json(s, q, 3)) ||
-                    json_object_set_new(o, "late_boot", colour_json(s, q, 4)) ||
-                    json_object_set_new(o, "last_attestation", s->ops->is_null(q, 5)
-                                                                       ? json_null()
-                                                                       : json_integer((json_int_t)s->ops->col_int(q, 5)))) {
-                        r = SHIELD_E_NOMEM;
-                        goto out;
+                if (n == cap) {
+                        size_t nc = cap ? 2 * cap : 16;
+                        struct shield_instance_summary *g = realloc(v, nc * sizeof *g);
+                        if (!g) {
+                                r = SHIELD_E_NOMEM;
+                                goto out;
+                        }
+                        v = g;
+                        cap = nc;
                 }
+                struct shield_instance_summary *x = &v[n++];
+                memset(x, 0, sizeof *x);
+                copy_col(s, q, 0, x->name, sizeof x->name);
+                x->trusted = s->ops->col_int(q, 1) != 0;
+                x->colour = int_or(s, q, 2, -1);
+                x->early = int_or(s, q, 3, -1);
+                x->late = int_or(s, q, 4, -1);
+                x->last_attestation = s->ops->is_null(q, 5) ? 0 : s->ops->col_int(q, 5);
         }
         if (r < 0)
                 goto out;
-        *ret_json = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        r = *ret_json ? 0 : SHIELD_E_NOMEM;
+        if (!v && !(v = calloc(1, sizeof *v))) {
+                r = SHIELD_E_NOMEM;
+                goto out;
+        }
+        *ret = v;
+        *ret_n = n;
+        v = NULL;
+        r = 0;
 out:
         s->ops->finish(q);
-        json_decref(a);
+        free(v);
         return r;
 }
 

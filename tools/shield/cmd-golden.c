@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "shield/attest.h"
 #include "shield/eventlog.h"
 #include "shield/integrity.h"
 #include "shield/store.h"
@@ -380,7 +381,7 @@ static int verb_show(int argc, char **argv) {
         if (h) {
                 /* from shieldd */
         } else if (a.history > 0) {
-                if (shield_store_history(s, a.instance, (size_t)a.history, &hist, &diag) < 0) {
+                if (shield_history_text(s, a.instance, (size_t)a.history, &hist, &diag) < 0) {
                         cli_error("%s", diag.msg);
                         goto out;
                 }
