@@ -177,6 +177,9 @@ struct shield_sb_events {
  * PATH: Access Denied|Security Violation" console line; a path without a
  * file is the boot manager's expansion to the removable-media default
  * \EFI\BOOT\BOOTX64.EFI on the first ESP (UEFI 2.10, 3.5.1.1).
+ * A boot without a log (its boot program sends none) lists instead what
+ * the console says the boot manager started ("BdsDxe: starting Boot####
+ * "…" from PATH", printed once LoadImage() accepted the image).
  * overall_status: the first refusal's code, else SHIELD_SB_OVERALL_PASS.
  * Linear in the log and the console. Returns SHIELD_E_FORMAT when the log
  * cannot be parsed (diag says where), SHIELD_E_NOMEM; a file that cannot be

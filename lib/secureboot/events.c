@@ -19,8 +19,13 @@
 /* The file the boot manager loads from a device path without one (UEFI 2.10, 3.5.1.1, x64). */
 #define REMOVABLE_MEDIA_FILE "\\EFI\\BOOT\\BOOTX64.EFI"
 
-/* OVMF's BdsDxe, when the boot option's image does not start (edk2 BmBoot.c, EfiBootManagerBoot()). */
+/*
+ * OVMF's BdsDxe (edk2 OvmfPkg PlatformBootManagerLib / BmBoot.c,
+ * EfiBootManagerBoot()): "starting" once LoadImage() accepted the option's
+ * image, "failed to load" when it did not.
+ */
 #define BDS_FAILED "BdsDxe: failed to load Boot"
+#define BDS_STARTING "BdsDxe: starting Boot"
 
 static const char *const type_names[] = {
         [SHIELD_SB_FROM_FIXED_MEDIA] = "FromFixedMedia",
@@ -261,10 +266,13 @@ static int from_log(const struct shield_sb_boot *b, struct shield_sb_events *out
         return r;
 }
 
-/* The console's refusals, in order: BdsDxe: failed to load Boot0001 "DESC" from PATH: STATUS */
-static int from_console(const struct shield_sb_boot *b, struct shield_sb_events *out) {
+/*
+ * The console's refusals, in order: BdsDxe: failed to load Boot0001 "DESC" from PATH: STATUS;
+ * with started (a boot that sent no log), also what it started: BdsDxe: starting Boot0001 "DESC" from PATH
+ */
+static int from_console(const struct shield_sb_boot *b, bool started, struct shield_sb_events *out) {
         const char *c = (const char *)b->console, *end = c + b->console_len;
-        size_t prefix = strlen(BDS_FAILED);
+        size_t prefix = strlen(BDS_FAILED), sprefix = strlen(BDS_STARTING);
         int r = 0;
         /* Each byte is looked at a bounded number of times: linear in the console. */
         for (const char *line = c; line < end && r == 0;) {
@@ -272,7 +280,23 @@ static int from_console(const struct shield_sb_boot *b, struct shield_sb_events 
                 const char *eol = nl ? nl : end;
                 size_t n = (size_t)(eol - line);
                 const char *at = n >= prefix ? memmem(line, n, BDS_FAILED, prefix) : NULL;
+                const char *start = started && !at && n >= sprefix ? memmem(line, n, BDS_STARTING, sprefix) : NULL;
                 line = nl ? nl + 1 : end;
+                if (start) {
+                        const char *sfrom = memmem(start, (size_t)(eol - start), "\" from ", 7);
+                        if (!sfrom)
+                                continue;
+                        sfrom += 7;
+                        size_t pl = (size_t)(eol - sfrom);
+                        while (pl && (sfrom[pl - 1] == '\r' || sfrom[pl - 1] == ' '))
+                                pl--;
+                        char spath[1024];
+                        snprintf(spath, sizeof spath, "%.*s", (int)(pl < sizeof spath ? pl : sizeof spath - 1), sfrom);
+                        struct shield_sb_event e;
+                        if ((r = judge(b, spath, true, NULL, &e)) == 0)
+                                r = push(out, &e);
+                        continue;
+                }
                 if (!at)
                         continue;
                 /* The path runs from " from " to the last ": " of the line; the status after it. */
@@ -315,7 +339,7 @@ int shield_sb_boot_events(const struct shield_sb_boot *boot, struct shield_sb_ev
         if (boot->eventlog && boot->eventlog_len)
                 r = from_log(boot, &out, diag);
         if (r == 0 && boot->console)
-                r = from_console(boot, &out);
+                r = from_console(boot, !(boot->eventlog && boot->eventlog_len), &out);
         if (r < 0) {
                 shield_sb_events_clear(&out);
                 return r;
