@@ -17,6 +17,7 @@
 struct shield_authenticode {
         char signer_subject[256];
         char signer_issuer[256];
+        char signer_common_name[256];   /* the signer's subject commonName; "" when none */
         uint8_t signer_sha1[20];
         uint16_t digest_alg;            /* of the image digest it signs */
         uint8_t digest[64];             /* the signed image digest */

@@ -74,6 +74,7 @@ void shield_digest_abort(struct shield_digest *d);
 struct shield_x509_info {
         char subject[256];
         char issuer[256];
+        char common_name[256]; /* the subject's first commonName (UTF-8); "" when it has none */
         char serial_hex[80];
         char not_before[32];   /* "2011-06-24T20:41:29Z" */
         char not_after[32];

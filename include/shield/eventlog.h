@@ -229,3 +229,26 @@ struct shield_secureboot {
 __attribute__((warn_unused_result))
 int shield_eventlog_secureboot(const struct shield_eventlog *log, struct shield_secureboot *ret);
 void shield_secureboot_clear(struct shield_secureboot *sb);
+
+/*
+ * UEFI_IMAGE_LOAD_EVENT (PFP 1.05, 10.2.4), the data of
+ * EV_EFI_BOOT_SERVICES_APPLICATION, _DRIVER and EV_EFI_RUNTIME_SERVICES_DRIVER:
+ * where the image was in memory, its length, its link-time address, and
+ * its device path as text (lib/uefi's rendering; "" when the path is
+ * empty). SHIELD_E_INVAL when ev is not one of those types,
+ * SHIELD_E_TRUNCATED when the data is shorter than its header or the
+ * device path it declares, SHIELD_E_FORMAT for a broken device path (diag
+ * says where, as an offset in the event data). *ret is written only on
+ * success; release it with shield_image_load_event_clear().
+ */
+struct shield_image_load_event {
+        uint64_t location;
+        uint64_t length;
+        uint64_t link_time_address;
+        char *device_path;      /* malloc'd */
+};
+
+__attribute__((warn_unused_result))
+int shield_event_image_load(const struct shield_event *ev, struct shield_image_load_event *ret,
+                            struct shield_diag *diag);
+void shield_image_load_event_clear(struct shield_image_load_event *e);

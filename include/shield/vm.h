@@ -252,6 +252,24 @@ int shield_instance_boot(const struct shield_instance *inst, const struct shield
                          struct shield_boot_result *ret, struct shield_diag *diag);
 void shield_boot_result_clear(struct shield_boot_result *r);
 
+struct shield_sb_events;
+
+/*
+ * The SB_EVENT of every executable a boot of inst loaded or refused
+ * (shield_sb_boot_events()): eventlog is the log the guest measured (NULL
+ * when it sent none), console the boot's serial output. Judged against the
+ * db and dbx in the instance's variable store, on the bytes of the
+ * instance's disk (its overlay converted to a temporary raw image in its
+ * directory with qemu-img, removed afterwards; when that fails the events
+ * carry no verdict). *ret is set only on success; release it with
+ * shield_sb_events_clear(). SHIELD_E_* when the variable store cannot be
+ * read or the log cannot be parsed (diag says which).
+ */
+__attribute__((warn_unused_result))
+int shield_instance_sb_events(const struct shield_instance *inst, const uint8_t *eventlog, size_t eventlog_len,
+                              const uint8_t *console, size_t console_len, struct shield_sb_events *ret,
+                              struct shield_diag *diag);
+
 /* Start the instance in the background (DIR/qemu.pid); stop it (SIGTERM, then SIGKILL). */
 __attribute__((warn_unused_result))
 int shield_instance_start(const struct shield_instance *inst, unsigned memory_mib, struct shield_diag *diag);

@@ -21,6 +21,7 @@
 #include "shield/crypto.h"
 #include "shield/authenticode.h"
 #include "signer.h"
+#include "x509-name.h"
 
 static PKCS7 *load(const uint8_t *der, size_t len) {
         const unsigned char *p = der;
@@ -138,6 +139,7 @@ int shield_authenticode_parse(const uint8_t *der, size_t len, struct shield_auth
                 int n = i2d_X509(s, &cder);
                 name_text(X509_get_subject_name(s), a.signer_subject, sizeof a.signer_subject);
                 name_text(X509_get_issuer_name(s), a.signer_issuer, sizeof a.signer_issuer);
+                crypto_name_cn(X509_get_subject_name(s), a.signer_common_name, sizeof a.signer_common_name);
                 if (n > 0 && shield_hash(SHIELD_ALG_SHA1, cder, (size_t)n, a.signer_sha1) < 0)
                         r = SHIELD_E_CRYPTO;
                 OPENSSL_free(cder);

@@ -8,6 +8,7 @@
 
 #include "shield/crypto.h"
 #include "shield/error.h"
+#include "x509-name.h"
 
 static void name_oneline(const X509_NAME *name, char *out, size_t len) {
         BIO *bio = BIO_new(BIO_s_mem());
@@ -19,6 +20,17 @@ static void name_oneline(const X509_NAME *name, char *out, size_t len) {
                 out[n > 0 ? n : 0] = '\0';
         }
         BIO_free(bio);
+}
+
+void crypto_name_cn(const X509_NAME *name, char *out, size_t len) {
+        out[0] = '\0';
+        int i = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+        const ASN1_STRING *v = i >= 0 ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)) : NULL;
+        unsigned char *utf8 = NULL;
+        int n = v ? ASN1_STRING_to_UTF8(&utf8, v) : -1;
+        if (n >= 0)
+                snprintf(out, len, "%.*s", n, (const char *)utf8);
+        OPENSSL_free(utf8);
 }
 
 static void time_iso(const ASN1_TIME *t, char *out, size_t len) {
@@ -65,6 +77,7 @@ int shield_x509_info(const uint8_t *der, size_t len, struct shield_x509_info *re
         struct shield_x509_info info = { 0 };
         name_oneline(X509_get_subject_name(x), info.subject, sizeof info.subject);
         name_oneline(X509_get_issuer_name(x), info.issuer, sizeof info.issuer);
+        crypto_name_cn(X509_get_subject_name(x), info.common_name, sizeof info.common_name);
         BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
         if (bn) {
                 char *hex = BN_bn2hex(bn);

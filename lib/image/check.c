@@ -14,8 +14,9 @@
 
 #define FIND(c, code, ...) shield_reasons_add(&(c)->findings, code, SHIELD_SEV_ERROR, 0, -1, -1, SIZE_MAX, __VA_ARGS__)
 
+/* path: the bootloader's device path from the disk on, as the firmware's SB_EVENT line names it. */
 static int check_esp(struct shield_image_check *c, const struct shield_blockdev *dev,
-                     const struct shield_sb_databases *dbs) {
+                     const struct shield_sb_databases *dbs, const char *path) {
         struct shield_fat *fat = NULL;
         struct shield_diag d = { 0 };
         int r;
@@ -49,7 +50,9 @@ static int check_esp(struct shield_image_check *c, const struct shield_blockdev 
                             SHIELD_BOOTLOADER_PATH, d.msg);
         c->sb_checked = true;
         c->sb_pass = v.pass;
-        c->sb_event = shield_sb_event_line(&v);
+        struct shield_sb_event e;
+        shield_sb_event_from_verdict(&v, path, &e);
+        c->sb_event = shield_sb_event_line(&e);
         snprintf(c->sb_match, sizeof c->sb_match, "%s", v.match ? v.match : "");
         if (!v.pass)
                 return FIND(c, "bootloader-refused", "Secure Boot would refuse %s: %s (%s)", SHIELD_BOOTLOADER_PATH,
@@ -105,7 +108,11 @@ int shield_image_check(const char *disk, const struct shield_sb_databases *dbs, 
         c.esp_index = esp->index;
         c.esp_offset = esp->first_lba * layout.sector_size;
         c.esp_size = (esp->last_lba - esp->first_lba + 1) * layout.sector_size;
-        r = check_esp(&c, &dev, dbs);
+        char guid[SHIELD_GUID_STRING_SIZE], path[160];
+        shield_guid_format(&esp->unique_guid, guid);
+        snprintf(path, sizeof path, "HD(%u,GPT,%s,0x%llx,0x%llx)/%s", esp->index, guid, (unsigned long long)esp->first_lba,
+                 (unsigned long long)(esp->last_lba - esp->first_lba + 1), SHIELD_BOOTLOADER_PATH);
+        r = check_esp(&c, &dev, dbs, path);
 done:
         if (r == 0) {
                 *ret = c;

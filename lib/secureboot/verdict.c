@@ -20,7 +20,6 @@
  * So one good signature is enough, but one revoked signature is enough to
  * refuse: firmware stops at the first revocation it meets.
  */
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,10 +105,23 @@ static int image_digest(struct digests *ds, size_t k, const uint8_t **ret) {
         return 0;
 }
 
-static void subject_of(const uint8_t *der, size_t len, char *out, size_t out_len) {
+/* A certificate's subject: its DN and its common name. */
+struct subject {
+        char dn[256];
+        char cn[256];
+};
+
+static void subject_of(const uint8_t *der, size_t len, struct subject *out) {
         struct shield_x509_info info;
-        if (shield_x509_info(der, len, &info) == 0)
-                snprintf(out, out_len, "%s", info.subject);
+        if (shield_x509_info(der, len, &info) == 0) {
+                snprintf(out->dn, sizeof out->dn, "%s", info.subject);
+                snprintf(out->cn, sizeof out->cn, "%s", info.common_name);
+        }
+}
+
+static void signer_of(const struct shield_authenticode *a, struct subject *out) {
+        snprintf(out->dn, sizeof out->dn, "%s", a->signer_subject);
+        snprintf(out->cn, sizeof out->cn, "%s", a->signer_common_name);
 }
 
 /*
@@ -118,8 +130,7 @@ static void subject_of(const uint8_t *der, size_t len, char *out, size_t out_len
  * after a trusted timestamp (dbt); there is no dbt here, so any hit revokes.
  * Returns 1 on a hit, 0 on none, or a negative error.
  */
-static int revoked_by_tbs(const struct shield_pe_signature *s, const struct shield_siglist *dbx, char *subject,
-                          size_t subject_len) {
+static int revoked_by_tbs(const struct shield_pe_signature *s, const struct shield_siglist *dbx, struct subject *subject) {
         uint8_t **certs = NULL;
         size_t *lens = NULL, n = 0;
         int hit = 0;
@@ -141,7 +152,7 @@ static int revoked_by_tbs(const struct shield_pe_signature *s, const struct shie
                         size_t size = shield_hash_size(tbs_types[t].alg);
                         if (shield_x509_tbs_hash(certs[i], lens[i], tbs_types[t].alg, tbs) == 0 &&
                             has_hash(dbx, tbs_types[t].type, tbs, size)) {
-                                subject_of(certs[i], lens[i], subject, subject_len);
+                                subject_of(certs[i], lens[i], subject);
                                 hit = 1;
                         }
                 }
@@ -171,6 +182,7 @@ static bool cert_table_whole(const struct shield_pe *pe) {
 static void set(struct shield_sb_verdict *v, bool pass, const char *match, const char *reason) {
         v->pass = pass;
         v->match = match;
+        v->revoked = strncmp(match, "DBX_", 4) == 0;
         snprintf(v->reason, sizeof v->reason, "%s", reason);
 }
 
@@ -193,7 +205,8 @@ static int judge_signed(const struct shield_pe *pe, const uint8_t sha256[32], co
         memcpy(ds.d[1], sha256, 32);
         ds.have[1] = true;
         /* Why it fails: a usable signature's story beats one about a signature firmware skipped. */
-        char why[400] = "", why_used[400] = "", pass_subject[256] = "";
+        char why[400] = "", why_used[400] = "";
+        struct subject decided = { 0 }, pass_subject = { 0 };
         const char *pass_match = NULL;
         int r;
 
@@ -232,12 +245,12 @@ static int judge_signed(const struct shield_pe *pe, const uint8_t sha256[32], co
                 /* Revocation first; a signature that does not sign this image cannot verify to a dbx certificate. */
                 if (digest_ok && dbx_certs.n &&
                     shield_authenticode_verify(s->data, s->size, dbx_certs.der, dbx_certs.len, dbx_certs.n, &anchor) == 0) {
-                        subject_of(dbx_certs.der[anchor], dbx_certs.len[anchor], v->cert_subject, sizeof v->cert_subject);
+                        subject_of(dbx_certs.der[anchor], dbx_certs.len[anchor], &decided);
                         snprintf(why, sizeof why, "signature %zu (%s) chains to a dbx certificate (revoked)", i, a.signer_subject);
                         set(v, false, "DBX_CERT_MATCH", why);
                         goto done;
                 }
-                if ((r = revoked_by_tbs(s, dbx, v->cert_subject, sizeof v->cert_subject)) < 0)
+                if ((r = revoked_by_tbs(s, dbx, &decided)) < 0)
                         goto out;
                 if (r > 0) {
                         snprintf(why, sizeof why, "signature %zu (%s) carries a certificate whose TBS hash is in dbx (revoked)",
@@ -248,19 +261,19 @@ static int judge_signed(const struct shield_pe *pe, const uint8_t sha256[32], co
                 if (!pass_match && digest_ok && db_certs.n &&
                     shield_authenticode_verify(s->data, s->size, db_certs.der, db_certs.len, db_certs.n, &anchor) == 0) {
                         pass_match = "DB_CERT_MATCH";
-                        subject_of(db_certs.der[anchor], db_certs.len[anchor], pass_subject, sizeof pass_subject);
+                        subject_of(db_certs.der[anchor], db_certs.len[anchor], &pass_subject);
                 }
                 if (has_hash(dbx, image_hash_type(k), digest, size)) {
-                        snprintf(v->cert_subject, sizeof v->cert_subject, "%s", a.signer_subject);
+                        signer_of(&a, &decided);
                         set(v, false, "DBX_HASH_MATCH", "the image's hash is in dbx (revoked)");
                         goto done;
                 }
                 if (!pass_match && has_hash(db, image_hash_type(k), digest, size)) {
                         pass_match = "DB_HASH_MATCH";
-                        snprintf(pass_subject, sizeof pass_subject, "%s", a.signer_subject);
+                        signer_of(&a, &pass_subject);
                 }
-                if (!v->cert_subject[0])
-                        snprintf(v->cert_subject, sizeof v->cert_subject, "%s", a.signer_subject);
+                if (!decided.dn[0])
+                        signer_of(&a, &decided);
                 if (pass_match || why_used[0])
                         continue;
                 if (!digest_ok)
@@ -274,7 +287,7 @@ static int judge_signed(const struct shield_pe *pe, const uint8_t sha256[32], co
         if (!cert_table_whole(pe)) {
                 set(v, false, "NO_CERT_MATCH", "the certificate table is corrupt: its WIN_CERTIFICATEs do not fill it exactly");
         } else if (pass_match) {
-                snprintf(v->cert_subject, sizeof v->cert_subject, "%s", pass_subject);
+                decided = pass_subject;
                 set(v, true, pass_match,
                     strcmp(pass_match, "DB_CERT_MATCH") == 0 ? "a signature over this image chains to a db certificate"
                                                              : "the image's hash is in db");
@@ -282,6 +295,8 @@ static int judge_signed(const struct shield_pe *pe, const uint8_t sha256[32], co
                 set(v, false, "NO_CERT_MATCH", why_used[0] ? why_used : why[0] ? why : "no signature firmware can use");
         }
 done:
+        snprintf(v->cert_subject, sizeof v->cert_subject, "%s", decided.dn);
+        snprintf(v->cert_common_name, sizeof v->cert_common_name, "%s", decided.cn);
         r = 0;
 out:
         free_certs(&db_certs);
@@ -321,20 +336,4 @@ out:
         shield_siglist_clear(&db);
         shield_siglist_clear(&dbx);
         return r;
-}
-
-char *shield_sb_event_line(const struct shield_sb_verdict *v) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "status", v->pass ? "Pass" : "Fail", "msg",
-                              v->pass ? "The EFI executable loaded successfully"
-                              : strncmp(v->match, "DBX_", 4) == 0
-                                      ? "The EFI executable failed to load. Its hash or a certificate of its signature is revoked in DBX"
-                                      : "The EFI executable failed to load. It's not signed, or the signature (or hash) did not match entries in DB",
-                              "SB_Variable_Match", v->match, "CertSubject", v->cert_subject, "ImageDigest", v->image_digest);
-        char *body = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-        char *line = NULL;
-        if (body && asprintf(&line, "SB_EVENT: %s", body) < 0)
-                line = NULL;
-        free(body);
-        json_decref(o);
-        return line;
 }

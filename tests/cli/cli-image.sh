@@ -79,11 +79,11 @@ agent="$(dirname "$shield")/../../efi/shield-agent.efi"
 if [ -f "$agent" ]; then
         expect 0 "a disk with the agent" "$shield" image create -o "$work/agent.raw" --bootloader "$agent" --esp-size 64M
         expect 1 "the unsigned agent is refused by the image's db" "$shield" image check "$work/agent.raw" --initial-state "$work/is.json"
-        contains 'SB_EVENT: \{"status":"Fail".*NO_CERT_MATCH' "SB_EVENT Fail NO_CERT_MATCH"
+        contains 'SB_EVENT: \{ "status": "Fail".*"EFI_Image_Path": "HD\(1,GPT,[0-9a-f-]*,0x800,0x[0-9a-f]*\)/\\\\EFI\\\\Boot\\\\bootx64.efi".*NO_CERT_MATCH' "SB_EVENT Fail NO_CERT_MATCH"
         expect 0 "a disk with the agent signed by the db key" "$shield" image create -o "$work/signed.raw" --bootloader "$agent" \
                 --esp-size 64M --sign-key "$work/keys/db.key" --sign-cert "$work/keys/db.der"
         expect 0 "the signed agent passes the image's db" "$shield" image check "$work/signed.raw" --initial-state "$work/is.json"
-        contains 'SB_EVENT: \{"status":"Pass".*DB_CERT_MATCH' "SB_EVENT Pass DB_CERT_MATCH"
+        contains 'SB_EVENT: \{ "status": "Pass".*DB_CERT_MATCH' "SB_EVENT Pass DB_CERT_MATCH"
         mcopy -i "$work/signed.raw@@1M" ::/EFI/Boot/bootx64.efi "$work/signed.efi" 2>/dev/null
         if ! command -v sbverify >/dev/null || sbverify --cert "$work/keys/db.crt" "$work/signed.efi" >/dev/null 2>&1; then
                 echo "ok: sbverify accepts the signed bootloader on the ESP"

@@ -60,7 +60,7 @@ rc=$?
 cat "$work/run.out"
 grep -E "boot program running|booted" "$work/run.err" "$work/run.out" | sed 's/^/  /'
 serial=$SHIELD_STATE_DIR/instances/lin/serial.log
-if [ $rc -eq 0 ] && grep -q '"status":"Pass"' "$work/run.out" && grep -q "quote: verified" "$work/run.out" &&
+if [ $rc -eq 0 ] && grep -q '"status": "Pass"' "$work/run.out" && grep -q "quote: verified" "$work/run.out" &&
         grep -q "IMA list replays to PCR 10: yes" "$work/run.out"; then
         ok "shield vm run: the UKI boots under Secure Boot; quote, AK certificate, event log and IMA list check out"
 else

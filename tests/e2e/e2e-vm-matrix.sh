@@ -52,7 +52,7 @@ mk unsigned --bootloader agent -- "${keys[@]}"
 mk stranger --bootloader agent --sign-key "$work/stranger/db.key" --sign-cert "$work/stranger/db.der" -- "${keys[@]}"
 # dbx: the Authenticode SHA-256 of the signed agent as the firmware computes it.
 "$shield" image check "$work/signed.raw" --image signed --json >"$work/signed-check.json" 2>/dev/null
-digest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["secure_boot"]["ImageDigest"])' "$work/signed-check.json")
+digest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["secure_boot"]["ImageDigest"].lower())' "$work/signed-check.json")
 printf '%s\n' "$digest" >"$work/revoked.hex"
 python3 - "$digest" "$work/dbx.esl" <<'PY'
 import sys, struct, uuid
@@ -102,7 +102,7 @@ has() { grep -q -- "$2" "$work/$1.out"; }
 show() { sed 's/^/  | /' "$work/$1.out" "$work/$1.err" | head -20; }
 
 # 1: boots, SB Pass, quote and replay verified by shield; tpm2_checkquote agrees; PCR 7 names our db cert.
-if [ "$(rc r1)" = 0 ] && has r1 '"status":"Pass"' && has r1 'quote: verified' && has r1 'replays to the quoted PCRs: yes' &&
+if [ "$(rc r1)" = 0 ] && has r1 '"status": "Pass"' && has r1 'quote: verified' && has r1 'replays to the quoted PCRs: yes' &&
         has r1 'db authority in PCR 7: CN=Matrix Owner db'; then
         ok "1 signed with the image's db key: boots, SB Pass, quote verified, event log replays, PCR 7 authority = the image's db"
 else
@@ -126,7 +126,7 @@ else
 fi
 for row in r2:unsigned r3:stranger; do
         r=${row%%:*}
-        if [ "$(rc "$r")" = 1 ] && has "$r" '"status":"Fail"' && has "$r" 'NO_CERT_MATCH' && has "$r" 'Access Denied'; then
+        if [ "$(rc "$r")" = 1 ] && has "$r" '"status": "Fail"' && has "$r" 'NO_CERT_MATCH' && has "$r" 'Access Denied'; then
                 ok "${row#*:}: refused by the firmware (Access Denied), SB Fail NO_CERT_MATCH"
         else
                 bad "${row#*:} not refused as expected (exit $(rc "$r"))"; show "$r"
@@ -138,7 +138,7 @@ else
         bad "4 revoked not refused as expected (exit $(rc r4))"; show r4
 fi
 if [ "$have_debian_efi" = 1 ]; then
-        if [ "$(rc r5a)" = 0 ] && has r5a '"status":"Pass"' && has r5a 'Microsoft Corporation UEFI CA 2011' && has r5a 'booted'; then
+        if [ "$(rc r5a)" = 0 ] && has r5a '"status": "Pass"' && has r5a 'Microsoft Corporation UEFI CA 2011' && has r5a 'booted'; then
                 ok "5 Debian's shim passes Secure Boot under the default keys (grub runs)"
         else
                 bad "5 shim under default keys (exit $(rc r5a))"; show r5a

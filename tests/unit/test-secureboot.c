@@ -311,26 +311,128 @@ static void test_errors(void **state) {
         free(img);
 }
 
+/* The three lines of the console shape we follow, reproduced byte for byte (their "..." path kept). */
 static void test_event_line(void **state) {
         (void)state;
-        struct shield_sb_verdict v = { .pass = true, .match = "DB_CERT_MATCH", .cert_subject = "CN=A \"quoted\"" };
-        memset(v.image_digest, 'a', 64);
-        char *l = shield_sb_event_line(&v);
-        assert_non_null(l);
-        assert_string_equal(l, "SB_EVENT: {\"status\":\"Pass\",\"msg\":\"The EFI executable loaded successfully\","
-                               "\"SB_Variable_Match\":\"DB_CERT_MATCH\",\"CertSubject\":\"CN=A \\\"quoted\\\"\",\"ImageDigest\":\""
-                               "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}");
+        char *l = shield_sb_overall_line(SHIELD_SB_OVERALL_PASS);
+        assert_string_equal(l, "SB_EVENT: { \"Secure_Boot_Overall_Status\" : 0, \"status\" : \"Pass\", \"msg\" : \"SB_Event on "
+                               "Exit Boot Services\" }");
         free(l);
-        v.pass = false;
-        v.match = "NO_CERT_MATCH";
-        l = shield_sb_event_line(&v);
-        assert_non_null(strstr(l, "\"status\":\"Fail\",\"msg\":\"The EFI executable failed to load. It's not signed, or the "
-                                  "signature (or hash) did not match entries in DB\",\"SB_Variable_Match\":\"NO_CERT_MATCH\""));
+        l = shield_sb_overall_line(SHIELD_SB_OVERALL_ACCESS_DENIED);
+        assert_string_equal(l, "SB_EVENT: { \"Secure_Boot_Overall_Status\" : 15, \"status\" : \"Fail\", \"msg\" : \"SB_Event on "
+                               "boot refusal\" }");
         free(l);
-        v.match = "DBX_HASH_MATCH";
-        l = shield_sb_event_line(&v);
-        assert_non_null(strstr(l, "revoked"));
+
+        struct shield_sb_verdict v = { .pass = false, .match = "NO_CERT_MATCH" };
+        struct shield_sb_event e;
+        memset(&e, 0xaa, sizeof e);
+        shield_sb_event_from_verdict(&v, "PciRoot(0x0)/Pci(0x2,0x0)/Offset(0x10A00,0x245FF)", &e);
+        assert_int_equal(e.image_type, SHIELD_SB_FROM_OPROM);
+        l = shield_sb_event_line(&e);
+        assert_string_equal(l, "SB_EVENT: { \"status\": \"Fail\", \"msg\": \"The EFI executable failed to load. It's not signed, "
+                               "or the signature (or hash) did not match entries in DB\", \"EFI_Image_Type\" : \"FromOpROM\", "
+                               "\"EFI_Image_Path\": \"PciRoot(0x0)/Pci(0x2,0x0)/Offset(0x10A00,0x245FF)\", "
+                               "\"SB_Variable_Match\" : \"NO_CERT_MATCH\" }");
         free(l);
+
+        v = (struct shield_sb_verdict){ .pass = true, .match = "DB_CERT_MATCH",
+                                        .cert_subject = "CN=Microsoft Corporation UEFI CA 2011,O=Microsoft Corporation",
+                                        .cert_common_name = "Microsoft Corporation UEFI CA 2011",
+                                        .image_digest = "dd35b574d149aa48e3611ffcc336acd76fde79ad817b081fe5cc093789b92e90" };
+        shield_sb_event_from_verdict(&v, "PciRoot(0x0)/Pci(0x12,0x7)/Pci(0x0 ... 2000)//EFI/redhat/shimx64.efi", &e);
+        assert_int_equal(e.image_type, SHIELD_SB_FROM_FIXED_MEDIA);
+        l = shield_sb_event_line(&e);
+        assert_string_equal(l, "SB_EVENT: { \"status\": \"Pass\", \"msg\": \"The EFI executable loaded successfully\", "
+                               "\"EFI_Image_Type\" : \"FromFixedMedia\", \"EFI_Image_Path\" : \"PciRoot(0x0)/Pci(0x12,0x7)/Pci(0x0 "
+                               "... 2000)//EFI/redhat/shimx64.efi\", \"SB_Variable_Match\" : \"DB_CERT_MATCH\", \"CertSubject\" "
+                               ": \"Microsoft Corporation UEFI CA 2011\", \"ImageDigest\" : "
+                               "\"DD35B574D149AA48E3611FFCC336ACD76FDE79AD817B081FE5CC093789B92E90\" }");
+        free(l);
+
+        /* Escaping, revocation wording, and the TBS-hash revocation under the consoles' name. */
+        v = (struct shield_sb_verdict){ .pass = false, .match = "DBX_CERT_HASH_MATCH", .cert_common_name = "A \"quoted\"" };
+        shield_sb_event_from_verdict(&v, NULL, &e);
+        assert_string_equal(e.match, "DBX_CERT_MATCH");
+        l = shield_sb_event_line(&e);
+        assert_non_null(strstr(l, "revoked in DBX"));
+        assert_non_null(strstr(l, "\"EFI_Image_Path\": \"\""));
+        assert_non_null(strstr(l, "\"CertSubject\" : \"A \\\"quoted\\\"\""));
+        free(l);
+}
+
+static void test_image_type(void **state) {
+        (void)state;
+        static const struct {
+                const char *path;
+                enum shield_sb_image_type t;
+        } cases[] = {
+                { "PciRoot(0x0)/Pci(0x1,0x0)/HD(1,GPT,0f2b7c1e-0000-4000-8000-000000000001,0x800,0x32000)/\\EFI\\BOOT\\BOOTX64.EFI",
+                  SHIELD_SB_FROM_FIXED_MEDIA },
+                { "PciRoot(0x0)/Pci(0x1,0x0)", SHIELD_SB_FROM_FIXED_MEDIA },
+                { "PciRoot(0x0)/Pci(0x2,0x0)/Offset(0x10a00,0x245ff)", SHIELD_SB_FROM_OPROM },
+                { "PciRoot(0x0)/Pci(0x1d,0x0)/USB(0x1,0x0)/HD(1,MBR,0x12345678,0x800,0x1000)", SHIELD_SB_FROM_REMOVABLE_MEDIA },
+                { "PciRoot(0x0)/Pci(0x1f,0x2)/Sata(0x0,0xffff,0x0)/CDROM(0x1,0x0,0x100)", SHIELD_SB_FROM_REMOVABLE_MEDIA },
+                { "PciRoot(0x0)/Pci(0x3,0x0)/MAC(525400123456,0x1)", SHIELD_SB_FROM_REMOVABLE_MEDIA },
+                { "Fv(7cb8bdc9-f8eb-4f34-aaea-3ee4af6516a1)/FvFile(7c04a583-9e3e-4f1c-ad65-e05268d0b4d1)", SHIELD_SB_FROM_FV },
+                { "MemoryMapped(0xb,0x900000,0x10fffff)/FvFile(7c04a583-9e3e-4f1c-ad65-e05268d0b4d1)", SHIELD_SB_FROM_FV },
+                /* A file whose name merely contains a keyword is not that node. */
+                { "PciRoot(0x0)/Pci(0x1,0x0)/HD(1,GPT,0f2b7c1e-0000-4000-8000-000000000001,0x800,0x32000)/\\EFI\\xUSB(1).efi",
+                  SHIELD_SB_FROM_FIXED_MEDIA },
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+                assert_int_equal(shield_sb_image_type_of_path(cases[i].path), cases[i].t);
+        assert_int_equal(shield_sb_image_type_of_path(NULL), SHIELD_SB_FROM_FIXED_MEDIA);
+        assert_string_equal(shield_sb_image_type_name(SHIELD_SB_FROM_FV), "FromFv");
+        assert_string_equal(shield_sb_image_type_name(SHIELD_SB_FROM_REMOVABLE_MEDIA), "FromRemovableMedia");
+}
+
+/* Refusals from an OVMF console (the harness notes' line), with \r and escapes as the serial port gives them. */
+static void test_boot_events_console(void **state) {
+        (void)state;
+        static const char console[] =
+                "\x1b[2J\x1b[01;01HBdsDxe: loading Boot0001 \"UEFI Misc Device\" from PciRoot(0x0)/Pci(0x1,0x0)\r\n"
+                "BdsDxe: failed to load Boot0001 \"UEFI Misc Device\" from PciRoot(0x0)/Pci(0x1,0x0): Access Denied\r\n"
+                "BdsDxe: failed to load Boot0002 \"UEFI PXEv4\" from PciRoot(0x0)/Pci(0x3,0x0)/MAC(525400123456,0x1): Not Found\r\n"
+                "BdsDxe: failed to load Boot0000 \"EFI Internal Shell\" from "
+                "Fv(7cb8bdc9-f8eb-4f34-aaea-3ee4af6516a1)/FvFile(7c04a583-9e3e-4f1c-ad65-e05268d0b4d1): Security Violation\r\n"
+                "BdsDxe: failed to load Boot0003 \"truncated";
+        struct shield_sb_databases dbs = { 0 };
+        struct shield_sb_boot b = { .console = (const uint8_t *)console, .console_len = sizeof console - 1, .dbs = &dbs };
+        struct shield_sb_events ev;
+        memset(&ev, 0xaa, sizeof ev);
+        assert_int_equal(shield_sb_boot_events(&b, &ev, NULL), 0);
+        assert_int_equal(ev.n, 2);
+        assert_int_equal(ev.overall_status, SHIELD_SB_OVERALL_ACCESS_DENIED);
+        assert_false(ev.events[0].pass);
+        assert_false(ev.events[0].have_verdict);
+        assert_string_equal(ev.events[0].path, "PciRoot(0x0)/Pci(0x1,0x0)");
+        assert_int_equal(ev.events[0].image_type, SHIELD_SB_FROM_FIXED_MEDIA);
+        assert_int_equal(ev.events[1].image_type, SHIELD_SB_FROM_FV);
+        char *l = shield_sb_event_line(&ev.events[0]);
+        assert_string_equal(l, "SB_EVENT: { \"status\": \"Fail\", \"msg\": \"The EFI executable failed to load. It's not signed, "
+                               "or the signature (or hash) did not match entries in DB\", \"EFI_Image_Type\" : "
+                               "\"FromFixedMedia\", \"EFI_Image_Path\": \"PciRoot(0x0)/Pci(0x1,0x0)\" }");
+        free(l);
+        shield_sb_events_clear(&ev);
+
+        /* A passing boot with no log and no refusal: nothing listed, overall 0. */
+        b.console_len = 0;
+        assert_int_equal(shield_sb_boot_events(&b, &ev, NULL), 0);
+        assert_int_equal(ev.n, 0);
+        assert_int_equal(ev.overall_status, SHIELD_SB_OVERALL_PASS);
+        shield_sb_events_clear(&ev);
+
+        /* A log that is not a log is an error, and leaves the output alone. */
+        static const uint8_t junk[5] = { 1, 2, 3, 4, 5 }; /* shorter than any event header */
+        b.eventlog = junk;
+        b.eventlog_len = sizeof junk;
+        memset(&ev, 0xaa, sizeof ev);
+        struct shield_sb_events poison;
+        memcpy(&poison, &ev, sizeof ev);
+        assert_true(shield_sb_boot_events(&b, &ev, NULL) < 0);
+        assert_memory_equal(&ev, &poison, sizeof ev);
+        assert_int_equal(shield_sb_boot_events(NULL, &ev, NULL), SHIELD_E_INVAL);
+        shield_sb_events_clear(NULL);
 }
 
 /* ---- stored defaults: signed updates (lib/secureboot/defaults.c) ---- */
@@ -511,6 +613,7 @@ int main(void) {
                 cmocka_unit_test(test_unsigned),       cmocka_unit_test(test_signed),  cmocka_unit_test(test_two_signatures),
                 cmocka_unit_test(test_corrupt_table), cmocka_unit_test(test_errors), cmocka_unit_test(test_event_line),
                 cmocka_unit_test(test_efi_time),      cmocka_unit_test(test_defaults_update),
+                cmocka_unit_test(test_image_type),    cmocka_unit_test(test_boot_events_console),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

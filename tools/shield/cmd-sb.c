@@ -35,9 +35,13 @@ static const char usage_check[] =
         "hash is in db (DB_HASH_MATCH) or a signature that signs this image chains\n"
         "to a db certificate (DB_CERT_MATCH); otherwise Fail (NO_CERT_MATCH).\n"
         "Unsigned images, signatures over another digest and unknown signers are\n"
-        "named. One line per image, as firmware consoles print it:\n"
-        "  SB_EVENT: {\"status\":\"Pass\",\"msg\":…,\"SB_Variable_Match\":\"DB_CERT_MATCH\",\n"
-        "             \"CertSubject\":…,\"ImageDigest\":…}\n"
+        "named. One line per image, as firmware consoles print it (several images:\n"
+        "each line starts with the file name and \": \"):\n"
+        "  SB_EVENT: { \"status\": \"Pass\", \"msg\": …, \"EFI_Image_Type\" : \"FromFixedMedia\",\n"
+        "    \"EFI_Image_Path\" : FILE, \"SB_Variable_Match\" : \"DB_CERT_MATCH\",\n"
+        "    \"CertSubject\" : CN, \"ImageDigest\" : HEX }\n"
+        "CertSubject is the deciding certificate's common name, ImageDigest the\n"
+        "Authenticode SHA-256 in upper case.\n"
         "\n"
         "db and dbx come from an image's initial state (defaults applied), from\n"
         "an OVMF variable store, or from files (certificates, signature lists or\n"
@@ -50,7 +54,8 @@ static const char usage_check[] =
         "  --varstore VARS.fd    the db and dbx variables of a variable store\n"
         "  --db FILE             an allowed certificate or signature list (repeatable)\n"
         "  --dbx FILE            a revoked certificate, hash list or update (repeatable)\n"
-        "  --json                the verdicts as a JSON array\n"
+        "  --json                a JSON array: per image the SB_EVENT fields, with\n"
+        "                        \"File\" first, its \"reason\" and \"signatures\"\n"
         "  -h, --help            this text\n"
         "\n"
         "Exit status: 0 every image passes, 1 at least one fails, 2 bad input.\n"
@@ -189,17 +194,31 @@ static int verb_check(int argc, char **argv) {
                         continue;
                 }
                 all_pass &= v.pass;
-                if (json) {
-                        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "image", argv[i], "status",
-                                                             v.pass ? "Pass" : "Fail", "SB_Variable_Match", v.match,
-                                                             "CertSubject", v.cert_subject, "ImageDigest", v.image_digest,
-                                                             "reason", v.reason, "signatures", (json_int_t)v.n_signatures));
-                } else {
-                        char *line = shield_sb_event_line(&v);
-                        printf("%s\n", line ? line : "SB_EVENT: (out of memory)");
-                        fprintf(stderr, "%s: %s: %s\n", argv[i], v.pass ? "Pass" : "Fail", v.reason);
-                        free(line);
+                struct shield_sb_event e;
+                shield_sb_event_from_verdict(&v, argv[i], &e);
+                char *line = shield_sb_event_line(&e);
+                if (!line) {
+                        cli_error("out of memory");
+                        r = EXIT_BAD_INPUT;
+                        continue;
                 }
+                if (json) {
+                        /* The SB_EVENT object itself (the line is its one rendering), named by "File" first. */
+                        json_t *o = json_pack("{s:s}", "File", argv[i]);
+                        json_t *sb = json_loads(strchr(line, '{'), 0, NULL);
+                        json_object_update(o, sb);
+                        json_object_set_new(o, "reason", json_string(v.reason));
+                        json_object_set_new(o, "signatures", json_integer((json_int_t)v.n_signatures));
+                        json_decref(sb);
+                        json_array_append_new(arr, o);
+                } else {
+                        /* One image: the console's line as it is; several: each line names its file first. */
+                        if (argc - optind > 1)
+                                printf("%s: ", argv[i]);
+                        printf("%s\n", line);
+                        fprintf(stderr, "%s: %s: %s\n", argv[i], v.pass ? "Pass" : "Fail", v.reason);
+                }
+                free(line);
         }
         if (json)
                 cli_print_json(arr);

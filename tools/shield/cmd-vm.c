@@ -106,9 +106,13 @@ static const char usage_run[] =
         "(its vTPM and variable store are kept: a second run is a reboot of the\n"
         "same machine) or an image (a throw-away instance is made and removed).\n"
         "\n"
-        "Prints the SB_EVENT line for the bootloader (the offline db/dbx check),\n"
-        "then boots. When the firmware refuses the bootloader, the console's\n"
-        "refusal confirms the verdict. When the boot program finishes, its\n"
+        "Boots, then prints an SB_EVENT line per EFI executable the firmware\n"
+        "loaded (from the event log it measured) or refused (from its console),\n"
+        "in load order: the offline db/dbx verdict on the bytes on the\n"
+        "instance's disk, under the keys in its variable store, with the device\n"
+        "path the firmware named, then the closing line with\n"
+        "Secure_Boot_Overall_Status (0 passed, 15 Access Denied, 26 Security\n"
+        "Violation). When the boot program finishes, its\n"
         "evidence (event log, PCRs of every bank, a quote over the nonce, AK\n"
         "public key and certificate) is checked: the quote's signature, nonce\n"
         "and PCR digest, the AK certificate against the platform CA, and the\n"
@@ -321,35 +325,55 @@ static int verb_create(int argc, char **argv) {
         return r < 0 ? EXIT_BAD_INPUT : EXIT_OK;
 }
 
-/* The offline Secure Boot verdict on the image's bootloader, under the image's effective keys. */
-static int offline_verdict(const char *state, const char *image, struct shield_image_check *chk) {
-        struct shield_image_record rec = { 0 };
-        struct shield_initial_state resolved = { 0 };
+/*
+ * The SB_EVENT lines of the boot that just ran: one per EFI executable its
+ * firmware loaded (the measured log, when the guest sent one) or refused (its
+ * console), judged offline on the bytes of the instance's disk under the db
+ * and dbx of its variable store, then the closing line. --json: the same
+ * fields as "sb_events" (one object per executable) and
+ * "Secure_Boot_Overall_Status". *ret_disagrees: some offline verdict differs
+ * from what the firmware did.
+ */
+static int offline_verdict(const struct shield_instance *inst, const struct shield_boot_result *boot,
+                           const struct shield_evidence *ev, bool json, json_t *out, bool *ret_disagrees) {
+        struct shield_sb_events sbe = { 0 };
         struct shield_diag diag = { 0 };
-        uint8_t *db = NULL, *dbx = NULL;
-        size_t db_len = 0, dbx_len = 0;
-        int r = EXIT_BAD_INPUT;
-
-        if (shield_image_load(state, image, &rec, &diag) < 0) {
-                cli_error("%s", diag.msg);
+        if (shield_instance_sb_events(inst, ev ? ev->eventlog : NULL, ev ? ev->eventlog_len : 0, boot->console,
+                                      boot->console_len, &sbe, &diag) < 0) {
+                cli_error("%s: the Secure Boot events: %s", inst->name, diag.msg);
                 return EXIT_BAD_INPUT;
         }
-        /* The db warning belongs to registration; a boot need not repeat it. */
-        if (cli_effective_state(state, rec.has_initial_state ? &rec.initial_state : NULL, true, &resolved) != EXIT_OK ||
-            cli_sb_databases(&resolved, &db, &db_len, &dbx, &dbx_len) != EXIT_OK)
-                goto out;
-        struct shield_sb_databases dbs = { db, db_len, dbx, dbx_len };
-        if (shield_image_check(rec.disk, &dbs, chk, &diag) < 0) {
-                cli_error("%s: %s", rec.disk, diag.msg);
-                goto out;
+        json_t *arr = json_array();
+        bool disagrees = false;
+        for (size_t i = 0; i < sbe.n; i++) {
+                const struct shield_sb_event *e = &sbe.events[i];
+                char *line = shield_sb_event_line(e);
+                if (!line)
+                        continue;
+                if (!json)
+                        printf("%s\n", line);
+                /* The line is the one rendering; JSON adds the reason in words. */
+                json_t *o = json_loads(strchr(line, '{'), 0, NULL);
+                if (o) {
+                        if (e->reason[0])
+                                json_object_set_new(o, "reason", json_string(e->reason));
+                        json_object_set_new(o, "firmware_agrees", json_boolean(!e->firmware_disagrees));
+                        json_array_append_new(arr, o);
+                }
+                disagrees |= e->firmware_disagrees;
+                free(line);
         }
-        r = EXIT_OK;
-out:
-        free(db);
-        free(dbx);
-        shield_initial_state_clear(&resolved);
-        shield_image_record_clear(&rec);
-        return r;
+        char *closing = shield_sb_overall_line(sbe.overall_status);
+        if (!json && closing)
+                printf("%s\n", closing);
+        free(closing);
+        json_object_set_new(out, "sb_events", arr);
+        json_object_set_new(out, "Secure_Boot_Overall_Status", json_integer(sbe.overall_status));
+        if (!json && sbe.n_dropped)
+                printf("note: %zu more executables not listed\n", sbe.n_dropped);
+        shield_sb_events_clear(&sbe);
+        *ret_disagrees = disagrees;
+        return EXIT_OK;
 }
 
 static int load_ca(const char *state, uint8_t **ret, size_t *ret_len) {
@@ -493,7 +517,6 @@ static int verb_run(int argc, char **argv) {
 
         char *state = cli_state_dir(), *scratch = NULL;
         struct shield_instance inst = { 0 };
-        struct shield_image_check chk = { 0 };
         struct shield_boot_result boot = { 0 };
         struct shield_frames frames = { 0 };
         struct shield_evidence ev = { 0 };
@@ -527,16 +550,8 @@ static int verb_run(int argc, char **argv) {
                         goto out;
                 }
         }
-        if (offline_verdict(state, inst.image, &chk) != EXIT_OK)
-                goto out;
-        if (chk.sb_event && !json)
-                printf("%s\n", chk.sb_event);
         json_object_set_new(out, "instance", json_string(inst.name));
         json_object_set_new(out, "image", json_string(inst.image));
-        if (chk.sb_event) {
-                json_t *sb = json_loads(strchr(chk.sb_event, '{'), 0, NULL);
-                json_object_set_new(out, "sb_event", sb ? sb : json_null());
-        }
 
         if (server) {
                 if (scratch) {
@@ -572,9 +587,12 @@ static int verb_run(int argc, char **argv) {
         json_object_set_new(out, "outcome", json_string(outcomes[boot.outcome]));
         json_object_set_new(out, "seconds", json_real(boot.seconds));
         if (boot.outcome == SHIELD_BOOT_REFUSED) {
+                bool disagrees = false;
+                if (offline_verdict(&inst, &boot, NULL, json, out, &disagrees) != EXIT_OK)
+                        goto out;
                 if (!json) {
                         printf("firmware refused the boot: %s (after %.1f s)\n", boot.detail, boot.seconds);
-                        if (chk.sb_checked && chk.sb_pass)
+                        if (disagrees)
                                 printf("note: the offline check said Pass; the firmware disagrees (keys changed in "
                                        "the variable store?)\n");
                 }
@@ -598,7 +616,10 @@ static int verb_run(int argc, char **argv) {
                 goto out;
         }
         if (until && !strstr((const char *)boot.console, "SHIELD-BEGIN")) {
-                /* Not the agent: the boot program ran, but it sends no evidence. */
+                /* Not the agent: the boot program ran, but it sends no evidence (nor a log: the console says what started). */
+                bool disagrees = false;
+                if (offline_verdict(&inst, &boot, NULL, json, out, &disagrees) != EXIT_OK)
+                        goto out;
                 if (!json)
                         printf("booted: the boot program ran (\"%s\" on the console after %.1f s); it sends no "
                                "evidence\n", until, boot.seconds);
@@ -612,6 +633,12 @@ static int verb_run(int argc, char **argv) {
                 goto out;
         }
         have_ev = true;
+        bool sb_disagrees = false;
+        if (offline_verdict(&inst, &boot, &ev, json, out, &sb_disagrees) != EXIT_OK)
+                goto out;
+        if (!json && sb_disagrees)
+                printf("note: the firmware loaded an executable the offline check refuses (keys changed in the variable "
+                       "store?)\n");
         if (!ev.nonce && !(ev.nonce = malloc(nonce_len)))
                 goto out;
         if (ev.nonce_len == 0) {
@@ -707,7 +734,6 @@ out:
         shield_agent_free(agent);
         shield_frames_clear(&frames);
         shield_boot_result_clear(&boot);
-        shield_image_check_clear(&chk);
         shield_instance_clear(&inst);
         if (scratch) {
                 shield_remove_tree(scratch);
