@@ -49,6 +49,74 @@ sys.exit(0 if d.read(len(want)) == want else 1)
 PY
 [ $? -eq 0 ] || fails=$((fails + 1))
 
+# --size: the disk is that big, the ESP and data partitions keep their sizes, the OS partition takes the
+# rest (1 MiB aligned, the backup GPT left its 33 sectors); sfdisk reads the layout independently.
+expect 0 "create --size 2G" "$shield" image create -o "$work/big.raw" --bootloader "$work/fake.efi" --size 2G \
+        --data 4M:scratch --data 2M --json
+is_json "create --size --json"
+cp "$work/out" "$work/big.json"
+sfdisk --json "$work/big.raw" >"$work/big.sfdisk" 2>&1
+python3 - "$work/big.raw" "$work/big.json" "$work/big.sfdisk" <<'PY' && echo "ok: sfdisk agrees: 2G disk, ESP 100M, OS the rest, data 4M and 2M, --json lists them all" || fails=$((fails + 1))
+import json, os, sys
+size = os.path.getsize(sys.argv[1]); ours = json.load(open(sys.argv[2])); t = json.load(open(sys.argv[3]))["partitiontable"]
+MiB, S = 1 << 20, 512
+p = t["partitions"]
+def fail(m): print("FAIL:", m); sys.exit(1)
+if size != 2 << 30 or ours["disk_size"] != size: fail("disk size %d" % size)
+if t["label"] != "gpt" or len(p) != 4: fail("sfdisk: %s, %d partitions" % (t["label"], len(p)))
+if p[0]["size"] * S != 100 * MiB or p[0]["type"] != "C12A7328-F81F-11D2-BA4B-00A0C93EC93B": fail("ESP %s" % p[0])
+if p[2]["size"] * S != 4 * MiB or p[2]["name"] != "scratch" or p[3]["size"] * S != 2 * MiB or p[3]["name"] != "data2":
+    fail("data partitions %s" % p[2:])
+if any(x["start"] * S % MiB for x in p): fail("not 1 MiB aligned")
+for a, b in zip(p, p[1:]):
+    if a["start"] + a["size"] != b["start"]: fail("gap or overlap before %s" % b["node"])
+end = (p[3]["start"] + p[3]["size"]) * S
+if end > (t["lastlba"] + 1) * S or size - end - 33 * S >= MiB: fail("the OS partition does not take the rest (%d bytes left)" % (size - end))
+parts = ours["partitions"]
+if [x["type"] for x in parts] != ["ESP", "OS", "data", "data"]: fail("--json types %s" % [x["type"] for x in parts])
+for mine, theirs in zip(parts, p):
+    if (mine["first_lba"], mine["last_lba"], mine["size"], mine["label"], mine["guid"].upper()) != \
+       (theirs["start"], theirs["start"] + theirs["size"] - 1, theirs["size"] * S, theirs["name"], theirs["uuid"]):
+        fail("--json %s vs sfdisk %s" % (mine, theirs))
+if ours["disk_guid"].upper() != t["id"]: fail("disk GUID")
+PY
+expect 0 "check the 2G disk (FAT32 ESP on a large disk)" "$shield" image check "$work/big.raw"
+mcopy -i "$work/big.raw@@1M" ::/EFI/BOOT/BOOTX64.EFI "$work/big.efi" 2>/dev/null
+cmp -s "$work/big.efi" "$work/fake.efi" && echo "ok: mtools reads the bootloader of the 2G disk" ||
+        { echo "FAIL: 2G disk bootloader"; fails=$((fails + 1)); }
+expect 0 "--size with a larger ESP and K/M suffixes" "$shield" image create -o "$work/big2.raw" --bootloader "$work/fake.efi" \
+        --size 1048576K --esp-size 300M
+sgdisk -p "$work/big2.raw" >"$work/out" 2>&1
+contains "^ +1 +2048 +616447 +300\.0 MiB +EF00" "sgdisk: the ESP keeps its 300M"
+contains "^ +2 +616448 +2095103 +722\.0 MiB" "sgdisk: the OS partition gets the rest of 1G"
+expect 0 "--size with exactly 1M left for the OS" "$shield" image create -o "$work/tight.raw" --bootloader "$work/fake.efi" \
+        --size 103M
+expect 2 "--size leaving nothing for the OS partition" "$shield" image create -o "$work/none.raw" --bootloader "$work/fake.efi" \
+        --size 102M
+contains "leaves 0 MiB for the OS partition" "says nothing is left"
+expect 2 "--size smaller than the data partitions" "$shield" image create -o "$work/none.raw" --bootloader "$work/fake.efi" \
+        --size 200M --data 150M
+contains "data 150 MiB" "names the data partitions"
+expect 2 "--size too small for --os-image" "$shield" image create -o "$work/none.raw" --bootloader "$work/fake.efi" \
+        --size 103M --os-image "$work/os.img"
+contains "for --os-image" "names --os-image"
+[ ! -e "$work/none.raw" ] && echo "ok: nothing written when nothing is left" || { echo "FAIL: none.raw written"; fails=$((fails + 1)); }
+expect 2 "--size with --os-size" "$shield" image create -o "$work/x.raw" --bootloader "$work/fake.efi" --size 1G --os-size 8M
+expect 2 "--size not a size" "$shield" image create -o "$work/x.raw" --bootloader "$work/fake.efi" --size 2Q
+expect 2 "--size not a multiple of 512" "$shield" image create -o "$work/x.raw" --bootloader "$work/fake.efi" --size 1000001
+expect 0 "--size with --os-image: the image in a partition taking the rest" "$shield" image create -o "$work/osbig.raw" \
+        --bootloader "$work/fake.efi" --esp-size 64M --size 256M --os-image "$work/os.img"
+python3 - "$work/osbig.raw" "$work/os.img" <<'PY' && echo "ok: the OS image is at the start of the OS partition" || fails=$((fails + 1))
+import sys
+d = open(sys.argv[1], "rb"); d.seek((1 + 64) << 20); want = open(sys.argv[2], "rb").read()
+sys.exit(0 if d.read(len(want)) == want else 1)
+PY
+expect 0 "create --json on the default layout lists ESP and OS" "$shield" image create -o "$work/dflt.raw" \
+        --bootloader "$work/fake.efi" --json
+python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["partitions"]; sys.exit(0 if [x["type"] for x in p]==["ESP","OS"] and all(k in p[0] for k in ("index","guid","first_lba","last_lba","size","label")) else 1)' \
+        "$work/out" && echo "ok: --json partitions have index, type, guid, LBAs, size, label" || { echo "FAIL: --json partitions"; fails=$((fails + 1)); }
+rm -f "$work/big.raw" "$work/big2.raw" "$work/osbig.raw"
+
 # check: what keeps a disk from being a shielded image.
 expect 0 "check a good disk" "$shield" image check "$work/a.raw"
 contains "guest OS features needed: UEFI_COMPATIBLE$" "needs UEFI_COMPATIBLE only"

@@ -38,14 +38,17 @@ static const char usage_family[] =
 
 static const char usage_create[] =
         "Usage: shield image create -o DISK --bootloader FILE.efi|agent [--sign-key K --sign-cert C]\n"
-        "                           [--esp-size SIZE] [--esp-dir DIR] [--os-size SIZE | --os-image FILE]\n"
-        "                           [--data SIZE[:LABEL]]… [--disk-guid GUID] [--reproducible] [--json]\n"
+        "                           [--size SIZE] [--esp-size SIZE] [--esp-dir DIR]\n"
+        "                           [--os-size SIZE | --os-image FILE] [--data SIZE[:LABEL]]…\n"
+        "                           [--disk-guid GUID] [--reproducible] [--json]\n"
         "\n"
         "Build a raw disk for a shielded image: a GPT (written with libfdisk), an\n"
         "EFI System Partition formatted FAT (mkfs.fat and mtools: no loop devices,\n"
         "no root) holding the bootloader at \\EFI\\Boot\\bootx64.efi, an OS partition\n"
-        "and optional data partitions, in that order, aligned to 1 MiB. The disk\n"
-        "is written beside DISK and renamed over it only when complete.\n"
+        "and optional data partitions, in that order, aligned to 1 MiB. With\n"
+        "--size the disk is that big and the OS partition takes the rest: the ESP\n"
+        "and the data partitions keep their sizes. The disk is written beside\n"
+        "DISK and renamed over it only when complete.\n"
         "\n"
         "Options:\n"
         "  -o, --output DISK     the raw disk to write\n"
@@ -55,22 +58,29 @@ static const char usage_create[] =
         "  --sign-key K, --sign-cert C\n"
         "                        sign the bootloader (Authenticode SHA-256) with this\n"
         "                        key and certificate first (PEM key; DER or PEM cert)\n"
+        "  --size SIZE           the whole disk (K, M, G suffixes); the OS partition gets\n"
+        "                        what the ESP and data partitions leave (an error when\n"
+        "                        less than 1M is left)\n"
         "  --esp-size SIZE       ESP size (default 100M; K, M, G suffixes; at least 4M)\n"
         "  --esp-dir DIR         also copy DIR's contents to the ESP's root\n"
-        "  --os-size SIZE        OS partition size (default 16M)\n"
-        "  --os-image FILE       OS partition contents (its size rounded up to 1 MiB)\n"
+        "  --os-size SIZE        OS partition size (default 16M; not with --size)\n"
+        "  --os-image FILE       OS partition contents (its size rounded up to 1 MiB,\n"
+        "                        or the rest of the disk with --size)\n"
         "  --data SIZE[:LABEL]   add a data partition (repeatable, at most 8)\n"
         "  --disk-guid GUID      the GPT disk GUID (partition GUIDs then follow from it)\n"
         "  --reproducible        fixed GUIDs, FAT volume id and timestamps: two builds\n"
         "                        of the same files are byte-identical\n"
-        "  --json                the layout as JSON\n"
+        "  --json                the layout as JSON: the disk, the ESP, and every\n"
+        "                        partition (index, type ESP/OS/data, GUID, first and\n"
+        "                        last LBA, size, label) as read back from the GPT\n"
         "  -h, --help            this text\n"
         "\n"
         "Exit status: 0 written, 2 bad input or a tool failed (nothing is left behind).\n"
         "\n"
         "Example:\n"
         "  shield image create -o disk.raw --bootloader agent --sign-key db.key \\\n"
-        "      --sign-cert db.der --reproducible\n";
+        "      --sign-cert db.der --reproducible\n"
+        "  shield image create -o disk.raw --bootloader agent --size 2G --data 64M:scratch\n";
 
 static const char usage_check[] =
         "Usage: shield image check DISK [--initial-state FILE | --image NAME] [--json]\n"
@@ -203,6 +213,25 @@ static int parse_data(const char *arg, struct shield_image_data_partition *p) {
         return 0;
 }
 
+/* Every partition of a layout: index, type (ESP, OS, data), GUIDs, LBAs, size, label. */
+static json_t *partitions_json(const struct shield_disk_layout *l) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < l->n_partitions; i++) {
+                const struct shield_gpt_partition *p = &l->partitions[i];
+                char guid[SHIELD_GUID_STRING_SIZE], type[SHIELD_GUID_STRING_SIZE];
+                shield_guid_format(&p->unique_guid, guid);
+                shield_guid_format(&p->type_guid, type);
+                json_array_append_new(
+                        arr, json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "index", (int)p->index, "type",
+                                       shield_image_role_name(shield_image_partition_role(&p->type_guid)), "guid",
+                                       guid, "type_guid", type, "first_lba", (json_int_t)p->first_lba, "last_lba",
+                                       (json_int_t)p->last_lba, "size",
+                                       (json_int_t)((p->last_lba - p->first_lba + 1) * l->sector_size), "label",
+                                       p->name));
+        }
+        return arr;
+}
+
 static int verb_create(int argc, char **argv) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },          { "output", required_argument, NULL, 'o' },
@@ -211,7 +240,8 @@ static int verb_create(int argc, char **argv) {
                 { "esp-dir", required_argument, NULL, 'E' },  { "os-size", required_argument, NULL, 's' },
                 { "os-image", required_argument, NULL, 'i' }, { "data", required_argument, NULL, 'd' },
                 { "disk-guid", required_argument, NULL, 'g' }, { "reproducible", no_argument, NULL, 'r' },
-                { "json", no_argument, NULL, 'j' },          {},
+                { "json", no_argument, NULL, 'j' },          { "size", required_argument, NULL, 'S' },
+                {},
         };
         struct shield_image_spec spec = { 0 };
         const char *key = NULL, *cert = NULL;
@@ -232,6 +262,14 @@ static int verb_create(int argc, char **argv) {
                                 return cli_usage_error(usage_create, "create: --esp-size %s: a size of at least 4M", optarg);
                         break;
                 case 'E': spec.esp_dir = optarg; break;
+                case 'S':
+                        if (shield_parse_size(optarg, &spec.disk_size) < 0 || spec.disk_size == 0 ||
+                            spec.disk_size % 512 || spec.disk_size > SHIELD_IMAGE_DISK_MAX)
+                                return cli_usage_error(usage_create,
+                                                       "create: --size %s: a size (K, M, G suffixes), a multiple of "
+                                                       "512 bytes, at most %lluG",
+                                                       optarg, SHIELD_IMAGE_DISK_MAX >> 30);
+                        break;
                 case 's':
                         if (shield_parse_size(optarg, &spec.os_size) < 0 || spec.os_size == 0)
                                 return cli_usage_error(usage_create, "create: --os-size %s: not a size", optarg);
@@ -261,6 +299,10 @@ static int verb_create(int argc, char **argv) {
                 return cli_usage_error(usage_create, "create: -o DISK and --bootloader are required");
         if (spec.os_size && spec.os_image)
                 return cli_usage_error(usage_create, "create: --os-size and --os-image exclude each other");
+        if (spec.os_size && spec.disk_size)
+                return cli_usage_error(usage_create,
+                                       "create: --os-size and --size exclude each other (with --size the OS "
+                                       "partition takes the rest)");
         if (!!key != !!cert)
                 return cli_usage_error(usage_create, "create: --sign-key and --sign-cert go together");
 
@@ -290,18 +332,39 @@ static int verb_create(int argc, char **argv) {
                 cli_error("%s: written but cannot be read back: %s", spec.output, diag.msg);
                 return EXIT_BAD_INPUT;
         }
+        struct shield_blockdev dev;
+        struct shield_disk_layout layout = { 0 };
+        if (shield_blockdev_open_file(spec.output, &dev, &diag) < 0 || shield_disk_read_layout(&dev, &layout, &diag) < 0) {
+                cli_error("%s: written but its GPT cannot be read back: %s", spec.output, diag.msg);
+                shield_blockdev_close(&dev);
+                shield_image_check_clear(&chk);
+                return EXIT_BAD_INPUT;
+        }
+        shield_blockdev_close(&dev);
         if (json) {
-                json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:s, s:I}", "disk", spec.output, "disk_size",
+                json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:s, s:I, s:I}", "disk", spec.output, "disk_size",
                                       (json_int_t)chk.disk_size, "esp_offset", (json_int_t)chk.esp_offset, "esp_size",
                                       (json_int_t)chk.esp_size, "esp_fs", chk.esp_fs, "bootloader_size",
-                                      (json_int_t)chk.bootloader_len);
+                                      (json_int_t)chk.bootloader_len, "sector_size", (json_int_t)layout.sector_size);
+                char guid[SHIELD_GUID_STRING_SIZE];
+                shield_guid_format(&layout.disk_guid, guid);
+                json_object_set_new(j, "disk_guid", json_string(guid));
+                json_object_set_new(j, "partitions", partitions_json(&layout));
                 cli_print_json(j);
         } else {
                 printf("%s: GPT, %llu MiB; ESP %s %llu MiB at %llu MiB with \\EFI\\Boot\\bootx64.efi (%zu bytes)%s\n",
                        spec.output, (unsigned long long)(chk.disk_size >> 20), chk.esp_fs,
                        (unsigned long long)(chk.esp_size >> 20), (unsigned long long)(chk.esp_offset >> 20),
                        chk.bootloader_len, key ? ", signed" : "");
+                for (size_t i = 0; i < layout.n_partitions; i++) {
+                        const struct shield_gpt_partition *p = &layout.partitions[i];
+                        printf("  %u %-4s %10llu MiB  LBA %llu-%llu  %s\n", p->index,
+                               shield_image_role_name(shield_image_partition_role(&p->type_guid)),
+                               (unsigned long long)((p->last_lba - p->first_lba + 1) * layout.sector_size >> 20),
+                               (unsigned long long)p->first_lba, (unsigned long long)p->last_lba, p->name);
+                }
         }
+        shield_disk_layout_free(&layout);
         shield_image_check_clear(&chk);
         return EXIT_OK;
 }
