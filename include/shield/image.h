@@ -160,7 +160,8 @@ struct shield_image_check {
  * and, when dbs is given, the firmware's verdict on the bootloader. Every
  * problem is an error finding with a stable code: gpt-required,
  * disk-unpartitioned, gpt-invalid, esp-missing, esp-not-fat,
- * bootloader-missing, bootloader-unreadable, bootloader-refused. Returns 0
+ * bootloader-missing, bootloader-unreadable, bootloader-not-pe (with or
+ * without dbs: not a PE/COFF image), bootloader-refused. Returns 0
  * when the checks ran (look at findings), SHIELD_E_* when the disk cannot be
  * read at all. Free with shield_image_check_clear().
  */

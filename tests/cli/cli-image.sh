@@ -20,8 +20,9 @@ expect 2 "bad --data" "$shield" image create -o "$work/x.raw" --bootloader /bin/
 [ ! -e "$work/x.raw" ] && echo "ok: nothing written on bad input" || { echo "FAIL: x.raw written"; fails=$((fails + 1)); }
 
 "$shield" keys generate --out "$work/keys" >/dev/null 2>&1
-# Any PE image will do as a bootloader for layout tests: make one with the project's signer input.
-printf 'MZ' >"$work/fake.efi"; head -c 4000 /dev/urandom >>"$work/fake.efi"
+# Any PE image will do as a bootloader for layout tests; one that is not PE/COFF is refused by check.
+make_pe "$work/fake.efi"
+printf 'MZ' >"$work/notpe.efi"; head -c 4000 /dev/urandom >>"$work/notpe.efi"
 expect 0 "create a disk" "$shield" image create -o "$work/a.raw" --bootloader "$work/fake.efi" --esp-size 64M \
         --os-size 8M --data 4M:scratch --data 2M --reproducible --disk-guid 11111111-2222-3333-4444-555555555555
 sgdisk -p "$work/a.raw" >"$work/out" 2>&1
@@ -141,8 +142,24 @@ expect 0 "bootloader found whatever its case" "$shield" image check "$work/noboo
 contains "UEFI_COMPATIBLE,WINDOWS" "bootmgfw.efi means WINDOWS"
 printf '{"pk":{"content":"%s","fileType":"X509"},"dbs":[{"content":"%s","fileType":"X509"}]}' \
         "$(base64 -w0 "$work/keys/PK.der")" "$(base64 -w0 "$work/keys/db.der")" >"$work/is.json"
-expect 1 "a non-PE bootloader is refused" "$shield" image check "$work/a.raw" --initial-state "$work/is.json"
-contains "bootloader-refused.*not a PE image" "finding bootloader-refused: not a PE image"
+expect 0 "a PE bootloader without keys passes" "$shield" image check "$work/a.raw"
+expect 0 "a disk with a bootloader that is not PE/COFF is still written" "$shield" image create -o "$work/notpe.raw" \
+        --bootloader "$work/notpe.efi" --esp-size 64M
+expect 1 "a non-PE bootloader is refused without keys" "$shield" image check "$work/notpe.raw"
+contains 'bootloader-not-pe\] \\EFI\\Boot\\bootx64.efi \(4002 bytes\) is not a PE/COFF image' "the finding names the path and size"
+contains "PE|MZ|offset 0x" "... and what is wrong"
+expect 1 "... as JSON" "$shield" image check "$work/notpe.raw" --json
+contains '"code": "bootloader-not-pe"' "JSON finding bootloader-not-pe"
+contains '"shielded_image": false' "JSON: not a shielded image"
+expect 1 "a non-PE bootloader is refused with keys too" "$shield" image check "$work/notpe.raw" --initial-state "$work/is.json"
+contains "bootloader-not-pe" "with keys: the same finding"
+printf 'MZ' >"$work/tiny.efi"
+expect 0 "a two-byte bootloader" "$shield" image create -o "$work/tiny.raw" --bootloader "$work/tiny.efi" --esp-size 64M
+expect 1 "a two-byte MZ is refused" "$shield" image check "$work/tiny.raw"
+contains "bootloader-not-pe.*\(2 bytes\)" "names the truncated image"
+expect 1 "register refuses a non-PE bootloader" "$shield" image register notpe --source-disk "$work/notpe.raw"
+contains "bootloader-not-pe" "register says why"
+rm -f "$work/notpe.raw" "$work/tiny.raw"
 agent="$(dirname "$shield")/../../efi/shield-agent.efi"
 if [ -f "$agent" ]; then
         expect 0 "a disk with the agent" "$shield" image create -o "$work/agent.raw" --bootloader "$agent" --esp-size 64M
