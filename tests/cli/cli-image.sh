@@ -197,6 +197,49 @@ expect 0 "from an image with a key flag: only the flags given" "$shield" image r
 expect 0 "show other" "$shield" image show other --json
 contains '"keks"' "kek set"
 if grep -q '"dbs"' "$work/out"; then echo "FAIL: dbs merged from the source"; fails=$((fails + 1)); else echo "ok: not merged"; fi
+# register --initial-state: the API's initial_state_config document, the same rules as the flags.
+"$shield" initial-state create --pk "$work/keys/PK.der" --db "$work/keys/db.der" -o "$work/pk-db.json" >/dev/null 2>&1
+expect 0 "register --initial-state (pk and dbs)" "$shield" image register api --source-disk "$work/a.raw" \
+        --initial-state "$work/pk-db.json"
+expect 0 "show api" "$shield" image show api
+contains "^PK +custom: 1 certificate" "the document's PK is used"
+contains "^KEK +default" "keks left out: the default"
+contains "^db +custom: 1 certificate" "the document's db replaces the default"
+contains "^dbx +default" "dbxs left out: the default"
+expect 0 "register with the same keys as flags" "$shield" image register flags --source-disk "$work/a.raw" \
+        --platform-key-file "$work/keys/PK.der" --signature-database-file "$work/keys/db.der"
+"$shield" image show api --json | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["initial_state_config"], sort_keys=True))' >"$work/api.is"
+"$shield" image show flags --json | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["initial_state_config"], sort_keys=True))' >"$work/flags.is"
+[ -s "$work/api.is" ] && cmp -s "$work/api.is" "$work/flags.is" && echo "ok: --initial-state and the flags register the same initial_state_config" ||
+        { echo "FAIL: --initial-state differs from the flags"; fails=$((fails + 1)); }
+printf '{"keks":[{"content":"%s","fileType":"X509"}]}' "$(base64 -w0 "$work/keys/KEK.der")" >"$work/kek.json"
+expect 0 "from an image with --initial-state: only its fields, never merged" "$shield" image register api-kek \
+        --source-image base --initial-state "$work/kek.json"
+expect 0 "show api-kek" "$shield" image show api-kek --json
+contains '"keks"' "the document's kek is set"
+if grep -q '"dbs"' "$work/out"; then echo "FAIL: dbs merged from the source image"; fails=$((fails + 1)); else echo "ok: the source's db is not merged"; fi
+echo '{}' >"$work/empty.json"
+expect 0 "from an image with an empty document: every default, nothing inherited" "$shield" image register api-empty \
+        --source-image base --initial-state "$work/empty.json"
+expect 0 "show api-empty" "$shield" image show api-empty
+contains "^db +default" "{} is not the source image's state"
+printf '{"keks":[{"content":"%s","fileType":"X509"},{"content":"%s","fileType":"PEM"}]}' \
+        "$(base64 -w0 "$work/keys/KEK.der")" "$(base64 -w0 "$work/keys/KEK.der")" >"$work/bad-type.json"
+expect 2 "a malformed document" "$shield" image register bad-doc --source-disk "$work/a.raw" --initial-state "$work/bad-type.json"
+contains 'keks\[1\]\.fileType: "PEM" is not X509 or BIN' "the error names keks[1].fileType"
+printf '{"pk":{"content":"%s","fileType":"BIN"}}' "$(base64 -w0 "$work/keys/PK.der")" >"$work/bad-pk.json"
+expect 2 "a PK that is not X509" "$shield" image register bad-pk --source-disk "$work/a.raw" --initial-state "$work/bad-pk.json"
+contains "pk\.content: not EFI signature lists|pk\.fileType" "the error names the pk field"
+printf '{"dbs":[{"content":"%s","fileType":"X509"}],"kek":[]}' "$(base64 -w0 "$work/keys/db.der")" >"$work/bad-key.json"
+expect 2 "an unknown field" "$shield" image register bad-key --source-disk "$work/a.raw" --initial-state "$work/bad-key.json"
+contains 'unknown field "kek"' "the unknown field is named"
+expect 2 "--initial-state with a key-file option" "$shield" image register both --source-disk "$work/a.raw" \
+        --initial-state "$work/pk-db.json" --key-exchange-key-file "$work/keys/KEK.der"
+contains "excludes the key-file options" "says why"
+expect 2 "--initial-state of a missing file" "$shield" image register gone --source-disk "$work/a.raw" \
+        --initial-state "$work/none.json"
+"$shield" image list >"$work/out" 2>&1
+if grep -qE "^(bad-|both|gone)" "$work/out"; then echo "FAIL: a refused registration was kept"; fails=$((fails + 1)); else echo "ok: nothing registered on a bad document"; fi
 expect 2 "two PKs refused" "$shield" image register twopk --source-disk "$work/a.raw" \
         --platform-key-file "$work/keys/PK.der,$work/keys/KEK.der"
 expect 2 "a non-certificate key file refused" "$shield" image register junk --source-disk "$work/a.raw" \

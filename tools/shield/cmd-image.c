@@ -107,7 +107,7 @@ static const char usage_register[] =
         "Usage: shield image register NAME (--source-disk DISK | --source-image IMAGE)\n"
         "           [--platform-key-file PK.der] [--key-exchange-key-file F,…]\n"
         "           [--signature-database-file F,…] [--forbidden-database-file F,…]\n"
-        "           [--guest-os-features UEFI_COMPATIBLE[,WINDOWS]] [--json]\n"
+        "           [--initial-state FILE] [--guest-os-features UEFI_COMPATIBLE[,WINDOWS]] [--json]\n"
         "\n"
         "The local counterpart of `gcloud compute images create`, with its flags\n"
         "and rules. The disk is checked (as `shield image check`) and copied into\n"
@@ -117,6 +117,14 @@ static const char usage_register[] =
         "defaults, never merged. An image registered from another image without\n"
         "any key option inherits that image's initial state.\n"
         "\n"
+        "--initial-state FILE takes the same keys as the API does: the images\n"
+        "API's initial_state_config, {\"pk\": {\"content\": BASE64, \"fileType\":\n"
+        "\"X509\"|\"BIN\"}, \"keks\": […], \"dbs\": […], \"dbxs\": […]} (what\n"
+        "`shield initial-state create` writes), with the same rules: a field left\n"
+        "out takes the platform default, a field given replaces it; it excludes\n"
+        "the four key-file options. An empty object {} means every default (not\n"
+        "the source image's state).\n"
+        "\n"
         "Options:\n"
         "  --source-disk DISK              a raw disk (see `shield image create`)\n"
         "  --source-image IMAGE            a registered image\n"
@@ -124,6 +132,7 @@ static const char usage_register[] =
         "  --key-exchange-key-file F,…     KEK entries\n"
         "  --signature-database-file F,…   db entries\n"
         "  --forbidden-database-file F,…   dbx entries\n"
+        "  --initial-state FILE            all four as an initial_state_config document\n"
         "  --guest-os-features LIST        default: what the disk needs\n"
         "  --json                          the registered image as JSON\n"
         "  -h, --help                      this text\n"
@@ -531,10 +540,13 @@ static int verb_register(int argc, char **argv) {
                 { "signature-database-file", required_argument, NULL, 's' },
                 { "forbidden-database-file", required_argument, NULL, 'f' },
                 { "guest-os-features", required_argument, NULL, 'g' },
+                { "initial-state", required_argument, NULL, 'I' },
                 { "json", no_argument, NULL, 'j' },
                 {},
         };
         struct shield_image_register_opts o = { 0 };
+        const char *initial_state = NULL;
+        bool key_files = false;
         struct shield_diag diag = { 0 };
         bool json = false;
         int c, r = EXIT_OK;
@@ -554,11 +566,12 @@ static int verb_register(int argc, char **argv) {
                         if (r == EXIT_OK && (o.keys.pk.n != 1 || o.keys.pk.entries[0].type != SHIELD_IS_X509))
                                 r = cli_usage_error(usage_register,
                                                     "register: --platform-key-file takes exactly one X.509 certificate");
-                        o.keys_given = true;
+                        key_files = true;
                         break;
-                case 'k': r = add_files(&o.keys.keks, optarg, "--key-exchange-key-file"); o.keys_given = true; break;
-                case 's': r = add_files(&o.keys.dbs, optarg, "--signature-database-file"); o.keys_given = true; break;
-                case 'f': r = add_files(&o.keys.dbxs, optarg, "--forbidden-database-file"); o.keys_given = true; break;
+                case 'k': r = add_files(&o.keys.keks, optarg, "--key-exchange-key-file"); key_files = true; break;
+                case 's': r = add_files(&o.keys.dbs, optarg, "--signature-database-file"); key_files = true; break;
+                case 'f': r = add_files(&o.keys.dbxs, optarg, "--forbidden-database-file"); key_files = true; break;
+                case 'I': initial_state = optarg; break;
                 case 'g':
                         if (shield_features_parse(optarg, &o.features, &diag) < 0)
                                 r = cli_usage_error(usage_register, "register: --guest-os-features: %s", diag.msg);
@@ -570,6 +583,26 @@ static int verb_register(int argc, char **argv) {
                 r = cli_usage_error(usage_register, "register: expected exactly one NAME");
         if (r == EXIT_OK && !!o.source_disk == !!o.source_image)
                 r = cli_usage_error(usage_register, "register: give one of --source-disk or --source-image");
+        if (r == EXIT_OK && initial_state && key_files)
+                r = cli_usage_error(usage_register,
+                                    "register: --initial-state excludes the key-file options (it holds all four keys)");
+        if (r == EXIT_OK && initial_state) {
+                /* The API's document: the same replace-never-merge rules, checked field by field. */
+                uint8_t *text = NULL;
+                size_t len;
+                if (cli_read_file(initial_state, SHIELD_INITIAL_STATE_JSON_MAX, &text, &len) != 0) {
+                        r = EXIT_BAD_INPUT;
+                } else {
+                        int s = shield_initial_state_parse((const char *)text, len, &o.keys, &diag);
+                        free(text);
+                        if (s < 0) {
+                                /* diag names the field ("keks[1].fileType"): a JSON byte offset would say less. */
+                                cli_error("--initial-state %s: %s", initial_state, diag.msg);
+                                r = EXIT_BAD_INPUT;
+                        }
+                }
+        }
+        o.keys_given = key_files || initial_state;
         if (r != EXIT_OK)
                 goto out;
         o.name = argv[optind];
