@@ -181,8 +181,9 @@ fi
 
 
 # register: gcloud's flags and rules.
-expect 0 "register with a db" "$shield" image register base --source-disk "$work/a.raw" \
-        --signature-database-file "$work/keys/db.der" --json
+# (The bootloader is unsigned: registration warns on stderr; stdout stays JSON.)
+expect 0 "register with a db" sh -c '"$0" image register base --source-disk "$1" --signature-database-file "$2" --json 2>/dev/null' \
+        "$shield" "$work/a.raw" "$work/keys/db.der"
 is_json "register --json"
 contains '"dbs"' "custom db stored"
 expect 0 "show" "$shield" image show base
@@ -240,6 +241,33 @@ expect 2 "--initial-state of a missing file" "$shield" image register gone --sou
         --initial-state "$work/none.json"
 "$shield" image list >"$work/out" 2>&1
 if grep -qE "^(bad-|both|gone)" "$work/out"; then echo "FAIL: a refused registration was kept"; fails=$((fails + 1)); else echo "ok: nothing registered on a bad document"; fi
+# Registration judges the bootloader under the image's own effective db/dbx (offline, as image check).
+expect 0 "an unsigned bootloader under a custom db: registered, with a warning" "$shield" image register warn-db \
+        --source-disk "$work/a.raw" --signature-database-file "$work/keys/db.der"
+contains 'warning: image warn-db: Secure Boot would refuse its bootloader \\EFI\\Boot\\bootx64.efi under its own db/dbx \(SB_Variable_Match NO_CERT_MATCH' \
+        "the warning names the verdict and the bootloader"
+contains '^SB_EVENT: \{"status":"Fail"' "the SB_EVENT line follows"
+contains "image warn-db registered" "still registered"
+expect 1 "--strict refuses it" "$shield" image register strict-db --source-disk "$work/a.raw" \
+        --signature-database-file "$work/keys/db.der" --strict
+contains "SB_Variable_Match NO_CERT_MATCH.*not registered \(--strict\)" "--strict says why"
+expect 2 "--strict refused: nothing registered" "$shield" image show strict-db
+expect 1 "--strict with inherited keys judges the inherited db" "$shield" image register strict-child --source-image warn-db --strict
+contains "under its own db/dbx \(SB_Variable_Match NO_CERT_MATCH" "inherited keys refuse it"
+expect 0 "a bootloader signed by the image's db key" "$shield" image create -o "$work/signed-pe.raw" --bootloader "$work/fake.efi" \
+        --esp-size 64M --sign-key "$work/keys/db.key" --sign-cert "$work/keys/db.der"
+expect 0 "... registers under --strict without a warning" "$shield" image register ok-db --source-disk "$work/signed-pe.raw" \
+        --signature-database-file "$work/keys/db.der" --strict
+if grep -q "warning" "$work/out"; then echo "FAIL: a bootloader the db allows was warned about"; fails=$((fails + 1)); else echo "ok: no warning when the db allows it"; fi
+expect 0 "... and a child inheriting those keys too" "$shield" image register ok-child --source-image ok-db --strict
+expect 0 "the same bootloader under the platform defaults: a warning" "$shield" image register warn-default \
+        --source-disk "$work/signed-pe.raw"
+contains "under the platform's default db/dbx \(SB_Variable_Match NO_CERT_MATCH" "the default db does not hold our db key"
+mcopy -i "$work/signed-pe.raw@@1M" ::/EFI/Boot/bootx64.efi "$work/signed-pe.efi" 2>/dev/null
+"$shield" siglist create --sha256 "$("$shield" pe hash "$work/signed-pe.efi" | cut -d' ' -f1)" -o "$work/revoke.esl" >/dev/null 2>&1
+expect 1 "its hash in the image's dbx: --strict refuses" "$shield" image register revoked --source-disk "$work/signed-pe.raw" \
+        --signature-database-file "$work/keys/db.der" --forbidden-database-file "$work/revoke.esl" --strict
+contains "SB_Variable_Match DBX_HASH_MATCH" "the verdict is DBX_HASH_MATCH"
 expect 2 "two PKs refused" "$shield" image register twopk --source-disk "$work/a.raw" \
         --platform-key-file "$work/keys/PK.der,$work/keys/KEK.der"
 expect 2 "a non-certificate key file refused" "$shield" image register junk --source-disk "$work/a.raw" \

@@ -107,7 +107,8 @@ static const char usage_register[] =
         "Usage: shield image register NAME (--source-disk DISK | --source-image IMAGE)\n"
         "           [--platform-key-file PK.der] [--key-exchange-key-file F,…]\n"
         "           [--signature-database-file F,…] [--forbidden-database-file F,…]\n"
-        "           [--initial-state FILE] [--guest-os-features UEFI_COMPATIBLE[,WINDOWS]] [--json]\n"
+        "           [--initial-state FILE] [--guest-os-features UEFI_COMPATIBLE[,WINDOWS]]\n"
+        "           [--strict] [--json]\n"
         "\n"
         "The local counterpart of `gcloud compute images create`, with its flags\n"
         "and rules. The disk is checked (as `shield image check`) and copied into\n"
@@ -125,6 +126,12 @@ static const char usage_register[] =
         "the four key-file options. An empty object {} means every default (not\n"
         "the source image's state).\n"
         "\n"
+        "The bootloader is judged offline (as `shield image check --image`) under\n"
+        "the image's own effective db/dbx: the keys given or inherited, the\n"
+        "platform defaults filling the gaps. When Secure Boot would refuse it,\n"
+        "registration warns with the verdict (SB_Variable_Match) and the SB_EVENT\n"
+        "line; --strict refuses to register it instead.\n"
+        "\n"
         "Options:\n"
         "  --source-disk DISK              a raw disk (see `shield image create`)\n"
         "  --source-image IMAGE            a registered image\n"
@@ -134,10 +141,13 @@ static const char usage_register[] =
         "  --forbidden-database-file F,…   dbx entries\n"
         "  --initial-state FILE            all four as an initial_state_config document\n"
         "  --guest-os-features LIST        default: what the disk needs\n"
+        "  --strict                        refuse an image whose own keys refuse its\n"
+        "                                  bootloader (or that cannot be judged)\n"
         "  --json                          the registered image as JSON\n"
         "  -h, --help                      this text\n"
         "\n"
-        "Exit status: 0 registered, 1 the disk is not a shielded image, 2 bad input.\n"
+        "Exit status: 0 registered, 1 the disk is not a shielded image (or, with\n"
+        "--strict, its keys refuse its bootloader), 2 bad input.\n"
         "\n"
         "Example:\n"
         "  shield image register web --source-disk disk.raw \\\n"
@@ -530,6 +540,78 @@ static int add_files(struct shield_is_value *v, const char *list, const char *fl
         return r;
 }
 
+/*
+ * The offline verdict on the bootloader the image would boot, under the
+ * image's own effective db/dbx: the keys given (or, with none, the source
+ * image's), the platform defaults filling the gaps, exactly as instance
+ * creation will resolve them. A refusal is a warning naming the verdict
+ * and the bootloader, or with strict EXIT_VERIFY_FAILED; so is a
+ * bootloader that cannot be judged under strict.
+ */
+static int judge_bootloader(const char *state, const struct shield_image_register_opts *o, bool strict) {
+        struct shield_image_record src = { 0 };
+        struct shield_initial_state resolved = { 0 };
+        struct shield_image_check chk = { 0 };
+        struct shield_diag diag = { 0 };
+        const struct shield_initial_state *st = o->keys_given ? &o->keys : NULL;
+        const char *disk = o->source_disk;
+        uint8_t *db = NULL, *dbx = NULL;
+        size_t db_len = 0, dbx_len = 0;
+        int r = EXIT_OK;
+        bool judged = false;
+
+        if (o->source_image) {
+                if (shield_image_load(state, o->source_image, &src, &diag) < 0)
+                        return EXIT_OK; /* shield_image_register() says what is wrong with the source */
+                disk = src.disk;
+                if (!o->keys_given && src.has_initial_state)
+                        st = &src.initial_state;
+        }
+        if (shield_image_check(disk, NULL, &chk, &diag) < 0 || !chk.bootloader) {
+                cli_warn("image %s: the bootloader on %s cannot be read to judge it: %s", o->name, disk,
+                         diag.msg[0] ? diag.msg : "no bootloader");
+                goto out;
+        }
+        if (cli_effective_state(state, st, true, &resolved) != EXIT_OK ||
+            cli_sb_databases(&resolved, &db, &db_len, &dbx, &dbx_len) != EXIT_OK)
+                goto out; /* said */
+        struct shield_sb_databases dbs = { db, db_len, dbx, dbx_len };
+        struct shield_sb_verdict v;
+        if (shield_sb_check(chk.bootloader, chk.bootloader_len, &dbs, &v, &diag) < 0) {
+                cli_warn("image %s: %s cannot be judged: %s", o->name, SHIELD_BOOTLOADER_PATH, diag.msg);
+                goto out;
+        }
+        judged = true;
+        if (!v.pass) {
+                char *line = shield_sb_event_line(&v);
+                const char *keys = st ? "its own db/dbx" : "the platform's default db/dbx";
+                if (strict)
+                        cli_error("image %s: Secure Boot would refuse its bootloader %s under %s (SB_Variable_Match "
+                                  "%s: %s); not registered (--strict)",
+                                  o->name, SHIELD_BOOTLOADER_PATH, keys, v.match, v.reason);
+                else
+                        cli_warn("image %s: Secure Boot would refuse its bootloader %s under %s (SB_Variable_Match "
+                                 "%s: %s); its instances will not boot (--strict refuses such an image)",
+                                 o->name, SHIELD_BOOTLOADER_PATH, keys, v.match, v.reason);
+                if (line)
+                        fprintf(stderr, "%s\n", line);
+                free(line);
+                if (strict)
+                        r = EXIT_VERIFY_FAILED;
+        }
+out:
+        if (!judged && strict) {
+                cli_error("image %s: not registered (--strict): its bootloader could not be judged", o->name);
+                r = EXIT_VERIFY_FAILED;
+        }
+        free(db);
+        free(dbx);
+        shield_initial_state_clear(&resolved);
+        shield_image_check_clear(&chk);
+        shield_image_record_clear(&src);
+        return r;
+}
+
 static int verb_register(int argc, char **argv) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -541,12 +623,13 @@ static int verb_register(int argc, char **argv) {
                 { "forbidden-database-file", required_argument, NULL, 'f' },
                 { "guest-os-features", required_argument, NULL, 'g' },
                 { "initial-state", required_argument, NULL, 'I' },
+                { "strict", no_argument, NULL, 'S' },
                 { "json", no_argument, NULL, 'j' },
                 {},
         };
         struct shield_image_register_opts o = { 0 };
         const char *initial_state = NULL;
-        bool key_files = false;
+        bool key_files = false, strict = false;
         struct shield_diag diag = { 0 };
         bool json = false;
         int c, r = EXIT_OK;
@@ -572,6 +655,7 @@ static int verb_register(int argc, char **argv) {
                 case 's': r = add_files(&o.keys.dbs, optarg, "--signature-database-file"); key_files = true; break;
                 case 'f': r = add_files(&o.keys.dbxs, optarg, "--forbidden-database-file"); key_files = true; break;
                 case 'I': initial_state = optarg; break;
+                case 'S': strict = true; break;
                 case 'g':
                         if (shield_features_parse(optarg, &o.features, &diag) < 0)
                                 r = cli_usage_error(usage_register, "register: --guest-os-features: %s", diag.msg);
@@ -631,6 +715,8 @@ static int verb_register(int argc, char **argv) {
                 }
                 shield_image_check_clear(&chk);
         }
+        if (r == EXIT_OK)
+                r = judge_bootloader(state, &o, strict);
         if (r == EXIT_OK && shield_image_register(state, &o, &diag) < 0) {
                 cli_error("register %s: %s", o.name, diag.msg);
                 r = EXIT_BAD_INPUT;
