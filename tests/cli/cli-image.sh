@@ -281,6 +281,18 @@ expect 2 "features the disk contradicts" "$shield" image register win --source-d
 expect 0 "list" "$shield" image list --json
 is_json "list --json"
 contains '"child"' "list names child"
+cp "$work/out" "$work/list.json"
+"$shield" image show child --json >"$work/show.json" 2>/dev/null
+python3 - "$work/list.json" "$work/show.json" <<'PY' && echo "ok: list --json and show --json give the same types for the same fields (features an array)" || fails=$((fails + 1))
+import json, sys
+lst = {e["name"]: e for e in json.load(open(sys.argv[1]))}; show = json.load(open(sys.argv[2]))
+entry = lst["child"]
+if not isinstance(entry["guest_os_features"], list): print("FAIL: list features", entry); sys.exit(1)
+for k in set(entry) & set(show):
+    if type(entry[k]) is not type(show[k]) or entry[k] != show[k]:
+        print("FAIL: %s: list %r vs show %r" % (k, entry[k], show[k])); sys.exit(1)
+if entry["guest_os_features"] != ["UEFI_COMPATIBLE"]: print("FAIL: features", entry); sys.exit(1)
+PY
 expect 0 "delete" "$shield" image delete other
 expect 2 "delete again" "$shield" image delete other
 expect 2 "show a deleted image" "$shield" image show other

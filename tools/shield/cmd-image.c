@@ -756,6 +756,24 @@ static const char *value_text(const struct shield_is_value *v, char *buf, size_t
         return buf;
 }
 
+/*
+ * One image of `list --json`: a summary cut from the record's one JSON
+ * rendering (shield_image_record_json, what `show --json` prints), so each
+ * field has the same name and type in both (guest_os_features an array).
+ */
+static json_t *list_entry_json(const struct shield_image_record *rec) {
+        char *text = shield_image_record_json(rec);
+        json_t *full = text ? json_loads(text, 0, NULL) : NULL;
+        free(text);
+        json_t *j = json_pack("{s:s, s:O?, s:O?, s:O?, s:O?, s:b}", "name", rec->name, "disk_size",
+                              json_object_get(full, "disk_size"), "guest_os_features",
+                              json_object_get(full, "guest_os_features"), "created", json_object_get(full, "created"),
+                              "source_image", json_object_get(full, "source_image"), "custom_keys",
+                              rec->has_initial_state);
+        json_decref(full);
+        return j;
+}
+
 static int verb_list_show_delete(int argc, char **argv) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' }, { "json", no_argument, NULL, 'j' }, {},
@@ -852,10 +870,7 @@ static int verb_list_show_delete(int argc, char **argv) {
                                 char feat[64];
                                 shield_features_text(rec.features, feat, sizeof feat);
                                 if (json)
-                                        json_array_append_new(arr, json_pack("{s:s, s:I, s:s, s:b}", "name", rec.name,
-                                                                             "disk_size", (json_int_t)rec.disk_size,
-                                                                             "guest_os_features", feat, "custom_keys",
-                                                                             rec.has_initial_state));
+                                        json_array_append_new(arr, list_entry_json(&rec));
                                 else
                                         printf("%-24s %10llu  %-24s %s\n", rec.name,
                                                (unsigned long long)(rec.disk_size >> 20), feat,
