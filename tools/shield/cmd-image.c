@@ -269,7 +269,7 @@ static int verb_create(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "ho:", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "ho:", options)) >= 0)
                 switch (c) {
                 case 'h': fputs(usage_create, stdout); return EXIT_OK;
                 case 'o': spec.output = optarg; break;
@@ -310,7 +310,7 @@ static int verb_create(int argc, char **argv) {
                 }
                 case 'r': spec.reproducible = true; break;
                 case 'j': json = true; break;
-                default: return cli_usage_error(usage_create, "create: unknown option '%s'", argv[optind - 1]);
+                default: return EXIT_BAD_INPUT; /* said by cli_getopt */
                 }
         if (optind != argc)
                 return cli_usage_error(usage_create, "create: unexpected argument \"%s\"", argv[optind]);
@@ -467,13 +467,13 @@ static int verb_check(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "h", options)) >= 0)
                 switch (c) {
                 case 'h': fputs(usage_check, stdout); return EXIT_OK;
                 case 'i': initial_state = optarg; break;
                 case 'I': image = optarg; break;
                 case 'j': json = true; break;
-                default: return cli_usage_error(usage_check, "check: unknown option '%s'", argv[optind - 1]);
+                default: return EXIT_BAD_INPUT; /* said by cli_getopt */
                 }
         if (optind != argc - 1)
                 return cli_usage_error(usage_check, "check: expected exactly one DISK");
@@ -636,7 +636,7 @@ static int verb_register(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while (r == EXIT_OK && (c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while (r == EXIT_OK && (c = cli_getopt(argc, argv, "h", options)) >= 0)
                 switch (c) {
                 case 'h': fputs(usage_register, stdout); return EXIT_OK;
                 case 'd': o.source_disk = optarg; break;
@@ -661,7 +661,7 @@ static int verb_register(int argc, char **argv) {
                                 r = cli_usage_error(usage_register, "register: --guest-os-features: %s", diag.msg);
                         break;
                 case 'j': json = true; break;
-                default: r = cli_usage_error(usage_register, "register: unknown option '%s'", argv[optind - 1]);
+                default: r = EXIT_BAD_INPUT; /* said by cli_getopt */
                 }
         if (r == EXIT_OK && optind != argc - 1)
                 r = cli_usage_error(usage_register, "register: expected exactly one NAME");
@@ -784,11 +784,11 @@ static int verb_list_show_delete(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "h", options)) >= 0)
                 switch (c) {
                 case 'h': fputs(usage_simple, stdout); return EXIT_OK;
                 case 'j': json = true; break;
-                default: return cli_usage_error(usage_simple, "%s: unknown option '%s'", verb, argv[optind - 1]);
+                default: return EXIT_BAD_INPUT; /* said by cli_getopt */
                 }
         bool is_list = strcmp(verb, "list") == 0;
         if (is_list ? optind != argc : optind != argc - 1)

@@ -116,7 +116,7 @@ static int verb_create(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "ho:", options, NULL)) >= 0) {
+        while ((c = cli_getopt(argc, argv, "ho:", options)) >= 0) {
                 struct shield_is_value *v = c == 'P' ? &st.pk : c == 'K' ? &st.keks : c == 'D' ? &st.dbs : c == 'X' ? &st.dbxs : NULL;
                 if (c == 'h') {
                         fputs(usage_create, stdout);
@@ -127,7 +127,7 @@ static int verb_create(int argc, char **argv) {
                         continue;
                 }
                 if (!v) {
-                        r = cli_usage_error(usage_create, "create: unknown option '%s'", argv[optind - 1]);
+                        r = EXIT_BAD_INPUT; /* said by cli_getopt */
                         goto out;
                 }
                 uint8_t *buf = NULL;
@@ -336,14 +336,14 @@ static int verb_resolve(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "ho:", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "ho:", options)) >= 0)
                 switch (c) {
                 case 'h': fputs(usage_resolve, stdout); return EXIT_OK;
                 case 'd': defaults = optarg; break;
                 case 'p': pk = optarg; break;
                 case 'o': out = optarg; break;
                 case 'j': json = true; break;
-                default: return cli_usage_error(usage_resolve, "resolve: unknown option '%s'", argv[optind - 1]);
+                default: return EXIT_BAD_INPUT; /* said by cli_getopt */
                 }
         if (optind != argc - 1)
                 return cli_usage_error(usage_resolve, "resolve: expected exactly one FILE");
