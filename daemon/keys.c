@@ -58,8 +58,10 @@ static int load_or_make(struct shield_store *s, int64_t now, struct shield_diag 
                         shield_token_key_free(k);
                         return r;
                 }
-                shieldd_log("new %s signing key %s (signs until %lld)", shieldd_cfg.token_alg, shield_token_key_kid(k),
-                            (long long)not_after);
+                char until[SHIELDD_TIME_TEXT];
+                shieldd_time_text(not_after, until);
+                shieldd_log("new %s signing key %s (signs until %s)", shieldd_cfg.token_alg, shield_token_key_kid(k),
+                            until);
         }
         shield_token_key_free(current);
         current = k;

@@ -6,12 +6,16 @@
 
 #include "shieldd.h"
 
-void shieldd_log(const char *fmt, ...) {
-        char when[32], line[1024];
+void shieldd_time_text(int64_t t, char out[SHIELDD_TIME_TEXT]) {
         struct tm tm;
-        time_t now = time(NULL);
-        gmtime_r(&now, &tm);
-        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        time_t tt = (time_t)t;
+        if (!gmtime_r(&tt, &tm) || strftime(out, SHIELDD_TIME_TEXT, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+                snprintf(out, SHIELDD_TIME_TEXT, "@%lld", (long long)t); /* beyond what struct tm holds */
+}
+
+void shieldd_log(const char *fmt, ...) {
+        char when[SHIELDD_TIME_TEXT], line[1024];
+        shieldd_time_text((int64_t)time(NULL), when);
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(line, sizeof line, fmt, ap);

@@ -120,6 +120,9 @@ extern const size_t shieldd_n_assets;
 /* One log line on stderr: time, remote, route, status, reason. Never a secret. */
 void shieldd_log_refusal(const char *remote, const char *method, const char *path, int status, const char *reason);
 void shieldd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A unix time as RFC 3339 UTC ("2026-12-04T21:10:34Z"), for the log and anything people read. */
+#define SHIELDD_TIME_TEXT 32
+void shieldd_time_text(int64_t t, char out[SHIELDD_TIME_TEXT]);
 
 /* Free this thread's cache of parsed AK keys (api.c); run when a worker thread ends. */
 void shieldd_ak_cache_clear(void);

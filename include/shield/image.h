@@ -13,10 +13,12 @@
 
 #include "shield/error.h"
 #include "shield/initial-state.h"
+#include "shield/uefi.h"
 
 #define SHIELD_IMAGE_DATA_MAX 8
 #define SHIELD_IMAGE_ESP_DEFAULT (100ull << 20)
 #define SHIELD_IMAGE_OS_DEFAULT (16ull << 20)
+#define SHIELD_IMAGE_DISK_MAX (16ull << 40)     /* --size cap: 16 TiB (the file is sparse) */
 
 struct shield_image_data_partition {
         uint64_t size;
@@ -28,8 +30,10 @@ struct shield_image_spec {
         const char *bootloader;         /* EFI program copied to \EFI\Boot\bootx64.efi */
         uint64_t esp_size;              /* 0: SHIELD_IMAGE_ESP_DEFAULT */
         const char *esp_dir;            /* optional: its contents go to the ESP's root */
-        uint64_t os_size;               /* 0: SHIELD_IMAGE_OS_DEFAULT (ignored with os_image) */
+        uint64_t os_size;               /* 0: SHIELD_IMAGE_OS_DEFAULT (ignored with os_image or disk_size) */
         const char *os_image;           /* optional: the OS partition's bytes */
+        uint64_t disk_size;             /* 0: just big enough; else the whole disk, a multiple of 512, the
+                                         * OS partition taking what the ESP and data partitions leave */
         size_t n_data;
         struct shield_image_data_partition data[SHIELD_IMAGE_DATA_MAX];
         const char *disk_guid;          /* optional: the GPT disk GUID */
@@ -40,12 +44,25 @@ struct shield_image_spec {
  * Write the disk: GPT (libfdisk) with 1 MiB alignment: ESP, then the OS
  * partition, then the data partitions; the ESP formatted FAT32 (FAT16 when
  * smaller than 64 MiB) by mkfs.fat and filled by mtools (no loop devices,
- * no root). progress (may be NULL) is told each step. 0 or SHIELD_E_* with
- * diag saying which step failed and what the tool said.
+ * no root). With disk_size the disk is that big and the OS partition gets
+ * the rest (rounded down to 1 MiB, room left for the backup GPT):
+ * SHIELD_E_INVAL with diag giving the sizes when less than 1 MiB is left
+ * (or less than os_image needs). progress (may be NULL) is told each step.
+ * 0 or SHIELD_E_* with diag saying which step failed and what the tool said.
  */
 __attribute__((warn_unused_result))
 int shield_image_create(const struct shield_image_spec *spec, void (*progress)(const char *step),
                         struct shield_diag *diag);
+
+/* What a partition of a disk shield_image_create() wrote is, by its type GUID. */
+enum shield_image_role {
+        SHIELD_IMAGE_ROLE_ESP,          /* C12A7328-F81F-11D2-BA4B-00A0C93EC93B */
+        SHIELD_IMAGE_ROLE_OS,           /* Linux root (x86-64), 4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709 */
+        SHIELD_IMAGE_ROLE_DATA,         /* anything else */
+};
+enum shield_image_role shield_image_partition_role(const shield_guid *type_guid);
+/* "ESP", "OS" or "data". */
+const char *shield_image_role_name(enum shield_image_role role);
 
 /* Guest OS features an image declares (the images API's guestOsFeatures). */
 enum {
@@ -143,7 +160,8 @@ struct shield_image_check {
  * and, when dbs is given, the firmware's verdict on the bootloader. Every
  * problem is an error finding with a stable code: gpt-required,
  * disk-unpartitioned, gpt-invalid, esp-missing, esp-not-fat,
- * bootloader-missing, bootloader-unreadable, bootloader-refused. Returns 0
+ * bootloader-missing, bootloader-unreadable, bootloader-not-pe (with or
+ * without dbs: not a PE/COFF image), bootloader-refused. Returns 0
  * when the checks ran (look at findings), SHIELD_E_* when the disk cannot be
  * read at all. Free with shield_image_check_clear().
  */

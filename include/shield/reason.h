@@ -33,7 +33,10 @@ struct shield_reasons {
 
 /*
  * Append a reason. Returns 0 or SHIELD_E_NOMEM (the list is left as it
- * was). code must have static storage duration.
+ * was). code must have static storage duration. A message longer than
+ * SHIELD_REASON_MSG_MAX - 1 bytes is cut in the middle ("…" at the cut, on
+ * UTF-8 boundaries): its start (what it is about, an entry's name) and its
+ * end stay.
  */
 __attribute__((warn_unused_result, format(printf, 8, 9)))
 int shield_reasons_add(struct shield_reasons *list, const char *code, enum shield_severity sev,

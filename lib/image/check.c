@@ -10,6 +10,7 @@
 
 #include "shield/disk.h"
 #include "shield/image.h"
+#include "shield/pe.h"
 #include "shield/secureboot.h"
 
 #define FIND(c, code, ...) shield_reasons_add(&(c)->findings, code, SHIELD_SEV_ERROR, 0, -1, -1, SIZE_MAX, __VA_ARGS__)
@@ -40,6 +41,12 @@ static int check_esp(struct shield_image_check *c, const struct shield_blockdev 
         if (r < 0)
                 return FIND(c, "bootloader-unreadable", "%s cannot be read: %s (disk offset %zu)", SHIELD_BOOTLOADER_PATH,
                             d.msg, d.offset);
+        /* Firmware loads only PE/COFF images: whatever the keys, anything else is no bootloader. */
+        struct shield_pe pe;
+        memset(&d, 0, sizeof d);
+        if (shield_pe_parse(c->bootloader, c->bootloader_len, &pe, &d) < 0)
+                return FIND(c, "bootloader-not-pe", "%s (%zu bytes) is not a PE/COFF image the firmware can load: %s "
+                            "(offset 0x%zx)", SHIELD_BOOTLOADER_PATH, c->bootloader_len, d.msg, d.offset);
         if (!dbs)
                 return 0;
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,6 +30,18 @@
 #define ESP_TYPE "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
 #define LINUX_ROOT_X86_64_TYPE "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"
 #define LINUX_DATA_TYPE "0FC63DAF-8483-4772-8E79-3D69D8477DE4"
+
+enum shield_image_role shield_image_partition_role(const shield_guid *type_guid) {
+        char s[SHIELD_GUID_STRING_SIZE];
+        shield_guid_format(type_guid, s);
+        return strcasecmp(s, ESP_TYPE) == 0                ? SHIELD_IMAGE_ROLE_ESP
+               : strcasecmp(s, LINUX_ROOT_X86_64_TYPE) == 0 ? SHIELD_IMAGE_ROLE_OS
+                                                           : SHIELD_IMAGE_ROLE_DATA;
+}
+
+const char *shield_image_role_name(enum shield_image_role role) {
+        return role == SHIELD_IMAGE_ROLE_ESP ? "ESP" : role == SHIELD_IMAGE_ROLE_OS ? "OS" : "data";
+}
 
 static uint64_t round_up(uint64_t v, uint64_t to) {
         return (v + to - 1) / to * to;
@@ -210,14 +223,19 @@ int shield_image_create(const struct shield_image_spec *spec, void (*progress)(c
         if (!spec || !spec->output || !spec->bootloader || spec->n_data > SHIELD_IMAGE_DATA_MAX)
                 return SHIELD_E_INVAL;
 
+        if (spec->esp_size > SHIELD_IMAGE_DISK_MAX || spec->os_size > SHIELD_IMAGE_DISK_MAX ||
+            spec->disk_size > SHIELD_IMAGE_DISK_MAX)
+                return shield_diag_fail(diag, SHIELD_E_LIMIT, 0, -1, "sizes are capped at %llu GiB",
+                                        SHIELD_IMAGE_DISK_MAX >> 30);
         uint64_t esp_size = round_up(spec->esp_size ? spec->esp_size : SHIELD_IMAGE_ESP_DEFAULT, MIB);
         uint64_t os_size = spec->os_size ? spec->os_size : SHIELD_IMAGE_OS_DEFAULT;
+        uint64_t os_image_size = 0;
         struct stat st;
         if (spec->os_image) {
                 if (stat(spec->os_image, &st) < 0)
                         return shield_diag_fail(diag, SHIELD_E_NOT_FOUND, 0, -1, "%s: %s", spec->os_image,
                                                 strerror(errno));
-                os_size = (uint64_t)st.st_size;
+                os_size = os_image_size = (uint64_t)st.st_size;
         }
         os_size = round_up(os_size ? os_size : MIB, MIB);
         if (esp_size < 33 * MIB / 10)
@@ -227,9 +245,36 @@ int shield_image_create(const struct shield_image_spec *spec, void (*progress)(c
                 return shield_diag_fail(diag, SHIELD_E_NOT_FOUND, 0, -1, "bootloader %s: %s", spec->bootloader,
                                         errno ? strerror(errno) : "not a file");
 
-        uint64_t total = MIB + esp_size + os_size + MIB; /* + primary and backup GPT room */
+        /* Every size is capped at SHIELD_IMAGE_DISK_MAX and there are at most 8 data partitions: no overflow. */
+        uint64_t data_total = 0;
         for (size_t i = 0; i < spec->n_data; i++)
-                total += round_up(spec->data[i].size ? spec->data[i].size : MIB, MIB);
+                data_total += round_up(spec->data[i].size ? spec->data[i].size : MIB, MIB);
+        uint64_t total = MIB + esp_size + os_size + MIB + data_total; /* + primary and backup GPT room */
+        if (spec->disk_size) {
+                /*
+                 * The OS partition takes the rest: what lies between the ESP
+                 * and the data partitions once the first MiB (protective MBR,
+                 * primary GPT, alignment) and the backup GPT (header and
+                 * 128 entries: 33 sectors, UEFI 2.10 5.3.1) are set aside,
+                 * rounded down so the data partitions stay 1 MiB aligned.
+                 */
+                if (spec->disk_size % SECTOR)
+                        return shield_diag_fail(diag, SHIELD_E_INVAL, 0, -1, "disk size %llu is not a multiple of %llu bytes",
+                                                (unsigned long long)spec->disk_size, SECTOR);
+                uint64_t fixed = MIB + esp_size + data_total + 33 * SECTOR;
+                uint64_t rest = spec->disk_size > fixed ? (spec->disk_size - fixed) / MIB * MIB : 0;
+                uint64_t need = round_up(os_image_size ? os_image_size : MIB, MIB);
+                if (rest < need)
+                        return shield_diag_fail(diag, SHIELD_E_INVAL, 0, -1,
+                                                "a %llu MiB disk leaves %llu MiB for the OS partition (ESP %llu MiB, data "
+                                                "%llu MiB, GPT 1 MiB + 33 sectors): at least %llu MiB %s needed",
+                                                (unsigned long long)(spec->disk_size >> 20), (unsigned long long)(rest >> 20),
+                                                (unsigned long long)(esp_size >> 20), (unsigned long long)(data_total >> 20),
+                                                (unsigned long long)((fixed + need + MIB - 1) >> 20),
+                                                os_image_size ? "for --os-image are" : "are");
+                os_size = rest;
+                total = spec->disk_size;
+        }
 
         char *tmp = NULL;
         if (asprintf(&tmp, "%s.tmp.%ld", spec->output, (long)getpid()) < 0)
@@ -255,9 +300,20 @@ int shield_image_create(const struct shield_image_spec *spec, void (*progress)(c
         snprintf(blocks, sizeof blocks, "%llu", (unsigned long long)(esp_size / 1024));
         if (progress)
                 progress("formatting the EFI System Partition (FAT)");
-        const char *fat_bits = esp_size >= 64 * MIB ? "32" : "16";
-        const char *mkfs[] = { "mkfs.fat", "-F", fat_bits, "-n", "ESP", "--offset", offset_sectors,
-                               spec->reproducible ? "--invariant" : "-v", tmp, blocks, NULL };
+        /*
+         * For FAT32, mkfs.fat 4.2 picks the cluster size from the size of the
+         * whole file, not from the block count it is given: on a disk much
+         * larger than the ESP it picks clusters too big for FAT32's minimum of
+         * 65525 (the FAT would then be misread as FAT16). Name the size the
+         * ESP itself calls for (Microsoft's FAT32 table, as mkfs.fat uses it).
+         */
+        const char *cluster = esp_size <= 260 * MIB ? "1" : esp_size <= (8ull << 30) ? "8" : esp_size <= (16ull << 30) ? "16"
+                              : esp_size <= (32ull << 30) ? "32" : "64";
+        const char *mkfs_fat32[] = { "mkfs.fat", "-F", "32", "-s", cluster, "-n", "ESP", "--offset", offset_sectors,
+                                     spec->reproducible ? "--invariant" : "-v", tmp, blocks, NULL };
+        const char *mkfs_fat16[] = { "mkfs.fat", "-F", "16", "-n", "ESP", "--offset", offset_sectors,
+                                     spec->reproducible ? "--invariant" : "-v", tmp, blocks, NULL };
+        const char *const *mkfs = esp_size >= 64 * MIB ? mkfs_fat32 : mkfs_fat16;
         if ((r = shield_run(mkfs, NULL, diag)) < 0)
                 goto fail;
 

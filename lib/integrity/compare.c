@@ -78,7 +78,8 @@ static bool in_policy(const struct cmp *c, unsigned pcr) {
 __attribute__((format(printf, 7, 8)))
 static int add(struct cmp *c, enum shield_colour col, const char *code, uint16_t bank, int pcr, long event,
                const char *fmt, ...) {
-        char msg[SHIELD_REASON_MSG_MAX];
+        /* Room for the whole message: shield_reasons_add() shortens it in the middle, keeping both ends. */
+        char msg[4 * SHIELD_REASON_MSG_MAX];
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(msg, sizeof msg, fmt, ap);
@@ -94,24 +95,53 @@ static int add(struct cmp *c, enum shield_colour col, const char *code, uint16_t
         }
         if (col > c->pcr_colour)
                 c->pcr_colour = col;
-        /* The note goes first: a long message is cut at the end. */
+        /* The note goes first: a long message is cut in the middle, the start stays. */
         bool note = !counts && col != SHIELD_GREEN;
         return shield_reasons_add(&c->reasons, code, sev, bank, pcr, event, SIZE_MAX, "%s%s%s%s",
                                   note ? "not counted by policy " : "", note ? c->p->name : "", note ? ": " : "", msg);
 }
 
-/* Summaries in messages keep their tail (a device path ends with the file name), at most SUMMARY_SHOWN bytes. */
+/*
+ * Summaries in messages are at most SUMMARY_SHOWN bytes (+ "…"), or
+ * SUMMARY_SHOWN_PAIR where one message holds two summaries and two digests
+ * (so the whole fits SHIELD_REASON_MSG_MAX and neither digest is cut). A
+ * long one is cut in the middle: the head names the entry (Boot0001 "UEFI
+ * Misc Device", a variable's name, an application's description) and the
+ * tail ends with the file name a device path leads to; both say which event
+ * it is. The head is the leading name up to its closing quote when that
+ * ends within SUMMARY_HEAD_MAX bytes and leaves SUMMARY_TAIL_MIN for the
+ * tail, else half of what is shown.
+ */
 #define SUMMARY_SHOWN 72
-static const char *tail(const char *summary, char buf[static SUMMARY_SHOWN + 4]) {
+#define SUMMARY_SHOWN_PAIR 44
+#define SUMMARY_HEAD_MAX 48
+#define SUMMARY_TAIL_MIN 12
+static const char *shorten_to(const char *summary, size_t shown, char buf[static SUMMARY_SHOWN + 4]) {
         size_t n = strlen(summary);
-        if (n <= SUMMARY_SHOWN)
+        if (shown > SUMMARY_SHOWN)
+                shown = SUMMARY_SHOWN;
+        if (n <= shown)
                 return summary;
-        const char *t = summary + n - SUMMARY_SHOWN;
-        while (((unsigned char)*t & 0xC0) == 0x80)
-                t++;
-        memcpy(buf, "\xe2\x80\xa6", 3); /* … */
-        memcpy(buf + 3, t, strlen(t) + 1);
+        size_t head = shown / 2, name_max = shown - SUMMARY_TAIL_MIN < SUMMARY_HEAD_MAX ? shown - SUMMARY_TAIL_MIN
+                                                                                          : SUMMARY_HEAD_MAX;
+        const char *q = memchr(summary, '"', name_max);
+        const char *end = q ? memchr(q + 1, '"', (size_t)(summary + name_max - (q + 1))) : NULL;
+        if (end)
+                head = (size_t)(end - summary) + 1;
+        while (head && ((unsigned char)summary[head] & 0xC0) == 0x80)
+                head--;
+        /* The tail starts on a character boundary at or after n - (shown - head). */
+        size_t from = n - (shown - head);
+        while (from < n && ((unsigned char)summary[from] & 0xC0) == 0x80)
+                from++;
+        memcpy(buf, summary, head);
+        memcpy(buf + head, "\xe2\x80\xa6", 3); /* … */
+        memcpy(buf + head + 3, summary + from, n - from + 1);
         return buf;
+}
+
+static const char *shorten(const char *summary, char buf[static SUMMARY_SHOWN + 4]) {
+        return shorten_to(summary, SUMMARY_SHOWN, buf);
 }
 
 static bool is_reset_value(unsigned pcr, const uint8_t *v, size_t size) {
@@ -586,7 +616,7 @@ static int match_moved(struct cmp *c, unsigned pcr, const struct shield_golden_e
                 r = add(c, SHIELD_RED, boot ? "boot-order-changed" : "event-moved", show_alg(C[j], NULL), (int)pcr,
                         C[j]->index,
                         "PCR %u event %u %s %s was measured in another order: now number %zu of PCR %u's events, number %zu in the golden measurement (golden event %u)",
-                        pcr, C[j]->index, type_name(C[j]->type), tail(C[j]->summary, sa), j + 1, pcr, i + 1, G[i]->index);
+                        pcr, C[j]->index, type_name(C[j]->type), shorten(C[j]->summary, sa), j + 1, pcr, i + 1, G[i]->index);
                 if (r < 0)
                         goto out;
         }
@@ -684,20 +714,20 @@ static int match_changed(struct cmp *c, unsigned pcr, const struct shield_golden
                 if (G[i]->type == EV_SEPARATOR)
                         r = add(c, SHIELD_RED, "separator-wrong", alg, (int)pcr, C[j]->index,
                                 "PCR %u event %u EV_SEPARATOR %s: %s digest changed from %s to %s", pcr,
-                                C[j]->index, tail(C[j]->summary, sa), alg_name(alg), h1, h2);
+                                C[j]->index, shorten(C[j]->summary, sa), alg_name(alg), h1, h2);
                 else if (is_boot_order_variable(G[i]))
                         r = add(c, SHIELD_RED, "boot-order-changed", alg, (int)pcr, C[j]->index,
                                 "PCR %u event %u %s boot order changed: %s (golden: %s)", pcr, C[j]->index,
-                                type_name(C[j]->type), tail(C[j]->summary, sa), tail(G[i]->summary, sb));
+                                type_name(C[j]->type), shorten(C[j]->summary, sa), shorten(G[i]->summary, sb));
                 else if (strcmp(G[i]->summary, C[j]->summary) != 0)
                         r = add(c, SHIELD_RED, "event-changed", alg, (int)pcr, C[j]->index,
                                 "PCR %u event %u %s %s %s digest changed from %s to %s (golden: %s)", pcr,
-                                C[j]->index, type_name(C[j]->type), tail(C[j]->summary, sa), alg_name(alg), h1,
-                                h2, tail(G[i]->summary, sb));
+                                C[j]->index, type_name(C[j]->type), shorten_to(C[j]->summary, SUMMARY_SHOWN_PAIR, sa),
+                                alg_name(alg), h1, h2, shorten_to(G[i]->summary, SUMMARY_SHOWN_PAIR, sb));
                 else
                         r = add(c, SHIELD_RED, "event-changed", alg, (int)pcr, C[j]->index,
                                 "PCR %u event %u %s %s %s digest changed from %s to %s", pcr, C[j]->index,
-                                type_name(C[j]->type), tail(C[j]->summary, sa), alg_name(alg), h1, h2);
+                                type_name(C[j]->type), shorten(C[j]->summary, sa), alg_name(alg), h1, h2);
                 if (r < 0)
                         goto out;
         }
@@ -728,7 +758,7 @@ static int diff_events(struct cmp *c, unsigned pcr, const struct shield_golden_e
                 digest_hex(G[i], alg, h1);
                 r = add(c, SHIELD_RED, G[i]->type == EV_SEPARATOR ? "separator-wrong" : "event-removed", alg, (int)pcr,
                         G[i]->index, "PCR %u golden event %u %s %s (%s %s) is missing", pcr, G[i]->index,
-                        type_name(G[i]->type), tail(G[i]->summary, sb), alg_name(alg), h1);
+                        type_name(G[i]->type), shorten(G[i]->summary, sb), alg_name(alg), h1);
                 if (r < 0)
                         goto out;
         }
@@ -749,17 +779,17 @@ static int diff_events(struct cmp *c, unsigned pcr, const struct shield_golden_e
                         C[j]->type == EV_EFI_BOOT_SERVICES_APPLICATION ? later_app[j] : NULL;
                 if (C[j]->type == EV_SEPARATOR)
                         r = add(c, SHIELD_RED, "separator-wrong", alg, (int)pcr, C[j]->index,
-                                "PCR %u event %u EV_SEPARATOR %s was added (%s %s)", pcr, C[j]->index, tail(C[j]->summary, sa),
+                                "PCR %u event %u EV_SEPARATOR %s was added (%s %s)", pcr, C[j]->index, shorten(C[j]->summary, sa),
                                 alg_name(alg), h1);
                 else if (app)
                         r = add(c, SHIELD_RED, "boot-order-changed", alg, (int)pcr, C[j]->index,
                                 "PCR %u event %u %s %s (%s %s) was added and runs before the golden boot application %s (event %u)",
-                                pcr, C[j]->index, type_name(C[j]->type), tail(C[j]->summary, sa), alg_name(alg), h1,
-                                tail(app->summary, sb), app->index);
+                                pcr, C[j]->index, type_name(C[j]->type), shorten(C[j]->summary, sa), alg_name(alg), h1,
+                                shorten(app->summary, sb), app->index);
                 else
                         r = add(c, SHIELD_YELLOW, "event-added", alg, (int)pcr, C[j]->index,
                                 "PCR %u event %u %s %s was added (%s %s)", pcr, C[j]->index, type_name(C[j]->type),
-                                tail(C[j]->summary, sa), alg_name(alg), h1);
+                                shorten(C[j]->summary, sa), alg_name(alg), h1);
                 if (r < 0)
                         goto out;
         }

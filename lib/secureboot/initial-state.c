@@ -92,20 +92,45 @@ int shield_initial_state_add(struct shield_is_value *v, const uint8_t *buf, size
         return r;
 }
 
-static int parse_entry(json_t *o, const char *field, size_t index, struct shield_is_value *v, struct shield_diag *diag) {
-        json_t *content = json_object_get(o, "content"), *ft = json_object_get(o, "fileType");
+/*
+ * One {content, fileType} entry. Messages name the field by its path in the
+ * document ("pk.fileType", "keks[1].content") so a user can find it.
+ */
+static int parse_entry(json_t *o, const char *field, bool is_list, size_t index, struct shield_is_value *v,
+                       struct shield_diag *diag) {
+        char at[32];
+        long rec = is_list ? (long)index : -1;
         uint8_t *bytes = NULL;
         size_t len = 0;
 
-        if (!json_is_object(o) || !json_is_string(content) || !json_is_string(ft))
-                return shield_diag_fail(diag, SHIELD_E_FORMAT, 0, (long)index,
-                                        "%s[%zu]: expected {\"content\": BASE64, \"fileType\": \"X509\"|\"BIN\"}", field, index);
+        if (is_list)
+                snprintf(at, sizeof at, "%s[%zu]", field, index);
+        else
+                snprintf(at, sizeof at, "%s", field);
+        if (!json_is_object(o))
+                return shield_diag_fail(diag, SHIELD_E_FORMAT, 0, rec,
+                                        "%s: expected {\"content\": BASE64, \"fileType\": \"X509\"|\"BIN\"}", at);
+        const char *key;
+        json_t *val;
+        json_object_foreach(o, key, val) {
+                if (strcmp(key, "content") != 0 && strcmp(key, "fileType") != 0)
+                        return shield_diag_fail(diag, SHIELD_E_FORMAT, 0, rec, "%s.%s: unknown field (content, fileType)",
+                                                at, key);
+        }
+        json_t *content = json_object_get(o, "content"), *ft = json_object_get(o, "fileType");
+        if (!ft)
+                return shield_diag_fail(diag, SHIELD_E_FORMAT, 0, rec, "%s.fileType: missing (X509 or BIN)", at);
+        if (!json_is_string(ft))
+                return shield_diag_fail(diag, SHIELD_E_FORMAT, 0, rec, "%s.fileType: expected a string, X509 or BIN", at);
         const char *type = json_string_value(ft);
         if (strcmp(type, "X509") != 0 && strcmp(type, "BIN") != 0)
-                return shield_diag_fail(diag, SHIELD_E_FORMAT, 0, (long)index, "%s[%zu]: fileType \"%s\" (X509 or BIN)", field,
-                                        index, type);
+                return shield_diag_fail(diag, SHIELD_E_FORMAT, 0, rec, "%s.fileType: \"%s\" is not X509 or BIN", at, type);
+        if (!content)
+                return shield_diag_fail(diag, SHIELD_E_FORMAT, 0, rec, "%s.content: missing (base64)", at);
+        if (!json_is_string(content))
+                return shield_diag_fail(diag, SHIELD_E_FORMAT, 0, rec, "%s.content: expected a base64 string", at);
         if (shield_base64_decode(json_string_value(content), json_string_length(content), &bytes, &len) < 0)
-                return shield_diag_fail(diag, SHIELD_E_FORMAT, 0, (long)index, "%s[%zu]: content is not base64", field, index);
+                return shield_diag_fail(diag, SHIELD_E_FORMAT, 0, rec, "%s.content: not base64", at);
         enum shield_is_file_type got;
         uint8_t *norm = NULL;
         size_t norm_len = 0;
@@ -113,15 +138,15 @@ static int parse_entry(json_t *o, const char *field, size_t index, struct shield
         free(bytes);
         if (r < 0 || (got == SHIELD_IS_X509) != (strcmp(type, "X509") == 0)) {
                 free(norm);
-                return shield_diag_fail(diag, SHIELD_E_FORMAT, 0, (long)index,
-                                        "%s[%zu]: content is not %s", field, index,
-                                        strcmp(type, "X509") == 0 ? "a DER X.509 certificate" : "EFI signature lists");
+                return shield_diag_fail(diag, SHIELD_E_FORMAT, 0, rec, "%s.content: not %s (fileType %s)", at,
+                                        strcmp(type, "X509") == 0 ? "a DER X.509 certificate" : "EFI signature lists",
+                                        type);
         }
         r = push(v, got, norm, norm_len);
         if (r < 0) {
                 free(norm);
                 if (r == SHIELD_E_LIMIT)
-                        return shield_diag_fail(diag, r, 0, (long)index, "%s: more than %u entries", field,
+                        return shield_diag_fail(diag, r, 0, rec, "%s: more than %u entries", field,
                                                 SHIELD_INITIAL_STATE_ENTRIES_MAX);
         }
         return r;
@@ -157,14 +182,14 @@ int shield_initial_state_parse(const char *text, size_t len, struct shield_initi
                         goto out;
                 }
                 if (v == &st.pk) {
-                        r = parse_entry(val, key, 0, v, diag);
+                        r = parse_entry(val, key, false, 0, v, diag);
                 } else if (!json_is_array(val) || json_array_size(val) == 0) {
                         r = shield_diag_fail(diag, SHIELD_E_FORMAT, 0, -1, "%s: expected a non-empty array", key);
                 } else {
                         size_t i;
                         json_t *e;
                         json_array_foreach(val, i, e) {
-                                if ((r = parse_entry(e, key, i, v, diag)) < 0)
+                                if ((r = parse_entry(e, key, true, i, v, diag)) < 0)
                                         break;
                         }
                 }
@@ -172,7 +197,7 @@ int shield_initial_state_parse(const char *text, size_t len, struct shield_initi
                         goto out;
         }
         if (st.pk.set && st.pk.entries[0].type != SHIELD_IS_X509) {
-                r = shield_diag_fail(diag, SHIELD_E_FORMAT, 0, -1, "pk: must be one X509 certificate");
+                r = shield_diag_fail(diag, SHIELD_E_FORMAT, 0, -1, "pk.fileType: must be X509 (the PK is one certificate)");
                 goto out;
         }
         *ret = st;

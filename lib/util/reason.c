@@ -2,9 +2,32 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "shield/error.h"
 #include "shield/reason.h"
+
+/*
+ * Fit a message into out (size bytes with the NUL): a long one is cut in the
+ * middle, "…" marking the cut, so both the start (what the reason is about:
+ * an entry's name, a policy note) and the end (a verdict, "golden event N")
+ * stay. Cuts fall on UTF-8 character boundaries.
+ */
+static void shorten_middle(const char *in, size_t len, char *out, size_t size) {
+        if (len < size) {
+                memcpy(out, in, len + 1);
+                return;
+        }
+        size_t room = size - 1 - 3; /* "…" is 3 bytes */
+        size_t head = room * 2 / 3, from = len - (room - head);
+        while (head && ((unsigned char)in[head] & 0xC0) == 0x80)
+                head--;
+        while (from < len && ((unsigned char)in[from] & 0xC0) == 0x80)
+                from++;
+        memcpy(out, in, head);
+        memcpy(out + head, "\xe2\x80\xa6", 3);
+        memcpy(out + head + 3, in + from, len - from + 1);
+}
 
 int shield_reasons_add(struct shield_reasons *list, const char *code, enum shield_severity sev,
                        uint16_t bank, int pcr, long event_index, size_t offset,
@@ -24,8 +47,12 @@ int shield_reasons_add(struct shield_reasons *list, const char *code, enum shiel
         *r = (struct shield_reason){ .code = code, .severity = sev, .bank = bank, .pcr = pcr,
                                      .event_index = event_index, .offset = offset };
         va_start(ap, fmt);
-        vsnprintf(r->message, sizeof r->message, fmt, ap);
+        char full[4 * SHIELD_REASON_MSG_MAX];
+        int n = vsnprintf(full, sizeof full, fmt, ap);
         va_end(ap);
+        size_t len = n < 0 ? 0 : (size_t)n < sizeof full ? (size_t)n : sizeof full - 1;
+        full[len] = '\0';
+        shorten_middle(full, len, r->message, sizeof r->message);
         return 0;
 }
 

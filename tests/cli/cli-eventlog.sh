@@ -19,7 +19,7 @@ for verb in show replay verify secureboot; do
         contains "^Examples?:" "$verb --help has examples"
         contains "^Options:" "$verb --help lists options"
         expect 2 "$verb: unknown option" "$shield" eventlog "$verb" --frob "$seed/agile-3-banks"
-        contains "unknown or misplaced option '--frob'" "$verb names the unknown option"
+        contains "unknown option '--frob'" "$verb names the unknown option"
         expect 2 "$verb: missing LOG" "$shield" eventlog "$verb"
         expect 2 "$verb: missing file" "$shield" eventlog "$verb" /nonexistent/log "${more[@]}"
         contains "No such file" "$verb names the missing file"

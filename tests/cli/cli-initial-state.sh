@@ -10,7 +10,15 @@ export XDG_STATE_HOME=$work
 for verb in create show resolve; do
         expect 0 "initial-state $verb --help" "$shield" initial-state "$verb" --help
 done
-expect 2 "create without --pk" "$shield" initial-state create --db "$work/k/db.der" -o "$work/s.json"
+expect 0 "create without --pk: the PK is left to the platform default" "$shield" initial-state create \
+        --db "$work/k/db.der" -o "$work/nopk.json"
+contains "pk \(platform default\), 0 keks, 1 dbs, 0 dbxs" "create says the PK takes the default"
+python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if set(s) == {"dbs"} else 1)' "$work/nopk.json" &&
+        echo "ok: no pk field in the document" || { echo "FAIL: pk written"; fails=$((fails + 1)); }
+expect 0 "show the PK-less state" "$shield" initial-state show "$work/nopk.json"
+contains "^pk +\(platform default\)" "show: pk takes the platform default"
+expect 2 "two --pk" "$shield" initial-state create --pk "$work/k/PK.der" --pk "$work/k/KEK.der" -o "$work/s.json"
+contains "exactly one X.509 certificate" "two PKs are refused"
 expect 2 "a PK that is a signature list" "$shield" initial-state create --pk "$work/dbx.esl" -o "$work/s.json"
 expect 2 "an input that is nothing" "$shield" initial-state create --pk "$work/k/PK.der" --db /etc/hostname -o "$work/s.json"
 expect 0 "create" "$shield" initial-state create --pk "$work/k/PK.crt" --kek "$work/k/KEK.der" --db "$work/k/db.der" \
@@ -31,9 +39,11 @@ echo '{"pk": {"content": "bm90IGEgY2VydA==", "fileType": "X509"}}' >"$work/bad1.
 echo '{"pk": {"content": "x", "fileType": "PEM"}}' >"$work/bad2.json"
 echo '{"pks": []}' >"$work/bad3.json"
 echo '{"keks": []}' >"$work/bad4.json"
-for i in 1 2 3 4; do
+echo '{"keks": [{"content": "AAAA", "fileType": "BIN"}, {"content": "AAAA", "fileType": "PEM"}]}' >"$work/bad5.json"
+for i in 1 2 3 4 5; do
         expect 2 "invalid initial state $i" "$shield" initial-state show "$work/bad$i.json"
 done
+contains "keks\[0\]\.content: not EFI signature lists" "the malformed field is named by its path"
 
 if have_data uefi-ms; then
         d=$data/uefi-ms

@@ -18,7 +18,7 @@ expect 2 "vm run of nothing" "$shield" vm run nothing
 expect 2 "vm run with a bad nonce" "$shield" vm run nothing --nonce xyz
 expect 2 "vm unknown verb" "$shield" vm frobnicate
 
-printf 'MZ' >"$work/fake.efi"; head -c 2000 /dev/urandom >>"$work/fake.efi"
+make_pe "$work/fake.efi"
 "$shield" image create -o "$work/d.raw" --bootloader "$work/fake.efi" --esp-size 64M >/dev/null 2>&1
 "$shield" image register img --source-disk "$work/d.raw" >/dev/null 2>&1 || { echo "FAIL: register"; exit 1; }
 expect 0 "vm create" "$shield" vm create web-1 --image img

@@ -101,6 +101,9 @@ kidB=$(header "$tokB" kid)
 check "token B is RS256" [ "$(header "$tokB" alg)" = RS256 ]
 check "token B has a new kid ($kidA → $kidB)" [ -n "$kidB" -a "$kidB" != "$kidA" ]
 check "the new key is logged" grep -q "new RS256 signing key $kidB" "$work/k.log"
+check "its end is an RFC 3339 time, not a unix number" \
+        grep -qE "new RS256 signing key $kidB \(signs until [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\)" "$work/k.log"
+check "no log line carries a bare unix time" bash -c "! grep -qE '(until|at|since) [0-9]{9,}' '$work/k.log'"
 http GET /jwks
 cp "$work/body" "$work/jwks2.json"
 check "the JWKS lists kid A and kid B" [ "$(jget '{"'"$kidA"'", "'"$kidB"'"} <= {k["kid"] for k in j["keys"]}')" = True ]

@@ -226,6 +226,66 @@ static void test_inserted_boot_application_red(void **state) {
         shield_integrity_verdict_clear(&v);
 }
 
+/*
+ * An EFI_LOAD_OPTION (UEFI 2.10, 3.1.3): attributes, FilePathListLength, the
+ * description (UCS-2, NUL-terminated), then a device path of file-path
+ * nodes (type 4, subtype 4) and the end node: a long summary.
+ */
+static void load_option(struct buf *b, const char *desc, const char *const *files, size_t n_files) {
+        struct buf dp = { 0 };
+        for (size_t i = 0; i < n_files; i++) {
+                size_t n = strlen(files[i]);
+                uint8_t hdr[2] = { 4, 4 };
+                put(&dp, hdr, 2);
+                u16(&dp, (uint16_t)(4 + 2 * (n + 1)));
+                for (size_t k = 0; k <= n; k++)
+                        u16(&dp, (uint8_t)files[i][k]);
+        }
+        const uint8_t end[4] = { 0x7f, 0xff, 4, 0 };
+        put(&dp, end, 4);
+        u32(b, 1);
+        u16(b, (uint16_t)dp.n);
+        for (size_t k = 0; k <= strlen(desc); k++)
+                u16(b, (uint8_t)desc[k]);
+        put(b, dp.b, dp.n);
+}
+
+/* A long summary in a reason keeps the part that names the entry (and the file at the end of the path). */
+static void test_long_summary_keeps_name(void **state) {
+        (void)state;
+        static const char *const path_a[] = { "\\EFI\\vendor-with-a-long-name\\another-directory\\deeper", "shimx64.efi" };
+        static const char *const path_b[] = { "\\EFI\\vendor-with-a-long-name\\another-directory\\deeper", "grubx64.efi" };
+        struct shield_golden *g[2];
+        for (int k = 0; k < 2; k++) {
+                struct buf b = { 0 }, opt = { 0 }, var = { 0 };
+                specid(&b, 2, 0);
+                load_option(&opt, "UEFI Misc Device", k ? path_b : path_a, 2);
+                var_data(&var, "Boot0001", opt.b, opt.n);
+                agile_event(&b, 1, EV_EFI_VARIABLE_BOOT, var.b, (uint32_t)var.n);
+                agile_event(&b, 1, EV_SEPARATOR, sep_zero, 4);
+                struct shield_evidence e = { .secure_boot = -1, .setup_mode = -1, .eventlog = b.b, .eventlog_len = b.n };
+                struct shield_diag diag = { 0 };
+                assert_int_equal(shield_golden_from_evidence(&e, &g[k], &diag), 0);
+        }
+        struct shield_integrity_policy p;
+        struct shield_integrity_verdict v;
+        assert_int_equal(shield_integrity_policy_parse(NULL, &p, NULL), 0);
+        memset(&v, 0, sizeof v);
+        assert_int_equal(shield_integrity_compare(g[0], g[1], &p, &v), 0);
+        assert_true(v.reasons.n >= 1);
+        const struct shield_reason *r = &v.reasons.items[0];
+        /* Both summaries (now and golden) are cut in the middle: the name and the file stay. */
+        const char *first = strstr(r->message, "Boot0001 \"UEFI Misc Device\"");
+        assert_non_null(first);
+        assert_non_null(strstr(first + 1, "Boot0001 \"UEFI Misc Device\""));
+        assert_non_null(strstr(r->message, "\xe2\x80\xa6"));
+        assert_non_null(strstr(r->message, "grubx64.efi"));
+        assert_non_null(strstr(r->message, "shimx64.efi"));
+        shield_integrity_verdict_clear(&v);
+        shield_golden_free(g[0]);
+        shield_golden_free(g[1]);
+}
+
 static void test_separator_red(void **state) {
         (void)state;
         struct shield_integrity_verdict v;
@@ -643,6 +703,7 @@ static void test_from_evidence_errors(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_identical_green),
+                cmocka_unit_test(test_long_summary_keeps_name),
                 cmocka_unit_test(test_appended_yellow),
                 cmocka_unit_test(test_new_pcr_yellow),
                 cmocka_unit_test(test_changed_red),

@@ -812,11 +812,18 @@ static void test_initial_state_errors(void **state) {
         expect_state_error("{\"keks\": []}", SHIELD_E_FORMAT, "non-empty array");
         expect_state_error("{\"dbs\": {}}", SHIELD_E_FORMAT, "non-empty array");
         expect_state_error("{\"pk\": \"x\"}", SHIELD_E_FORMAT, "expected {");
-        expect_state_error("{\"pk\": {\"content\": 5, \"fileType\": \"X509\"}}", SHIELD_E_FORMAT, "expected {");
-        expect_state_error("{\"pk\": {\"content\": \"AAAA\"}}", SHIELD_E_FORMAT, "expected {");
-        /* Unknown fileType. */
-        expect_state_error("{\"pk\": {\"content\": \"AAAA\", \"fileType\": \"PEM\"}}", SHIELD_E_FORMAT, "fileType \"PEM\"");
-        expect_state_error("{\"dbs\": [{\"content\": \"AAAA\", \"fileType\": \"x509\"}]}", SHIELD_E_FORMAT, "dbs[0]: fileType");
+        expect_state_error("{\"pk\": {\"content\": 5, \"fileType\": \"X509\"}}", SHIELD_E_FORMAT,
+                           "pk.content: expected a base64 string");
+        expect_state_error("{\"pk\": {\"content\": \"AAAA\"}}", SHIELD_E_FORMAT, "pk.fileType: missing");
+        expect_state_error("{\"pk\": {\"fileType\": \"X509\"}}", SHIELD_E_FORMAT, "pk.content: missing");
+        expect_state_error("{\"pk\": {\"content\": \"AAAA\", \"fileType\": 509}}", SHIELD_E_FORMAT,
+                           "pk.fileType: expected a string");
+        expect_state_error("{\"pk\": {\"content\": \"AAAA\", \"fileType\": \"X509\", \"x\": 1}}", SHIELD_E_FORMAT,
+                           "pk.x: unknown field");
+        /* Unknown fileType: the message names the field by its path. */
+        expect_state_error("{\"pk\": {\"content\": \"AAAA\", \"fileType\": \"PEM\"}}", SHIELD_E_FORMAT,
+                           "pk.fileType: \"PEM\" is not X509 or BIN");
+        expect_state_error("{\"dbs\": [{\"content\": \"AAAA\", \"fileType\": \"x509\"}]}", SHIELD_E_FORMAT, "dbs[0].fileType");
         /* Bad base64. */
         expect_state_error("{\"pk\": {\"content\": \"!!!not base64!!!\", \"fileType\": \"X509\"}}", SHIELD_E_FORMAT,
                            "not base64");
@@ -824,12 +831,20 @@ static void test_initial_state_errors(void **state) {
         expect_state_error("{\"pk\": {\"content\": \"bm90IGEgY2VydA==\", \"fileType\": \"X509\"}}", SHIELD_E_FORMAT,
                            "not a DER X.509");
         assert_true(asprintf(&t, "{\"keks\": [{\"content\": \"%s\", \"fileType\": \"X509\"}]}", bin) > 0);
-        expect_state_error(t, SHIELD_E_FORMAT, "keks[0]: content is not a DER X.509");
+        expect_state_error(t, SHIELD_E_FORMAT, "keks[0].content: not a DER X.509");
         free(t);
         assert_true(asprintf(&t, "{\"dbs\": [{\"content\": \"%s\", \"fileType\": \"BIN\"}, {\"content\": \"%s\", "
                                  "\"fileType\": \"BIN\"}]}",
                              bin, a64) > 0);
-        expect_state_error(t, SHIELD_E_FORMAT, "dbs[1]: content is not EFI signature lists");
+        expect_state_error(t, SHIELD_E_FORMAT, "dbs[1].content: not EFI signature lists");
+        free(t);
+        assert_true(asprintf(&t, "{\"keks\": [{\"content\": \"%s\", \"fileType\": \"X509\"}, {\"content\": \"%s\", "
+                                 "\"fileType\": \"DER\"}]}",
+                             a64, a64) > 0);
+        expect_state_error(t, SHIELD_E_FORMAT, "keks[1].fileType: \"DER\" is not X509 or BIN");
+        free(t);
+        assert_true(asprintf(&t, "{\"keks\": [{\"content\": \"%s\", \"fileType\": \"X509\"}, 7]}", a64) > 0);
+        expect_state_error(t, SHIELD_E_FORMAT, "keks[1]: expected {");
         free(t);
         /* The PK must be one X.509 certificate: BIN is refused, and so are two PKs. */
         assert_true(asprintf(&t, "{\"pk\": {\"content\": \"%s\", \"fileType\": \"BIN\"}}", bin) > 0);

@@ -223,6 +223,35 @@ static void test_reasons(void **state) {
         assert_int_equal(shield_reasons_max_severity(&l), SHIELD_SEV_ERROR);
         assert_int_equal(shield_reasons_count(&l, SHIELD_SEV_WARNING), 19);
         shield_reasons_clear(&l);
+
+        /* A message longer than SHIELD_REASON_MSG_MAX is cut in the middle: both ends stay, "…" between. */
+        char filler[600];
+        memset(filler, 'x', sizeof filler);
+        for (size_t i = 0; i + 2 < sizeof filler; i += 2) {
+                filler[i] = '\xc3'; /* é, two bytes: every cut point risks splitting a character */
+                filler[i + 1] = '\xa9';
+        }
+        filler[sizeof filler - 1] = 0;
+        assert_int_equal(shield_reasons_add(&l, "long", SHIELD_SEV_ERROR, 0, -1, -1, SIZE_MAX,
+                                            "Boot0001 \"UEFI Misc Device\" %s (golden event 12)", filler), 0);
+        const char *m = l.items[0].message;
+        assert_true(strlen(m) < SHIELD_REASON_MSG_MAX);
+        assert_true(strlen(m) > SHIELD_REASON_MSG_MAX - 8);
+        assert_true(strncmp(m, "Boot0001 \"UEFI Misc Device\" ", 28) == 0);
+        assert_non_null(strstr(m, "\xe2\x80\xa6"));
+        assert_non_null(strstr(m, " (golden event 12)"));
+        assert_string_equal(m + strlen(m) - 18, " (golden event 12)");
+        /* Valid UTF-8 either side of the cut: no lone continuation byte, no lead byte without its pair. */
+        for (const unsigned char *p = (const unsigned char *)m; *p; p++) {
+                if (*p == 0xc3)
+                        assert_int_equal(p[1], 0xa9);
+                if (*p == 0xa9)
+                        assert_int_equal(p[-1], 0xc3);
+        }
+        /* A message that fits is kept whole. */
+        assert_int_equal(shield_reasons_add(&l, "short", SHIELD_SEV_INFO, 0, -1, -1, SIZE_MAX, "%s", "whole"), 0);
+        assert_string_equal(l.items[1].message, "whole");
+        shield_reasons_clear(&l);
         assert_int_equal(l.n, 0);
         shield_reasons_clear(NULL);
         assert_string_equal(shield_strerror(SHIELD_E_TRUNCATED), "input is truncated");

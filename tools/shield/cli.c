@@ -76,37 +76,99 @@ void cli_print_reasons(FILE *f, const struct shield_reasons *list) {
         }
 }
 
+static const struct cli_verb *find_verb(const struct cli_verb *verbs, size_t n_verbs, const char *name) {
+        for (size_t i = 0; i < n_verbs; i++)
+                if (strcmp(name, verbs[i].name) == 0)
+                        return &verbs[i];
+        return NULL;
+}
+
+/* The command being run ("shield image create"), built by cli_dispatch() as it goes down. */
+static char command[128] = "shield";
+
+const char *cli_command(void) {
+        return command;
+}
+
 int cli_usage_error(const char *usage, const char *fmt, ...) {
         va_list ap;
 
+        /* One line saying what is wrong, and where the whole usage is: the synopsis drowned the message. */
+        (void)usage;
         fputs("shield: ", stderr);
         va_start(ap, fmt);
         vfprintf(stderr, fmt, ap);
         va_end(ap);
-        fputc('\n', stderr);
-        if (usage) {
-                /* Only the synopsis: the first paragraph of the usage text. */
-                const char *end = strstr(usage, "\n\n");
-                fprintf(stderr, "%.*s\nTry --help for more.\n", end ? (int)(end - usage) : (int)strlen(usage), usage);
-        }
+        fprintf(stderr, "\nTry '%s --help'.\n", command);
         return EXIT_BAD_INPUT;
+}
+
+/* The long option the user typed (argv[optind - 1], maybe abbreviated, maybe "=value"), by its full name. */
+static const char *long_name(const char *typed, const struct option *longopts) {
+        size_t n = strcspn(typed + 2, "=");
+        for (size_t i = 0; longopts && longopts[i].name; i++)
+                if (strncmp(longopts[i].name, typed + 2, n) == 0)
+                        return longopts[i].name;
+        return NULL;
+}
+
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts) {
+        /* A leading ':' makes getopt tell a missing value (':') from an unknown option ('?'). */
+        char opts[64];
+        int n = snprintf(opts, sizeof opts, ":%s", shortopts);
+        if (n < 0 || (size_t)n >= sizeof opts)
+                return cli_usage_error(NULL, "internal error: option string too long"), '?';
+        opterr = 0;
+        int c = getopt_long(argc, argv, opts, longopts, NULL);
+        if (c != ':' && c != '?')
+                return c;
+        const char *typed = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+        bool is_long = strncmp(typed, "--", 2) == 0;
+        const char *name = is_long ? long_name(typed, longopts) : NULL;
+        if (c == ':') {
+                if (name)
+                        cli_usage_error(NULL, "%s: --%s needs a value", argv[0], name);
+                else
+                        cli_usage_error(NULL, "%s: -%c needs a value", argv[0], optopt);
+        } else if (name && strchr(typed, '=')) {
+                cli_usage_error(NULL, "%s: --%s takes no value", argv[0], name);
+        } else if (!is_long && optopt) {
+                cli_usage_error(NULL, "%s: unknown option '-%c'", argv[0], optopt);
+        } else {
+                cli_usage_error(NULL, "%s: unknown option '%.*s'", argv[0], (int)strcspn(typed, "="), typed);
+        }
+        return '?';
 }
 
 int cli_dispatch(int argc, char **argv, const char *usage, const struct cli_verb *verbs, size_t n_verbs) {
         /* The top level names no family in its messages: "shield: unknown command …". */
         bool top = strcmp(argv[0], "shield") == 0;
-        if (argc < 2)
-                return top ? cli_usage_error(usage, "a command is required")
-                           : cli_usage_error(usage, "%s: a command is required", argv[0]);
-        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        if (top)
+                snprintf(command, sizeof command, "shield");
+        if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0)) {
                 fputs(usage, stdout);
                 return EXIT_OK;
         }
-        for (size_t i = 0; i < n_verbs; i++)
-                if (strcmp(argv[1], verbs[i].name) == 0)
-                        return verbs[i].run(argc - 1, argv + 1);
-        return top ? cli_usage_error(usage, "unknown command \"%s\"", argv[1])
-                   : cli_usage_error(usage, "%s: unknown command \"%s\"", argv[0], argv[1]);
+        const struct cli_verb *v = argc >= 2 ? find_verb(verbs, n_verbs, argv[1]) : NULL;
+        if (!v) {
+                /* The commands there are, on the one line: what to type instead. */
+                char names[512] = "";
+                size_t used = 0;
+                for (size_t i = 0; i < n_verbs && used < sizeof names; i++) {
+                        int w = snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "", verbs[i].name);
+                        used += w > 0 ? (size_t)w : 0;
+                }
+                const char *family = top ? "" : argv[0], *sep = top ? "" : ": ";
+                if (argc < 2)
+                        return cli_usage_error(usage, "%s%sa command is required (%s)", family, sep, names);
+                if (argv[1][0] == '-')
+                        return cli_usage_error(usage, "%s%sunknown option '%s': a command comes first (%s)", family, sep,
+                                               argv[1], names);
+                return cli_usage_error(usage, "%s%sunknown command \"%s\" (%s)", family, sep, argv[1], names);
+        }
+        size_t len = strlen(command);
+        snprintf(command + len, sizeof command - len, " %s", v->name);
+        return v->run(argc - 1, argv + 1);
 }
 
 int cli_parse_file_json(int argc, char **argv, const char *usage, const char **ret_path, bool *ret_json) {
@@ -118,13 +180,13 @@ int cli_parse_file_json(int argc, char **argv, const char *usage, const char **r
         *ret_json = false;
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+        while ((c = cli_getopt(argc, argv, "h", options)) >= 0) {
                 if (c == 'h') {
                         fputs(usage, stdout);
                         return EXIT_OK;
                 }
                 if (c != 'j')
-                        return cli_usage_error(usage, "%s: unknown option '%s'", argv[0], argv[optind - 1]);
+                        return EXIT_BAD_INPUT; /* said by cli_getopt */
                 *ret_json = true;
         }
         if (optind != argc - 1)

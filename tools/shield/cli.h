@@ -99,11 +99,24 @@ int cli_integrity_policy(const char *arg, struct shield_integrity_policy *ret);
 void cli_print_reasons(FILE *f, const struct shield_reasons *list);
 
 /*
- * Handle the options every subcommand takes: -h/--help prints usage and
- * returns 1 (the caller exits EXIT_OK). Subcommands parse their own
- * options with getopt_long and call cli_usage_error() on unknown ones.
+ * A usage error: "shield: <message>" and "Try 'shield image create --help'."
+ * (the command cli_dispatch() got to), one line each: the message must say
+ * what is wrong by itself. usage is no longer printed. Returns EXIT_BAD_INPUT.
  */
 int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The command being run as the user typed it down to the verb: "shield image create". */
+const char *cli_command(void);
+
+struct option;
+/*
+ * getopt_long for every verb (the caller sets optind = 0 first; shortopts
+ * without a leading ':'): the next option, -1 after the last, or '?' once
+ * the problem has been said as a usage error: "VERB: --defaults needs a
+ * value" for a missing value, "VERB: unknown option '--x'" otherwise. The
+ * caller then returns EXIT_BAD_INPUT without saying more.
+ */
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
 
 /*
  * The options of a verb that takes one FILE and an optional --json (the

@@ -236,7 +236,7 @@ int cmd_agent(int argc, char **argv) {
         json_out = false;
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "h", options)) >= 0)
                 switch (c) {
                 case 'h': fputs(usage_agent, stdout); return EXIT_OK;
                 case 's': o.server = optarg; break;
@@ -275,7 +275,7 @@ int cmd_agent(int argc, char **argv) {
                         else
                                 return cli_usage_error(usage_agent, "agent: --ak-alg %s: rsa or ecc", optarg);
                         break;
-                default: return cli_usage_error(usage_agent, "agent: unknown option '%s'", argv[optind - 1]);
+                default: return EXIT_BAD_INPUT; /* said by cli_getopt */
                 }
         if (optind != argc)
                 return cli_usage_error(usage_agent, "agent: unexpected argument '%s'", argv[optind]);

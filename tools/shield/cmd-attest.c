@@ -102,7 +102,7 @@ int cmd_attest(int argc, char **argv) {
         frames = false;
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "ho:", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "ho:", options)) >= 0)
                 switch (c) {
                 case 'h': fputs(usage_attest, stdout); return EXIT_OK;
                 case 't': tcti = optarg; break;
@@ -120,7 +120,7 @@ int cmd_attest(int argc, char **argv) {
                         if (shield_parse_u64(optarg, 0, UINT32_MAX, &ak) < 0)
                                 return cli_usage_error(usage_attest, "attest: --ak-handle must be a TPM handle");
                         break;
-                default: return cli_usage_error(usage_attest, "attest: unknown option '%s'", argv[optind - 1]);
+                default: return EXIT_BAD_INPUT; /* said by cli_getopt */
                 }
         if (!nonce_hex || optind != argc)
                 return cli_usage_error(usage_attest, "attest: --nonce HEX is required, and nothing else");

@@ -107,7 +107,7 @@ static int verb_sign(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "ho:", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "ho:", options)) >= 0)
                 switch (c) {
                 case 'h': fputs(usage_sign, stdout); return EXIT_OK;
                 case 'v': var = optarg; break;
@@ -117,7 +117,7 @@ static int verb_sign(int argc, char **argv) {
                 case 'a': append = true; break;
                 case 't': time_s = optarg; break;
                 case 'o': out = optarg; break;
-                default: return cli_usage_error(usage_sign, "sign: unknown option '%s'", argv[optind - 1]);
+                default: return EXIT_BAD_INPUT; /* said by cli_getopt */
                 }
         shield_guid vendor;
         uint8_t ts[16];
@@ -182,13 +182,13 @@ static int verb_verify(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "h", options)) >= 0)
                 switch (c) {
                 case 'h': fputs(usage_verify, stdout); return EXIT_OK;
                 case 'c': cert = optarg; break;
                 case 'v': var = optarg; break;
                 case 'j': json = true; break;
-                default: return cli_usage_error(usage_verify, "verify: unknown option '%s'", argv[optind - 1]);
+                default: return EXIT_BAD_INPUT; /* said by cli_getopt */
                 }
         if (!cert || optind != argc - 1)
                 return cli_usage_error(usage_verify, "verify: FILE.auth and --cert are required");

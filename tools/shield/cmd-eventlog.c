@@ -185,7 +185,7 @@ static int parse_args(int argc, char **argv, const char *usage, const int *allow
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "hv", options, NULL)) >= 0) {
+        while ((c = cli_getopt(argc, argv, "hv", options)) >= 0) {
                 bool ok = c == 'h';
                 /* -v is --verbose, for the verbs that take it. */
                 if (c == 'v')
@@ -193,8 +193,7 @@ static int parse_args(int argc, char **argv, const char *usage, const int *allow
                 for (size_t i = 0; i < n_allowed; i++)
                         ok |= allowed[i] == c;
                 if (c == '?')
-                        return cli_usage_error(usage, "%s: unknown or misplaced option '%s'", argv[0],
-                                               argv[optind - 1]);
+                        return EXIT_BAD_INPUT; /* said by cli_getopt */
                 if (!ok) {
                         /* A known option another verb takes: name it, not its argument. */
                         const char *name = "?";

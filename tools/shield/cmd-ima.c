@@ -148,12 +148,14 @@ static int parse_args(int argc, char **argv, const char *usage, unsigned allowed
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+        while ((c = cli_getopt(argc, argv, "h", options)) >= 0) {
                 if (c == 'h') {
                         fputs(usage, stdout);
                         return EXIT_OK;
                 }
-                if (c == '?' || c == ':' || c < OPT_JSON || !(allowed_mask & ALLOW(c)))
+                if (c == '?')
+                        return EXIT_BAD_INPUT; /* said by cli_getopt */
+                if (c < OPT_JSON || !(allowed_mask & ALLOW(c)))
                         return cli_usage_error(usage, "%s: unknown or misplaced option '%s'", argv[0], argv[optind - 1]);
                 switch (c) {
                 case OPT_JSON: a->json = true; break;

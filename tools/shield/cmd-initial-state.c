@@ -29,17 +29,18 @@ static const char usage_family[] =
         "Run 'shield initial-state COMMAND --help' for details.\n";
 
 static const char usage_create[] =
-        "Usage: shield initial-state create --pk FILE [--kek FILE…] [--db FILE…] [--dbx FILE…]\n"
+        "Usage: shield initial-state create [--pk FILE] [--kek FILE…] [--db FILE…] [--dbx FILE…]\n"
         "                                   -o initial_state.json\n"
         "\n"
         "Each FILE is a certificate (.der, .crt or .pem: stored as X509, PEM\n"
         "converted to DER) or EFI signature lists / a signed update such as\n"
-        "DBXUpdate.bin (stored as BIN). Exactly one PK certificate. Values not\n"
-        "given are left out: at instance creation they take the platform's\n"
-        "defaults; a value given replaces its default, it is never merged.\n"
+        "DBXUpdate.bin (stored as BIN). At most one PK, a certificate. Values\n"
+        "not given (the PK too) are left out: at instance creation they take the\n"
+        "platform's defaults (the PK: the platform key); a value given replaces\n"
+        "its default, it is never merged.\n"
         "\n"
         "Options:\n"
-        "  --pk FILE    the platform key certificate (required)\n"
+        "  --pk FILE    the platform key certificate (default: the platform's PK)\n"
         "  --kek FILE   a key-exchange key (repeatable)\n"
         "  --db FILE    an allowed signer or hash list (repeatable)\n"
         "  --dbx FILE   a revoked signer or hash list (repeatable)\n"
@@ -119,7 +120,7 @@ static int verb_create(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "ho:", options, NULL)) >= 0) {
+        while ((c = cli_getopt(argc, argv, "ho:", options)) >= 0) {
                 struct shield_is_value *v = c == 'P' ? &st.pk : c == 'K' ? &st.keks : c == 'D' ? &st.dbs : c == 'X' ? &st.dbxs : NULL;
                 if (c == 'h') {
                         fputs(usage_create, stdout);
@@ -130,7 +131,7 @@ static int verb_create(int argc, char **argv) {
                         continue;
                 }
                 if (!v) {
-                        r = cli_usage_error(usage_create, "create: unknown option '%s'", argv[optind - 1]);
+                        r = EXIT_BAD_INPUT; /* said by cli_getopt */
                         goto out;
                 }
                 uint8_t *buf = NULL;
@@ -148,8 +149,9 @@ static int verb_create(int argc, char **argv) {
                 r = cli_usage_error(usage_create, "create: -o FILE is required, and no other arguments");
                 goto out;
         }
-        if (st.pk.n != 1 || st.pk.entries[0].type != SHIELD_IS_X509) {
-                r = cli_usage_error(usage_create, "create: exactly one --pk X.509 certificate is required");
+        /* No --pk: the PK is left out, and takes the platform's at instance creation like any unset value. */
+        if (st.pk.set && (st.pk.n != 1 || st.pk.entries[0].type != SHIELD_IS_X509)) {
+                r = cli_usage_error(usage_create, "create: --pk takes exactly one X.509 certificate, once");
                 goto out;
         }
         /* The option-ROM warning, now rather than at instance creation: resolving against no defaults gives it. */
@@ -162,7 +164,8 @@ static int verb_create(int argc, char **argv) {
         shield_reasons_clear(&warnings);
         r = write_state(&st, out);
         if (r == 0)
-                printf("%s: pk, %zu keks, %zu dbs, %zu dbxs\n", out, st.keks.n, st.dbs.n, st.dbxs.n);
+                printf("%s: %s, %zu keks, %zu dbs, %zu dbxs\n", out, st.pk.set ? "pk" : "pk (platform default)",
+                       st.keks.n, st.dbs.n, st.dbxs.n);
 out:
         shield_initial_state_clear(&st);
         return r;
@@ -345,14 +348,14 @@ static int verb_resolve(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "ho:", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "ho:", options)) >= 0)
                 switch (c) {
                 case 'h': fputs(usage_resolve, stdout); return EXIT_OK;
                 case 'd': defaults = optarg; break;
                 case 'p': pk = optarg; break;
                 case 'o': out = optarg; break;
                 case 'j': json = true; break;
-                default: return cli_usage_error(usage_resolve, "resolve: unknown option '%s'", argv[optind - 1]);
+                default: return EXIT_BAD_INPUT; /* said by cli_getopt */
                 }
         if (optind != argc - 1)
                 return cli_usage_error(usage_resolve, "resolve: expected exactly one FILE");

@@ -114,7 +114,7 @@ static int verb_generate(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "ho:", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "ho:", options)) >= 0)
                 switch (c) {
                 case 'h': fputs(usage_generate, stdout); return EXIT_OK;
                 case 'o': out = optarg; break;
@@ -122,7 +122,7 @@ static int verb_generate(int argc, char **argv) {
                 case 'a': algo_name = optarg; break;
                 case 'f': force = true; break;
                 case 'j': json = true; break;
-                default: return cli_usage_error(usage_generate, "generate: unknown option '%s'", argv[optind - 1]);
+                default: return EXIT_BAD_INPUT; /* said by cli_getopt */
                 }
         if (!out || optind != argc)
                 return cli_usage_error(usage_generate, "generate: --out DIR is required, and nothing else");

@@ -232,14 +232,14 @@ static int verb_sign(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "ho:", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "ho:", options)) >= 0)
                 switch (c) {
                 case 'h': fputs(usage_sign, stdout); return EXIT_OK;
                 case 'k': key = optarg; break;
                 case 'c': cert = optarg; break;
                 case 'a': append = true; break;
                 case 'o': out = optarg; break;
-                default: return cli_usage_error(usage_sign, "sign: unknown option '%s'", argv[optind - 1]);
+                default: return EXIT_BAD_INPUT; /* said by cli_getopt */
                 }
         if (!key || !cert || !out || optind != argc - 1)
                 return cli_usage_error(usage_sign, "sign: --key, --cert, -o and one IN image are required");

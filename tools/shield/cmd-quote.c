@@ -130,7 +130,7 @@ static int verb_verify(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "h", options)) >= 0)
                 switch (c) {
                 case 'h': fputs(usage_verify, stdout); return EXIT_OK;
                 case 'a': ak_path = optarg; break;
@@ -144,7 +144,7 @@ static int verb_verify(int argc, char **argv) {
                                 return cli_usage_error(usage_verify, "verify: --sig-hash '%s' is unknown", optarg);
                         break;
                 case 'j': json = true; break;
-                default: return cli_usage_error(usage_verify, "verify: unknown option '%s'", argv[optind - 1]);
+                default: return EXIT_BAD_INPUT; /* said by cli_getopt */
                 }
         if (!ak_path || !msg_path || !sig_path || optind != argc)
                 return cli_usage_error(usage_verify, "verify: --ak-pub, --msg and --sig are required");

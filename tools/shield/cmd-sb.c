@@ -127,7 +127,7 @@ static int verb_check(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "h", options)) >= 0)
                 switch (c) {
                 case 'h': fputs(usage_check, stdout); return EXIT_OK;
                 case 'j': json = true; break;
@@ -145,7 +145,7 @@ static int verb_check(int argc, char **argv) {
                                 return cli_usage_error(usage_check, "check: too many --dbx");
                         dbx_files[n_dbx++] = optarg;
                         break;
-                default: return cli_usage_error(usage_check, "check: unknown option '%s'", argv[optind - 1]);
+                default: return EXIT_BAD_INPUT; /* said by cli_getopt */
                 }
         int sources = (initial_state != NULL) + (varstore != NULL) + (n_db || n_dbx);
         if (sources != 1)

@@ -122,13 +122,13 @@ static int verb_create(int argc, char **argv) {
         optind = 0;
         opterr = 0;
         /* First pass: the owner must be known before any list is built. */
-        while ((c = getopt_long(argc, argv, "ho:", options, NULL)) >= 0) {
+        while ((c = cli_getopt(argc, argv, "ho:", options)) >= 0) {
                 if (c == 'h') {
                         fputs(usage_create, stdout);
                         return EXIT_OK;
                 }
                 if (c == '?')
-                        return cli_usage_error(usage_create, "create: unknown option '%s'", argv[optind - 1]);
+                        return EXIT_BAD_INPUT; /* said by cli_getopt */
                 if (c == 'g' && shield_guid_parse(optarg, &owner) < 0)
                         return cli_usage_error(usage_create, "create: '%s' is not a GUID", optarg);
                 if (c == 'o')
@@ -137,7 +137,7 @@ static int verb_create(int argc, char **argv) {
         if (!out || optind != argc)
                 return cli_usage_error(usage_create, "create: -o FILE is required, and no other arguments");
         optind = 0;
-        while ((c = getopt_long(argc, argv, "ho:", options, NULL)) >= 0) {
+        while ((c = cli_getopt(argc, argv, "ho:", options)) >= 0) {
                 if (c == 'x') {
                         uint8_t *buf = NULL, *der = NULL;
                         size_t len, der_len;

@@ -108,14 +108,14 @@ static int verb_verify(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "h", options)) >= 0)
                 switch (c) {
                 case 'h': fputs(usage_verify, stdout); return EXIT_OK;
                 case 'k': jwks_path = optarg; break;
                 case 'a': audience = optarg; break;
                 case 'i': issuer = optarg; break;
                 case 'j': json = true; break;
-                default: return cli_usage_error(usage_verify, "verify: unknown option '%s'", argv[optind - 1]);
+                default: return EXIT_BAD_INPUT; /* said by cli_getopt */
                 }
         if (!jwks_path)
                 return cli_usage_error(usage_verify, "verify: --jwks FILE is required");

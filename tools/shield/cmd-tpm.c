@@ -174,7 +174,7 @@ static int verb_provision(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "h", options)) >= 0)
                 switch (c) {
                 case 'h': fputs(usage_provision, stdout); return EXIT_OK;
                 case 't': tcti = optarg; break;
@@ -185,8 +185,7 @@ static int verb_provision(int argc, char **argv) {
                                 return cli_usage_error(usage_provision, "provision: --days must be 1 to 36500");
                         break;
                 case 'j': json = true; break;
-                default:
-                        return cli_usage_error(usage_provision, "provision: unknown option '%s'", argv[optind - 1]);
+                default: return EXIT_BAD_INPUT; /* said by cli_getopt */
                 }
         if (!name || !*name || !ca_dir || optind != argc)
                 return cli_usage_error(usage_provision, "provision: --name NAME and --ca-dir DIR are required");
@@ -271,7 +270,7 @@ static int verb_pcrs(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "h", options)) >= 0)
                 switch (c) {
                 case 'h': fputs(usage_pcrs, stdout); return EXIT_OK;
                 case 't': tcti = optarg; break;
@@ -281,7 +280,7 @@ static int verb_pcrs(int argc, char **argv) {
                                 return cli_usage_error(usage_pcrs, "pcrs: --bank '%s' is not a hash we know", optarg);
                         n_banks++;
                         break;
-                default: return cli_usage_error(usage_pcrs, "pcrs: unknown option '%s'", argv[optind - 1]);
+                default: return EXIT_BAD_INPUT; /* said by cli_getopt */
                 }
         if (optind != argc)
                 return cli_usage_error(usage_pcrs, "pcrs: no arguments expected");
@@ -367,7 +366,7 @@ static int verb_quote(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "ho:", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "ho:", options)) >= 0)
                 switch (c) {
                 case 'h': fputs(usage_quote, stdout); return EXIT_OK;
                 case 't': tcti = optarg; break;
@@ -377,7 +376,7 @@ static int verb_quote(int argc, char **argv) {
                         if (shield_parse_u64(optarg, 0, UINT32_MAX, &ak) < 0)
                                 return cli_usage_error(usage_quote, "quote: --ak-handle must be a TPM handle");
                         break;
-                default: return cli_usage_error(usage_quote, "quote: unknown option '%s'", argv[optind - 1]);
+                default: return EXIT_BAD_INPUT; /* said by cli_getopt */
                 }
         if (!nonce_hex || !out || optind != argc)
                 return cli_usage_error(usage_quote, "quote: --nonce HEX and -o FILE are required");
@@ -452,14 +451,14 @@ static int verb_verify(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "h", options)) >= 0)
                 switch (c) {
                 case 'h': fputs(usage_verify, stdout); return EXIT_OK;
                 case 'e': path = optarg; break;
                 case 'n': nonce_hex = optarg; break;
                 case 'c': ca_path = optarg; break;
                 case 'j': json = true; break;
-                default: return cli_usage_error(usage_verify, "verify-quote: unknown option '%s'", argv[optind - 1]);
+                default: return EXIT_BAD_INPUT; /* said by cli_getopt */
                 }
         if (!path || optind != argc)
                 return cli_usage_error(usage_verify, "verify-quote: --evidence FILE is required");
@@ -660,12 +659,12 @@ static int verb_info(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "h", options)) >= 0)
                 switch (c) {
                 case 'h': fputs(usage_info, stdout); return EXIT_OK;
                 case 't': tcti = optarg; break;
                 case 'j': json = true; break;
-                default: return cli_usage_error(usage_info, "info: unknown option '%s'", argv[optind - 1]);
+                default: return EXIT_BAD_INPUT; /* said by cli_getopt */
                 }
         if (optind != argc)
                 return cli_usage_error(usage_info, "info: no arguments expected");
@@ -786,13 +785,13 @@ static int verb_ek(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "ho:", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "ho:", options)) >= 0)
                 switch (c) {
                 case 'h': fputs(usage_ek, stdout); return EXIT_OK;
                 case 't': tcti = optarg; break;
                 case 'j': json = true; break;
                 case 'o': dir = optarg; break;
-                default: return cli_usage_error(usage_ek, "ek: unknown option '%s'", argv[optind - 1]);
+                default: return EXIT_BAD_INPUT; /* said by cli_getopt */
                 }
         if (optind != argc)
                 return cli_usage_error(usage_ek, "ek: no arguments expected");
@@ -867,7 +866,7 @@ static int verb_ak_create(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "ho:", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "ho:", options)) >= 0)
                 switch (c) {
                 case 'h': fputs(usage_ak, stdout); return EXIT_OK;
                 case 't': tcti = optarg; break;
@@ -885,7 +884,7 @@ static int verb_ak_create(int argc, char **argv) {
                         if (shield_parse_u64(optarg, 0, UINT32_MAX, &persist) < 0 || (persist >> 24) != 0x81)
                                 return cli_usage_error(usage_ak, "ak create: --persist must be a handle 0x81xxxxxx");
                         break;
-                default: return cli_usage_error(usage_ak, "ak create: unknown option '%s'", argv[optind - 1]);
+                default: return EXIT_BAD_INPUT; /* said by cli_getopt */
                 }
         if (!dir || optind != argc)
                 return cli_usage_error(usage_ak, "ak create: -o DIR is required");
@@ -962,16 +961,14 @@ static int verb_make_credential(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "ho:", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "ho:", options)) >= 0)
                 switch (c) {
                 case 'h': fputs(usage_makecred, stdout); return EXIT_OK;
                 case 'e': ek_path = optarg; break;
                 case 'n': name_arg = optarg; break;
                 case 's': secret_hex = optarg; break;
                 case 'o': out = optarg; break;
-                default:
-                        return cli_usage_error(usage_makecred, "make-credential: unknown option '%s'",
-                                               argv[optind - 1]);
+                default: return EXIT_BAD_INPUT; /* said by cli_getopt */
                 }
         if (!ek_path || !name_arg || !secret_hex || !out || optind != argc)
                 return cli_usage_error(usage_makecred,
@@ -1023,7 +1020,7 @@ static int verb_activate(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "h", options)) >= 0)
                 switch (c) {
                 case 'h': fputs(usage_activate, stdout); return EXIT_OK;
                 case 't': tcti = optarg; break;
@@ -1034,7 +1031,7 @@ static int verb_activate(int argc, char **argv) {
                         if (shield_parse_u64(optarg, 0, UINT32_MAX, &handle) < 0 || handle == 0)
                                 return cli_usage_error(usage_activate, "activate: --ak-handle must be a TPM handle");
                         break;
-                default: return cli_usage_error(usage_activate, "activate: unknown option '%s'", argv[optind - 1]);
+                default: return EXIT_BAD_INPUT; /* said by cli_getopt */
                 }
         if (!blob_path || (!handle == !ctx) || optind != argc)
                 return cli_usage_error(usage_activate,

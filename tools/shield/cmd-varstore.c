@@ -154,7 +154,7 @@ static int verb_create(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "ho:", options, NULL)) >= 0) {
+        while ((c = cli_getopt(argc, argv, "ho:", options)) >= 0) {
                 struct db_input *in = c == 'P' ? &dbs[0] : c == 'K' ? &dbs[1] : c == 'D' ? &dbs[2] : c == 'X' ? &dbs[3] : NULL;
                 if (in) {
                         if (in->n == ELEMENTS(in->files))
@@ -174,7 +174,7 @@ static int verb_create(int argc, char **argv) {
                 case 'i': initial_state = optarg; break;
                 case 'd': defaults = optarg; break;
                 case 'p': platform_pk = optarg; break;
-                default: return cli_usage_error(usage_create, "create: unknown option '%s'", argv[optind - 1]);
+                default: return EXIT_BAD_INPUT; /* said by cli_getopt */
                 }
         }
         if (!out || optind != argc)
