@@ -246,7 +246,7 @@ expect 0 "an unsigned bootloader under a custom db: registered, with a warning" 
         --source-disk "$work/a.raw" --signature-database-file "$work/keys/db.der"
 contains 'warning: image warn-db: Secure Boot would refuse its bootloader \\EFI\\Boot\\bootx64.efi under its own db/dbx \(SB_Variable_Match NO_CERT_MATCH' \
         "the warning names the verdict and the bootloader"
-contains '^SB_EVENT: \{"status":"Fail"' "the SB_EVENT line follows"
+contains '^SB_EVENT: \{ "status": "Fail"' "the SB_EVENT line follows"
 contains "image warn-db registered" "still registered"
 expect 1 "--strict refuses it" "$shield" image register strict-db --source-disk "$work/a.raw" \
         --signature-database-file "$work/keys/db.der" --strict

@@ -583,7 +583,9 @@ static int judge_bootloader(const char *state, const struct shield_image_registe
         }
         judged = true;
         if (!v.pass) {
-                char *line = shield_sb_event_line(&v);
+                struct shield_sb_event ev;
+                shield_sb_event_from_verdict(&v, SHIELD_BOOTLOADER_PATH, &ev);
+                char *line = shield_sb_event_line(&ev);
                 const char *keys = st ? "its own db/dbx" : "the platform's default db/dbx";
                 if (strict)
                         cli_error("image %s: Secure Boot would refuse its bootloader %s under %s (SB_Variable_Match "
