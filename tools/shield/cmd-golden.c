@@ -148,8 +148,9 @@ static int parse_args(int argc, char **argv, const char *usage, bool want_file, 
         *a = (struct golden_args){ .history = 5 };
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, is_export ? "ho:" : "h", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, is_export ? "ho:" : "h", options)) >= 0)
                 switch (c) {
+                case '?': return EXIT_BAD_INPUT; /* said by cli_getopt */
                 case 'h': fputs(usage, stdout); return EXIT_OK;
                 case 'i': a->instance = optarg; break;
                 case 's': a->store = optarg; break;

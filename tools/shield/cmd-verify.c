@@ -134,8 +134,9 @@ int cmd_verify(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "h", options)) >= 0)
                 switch (c) {
+                case '?': return EXIT_BAD_INPUT; /* said by cli_getopt */
                 case 'h': fputs(usage, stdout); return EXIT_OK;
                 case 'n': nonce_hex = optarg; break;
                 case 'a': ak_path = optarg; break;

@@ -273,8 +273,9 @@ static int verb_create(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "h", options)) >= 0)
                 switch (c) {
+                case '?': shield_instance_settings_clear(&settings); return EXIT_BAD_INPUT; /* said by cli_getopt */
                 case 'h': printf(usage_create, settings_help); return EXIT_OK;
                 case 'i': image = optarg; break;
                 case 'j': json = true; break;
@@ -469,8 +470,9 @@ static int verb_run(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "h", options)) >= 0)
                 switch (c) {
+                case '?': return EXIT_BAD_INPUT; /* said by cli_getopt */
                 case 'h': fputs(usage_run, stdout); return EXIT_OK;
                 case 'n': nonce_hex = optarg; break;
                 case 'e': evidence_path = optarg; break;
@@ -757,8 +759,9 @@ static int verb_migrate(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "h", options)) >= 0)
                 switch (c) {
+                case '?': return EXIT_BAD_INPUT; /* said by cli_getopt */
                 case 'h': fputs(usage_migrate, stdout); return EXIT_OK;
                 case 'S': server = optarg; break;
                 case 'C': cacert = optarg; break;
@@ -938,8 +941,9 @@ static int verb_set(int argc, char **argv) {
                         }
                         break;
                 }
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "h", options)) >= 0)
                 switch (c) {
+                case '?': goto out; /* said by cli_getopt; r is EXIT_BAD_INPUT */
                 case 'h': printf(usage_set, settings_help); r = EXIT_OK; goto out;
                 case 'j': json = true; break;
                 case O_BOOT_ORDER: order_text = optarg; break;
@@ -1006,8 +1010,9 @@ static int verb_show(int argc, char **argv) {
         int c;
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "h", options)) >= 0)
                 switch (c) {
+                case '?': return EXIT_BAD_INPUT; /* said by cli_getopt */
                 case 'h': fputs(usage_show, stdout); return EXIT_OK;
                 case 'j': json = true; break;
                 default: return cli_usage_error(usage_show, "show: unknown option '%s'", argv[optind - 1]);
@@ -1044,8 +1049,9 @@ static int verb_simple(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = cli_getopt(argc, argv, "h", options)) >= 0)
                 switch (c) {
+                case '?': return EXIT_BAD_INPUT; /* said by cli_getopt */
                 case 'h': fputs(usage_simple, stdout); return EXIT_OK;
                 case 'j': json = true; break;
                 case 'm':
