@@ -146,8 +146,17 @@ char *shield_sb_event_line(const struct shield_sb_event *e);
  */
 char *shield_sb_overall_line(int overall_status);
 
+/* An option ROM a device of the machine carried (what the firmware found at pci_path). */
+struct shield_sb_rom {
+        const char *pci_path;           /* the device's path as text, "PciRoot(0x0)/Pci(0x2,0x0)" */
+        const uint8_t *bytes;           /* the whole ROM (shield_option_rom_parse, shield/uefi.h) */
+        size_t len;
+};
+
 /* What one boot's firmware did, for shield_sb_boot_events(). */
 struct shield_sb_boot {
+        const struct shield_sb_rom *roms; /* the devices' option ROMs; NULL / 0: none known */
+        size_t n_roms;
         const uint8_t *eventlog;        /* the measured TCG event log; NULL when the boot sent none */
         size_t eventlog_len;
         const uint8_t *console;         /* the serial console (may hold \r and ANSI escapes) */
@@ -177,6 +186,11 @@ struct shield_sb_events {
  * PATH: Access Denied|Security Violation" console line; a path without a
  * file is the boot manager's expansion to the removable-media default
  * \EFI\BOOT\BOOTX64.EFI on the first ESP (UEFI 2.10, 3.5.1.1).
+ * Option ROMs (roms): each EFI image of each ROM is an executable at
+ * PCI_PATH/Offset(start,end) (edk2's PciBus names ROM images so); one the
+ * log measured was loaded and is judged on its bytes from the ROM, one it
+ * did not was refused by the firmware and is listed first (ROM drivers run
+ * during PCI enumeration, before any boot option), Fail, with its verdict.
  * A boot without a log (its boot program sends none) lists instead what
  * the console says the boot manager started ("BdsDxe: starting Boot####
  * "…" from PATH", printed once LoadImage() accepted the image).

@@ -174,3 +174,26 @@ __attribute__((warn_unused_result))
 int shield_authvar2_serialize(const uint8_t timestamp[16], const uint8_t *pkcs7, size_t pkcs7_len, const uint8_t *data,
                               size_t len, uint8_t **ret, size_t *ret_len);
 
+
+/* ---- PCI expansion ROMs (an option ROM a device carries) ---- */
+#define SHIELD_OPTION_ROM_MAX (16u << 20)       /* a ROM larger than this is refused */
+#define SHIELD_OPTION_ROM_IMAGES_MAX 16         /* images in one ROM */
+
+struct shield_rom_image {
+        size_t offset, length;          /* of the image in the ROM (what edk2's Offset(start,end) node names) */
+        uint16_t vendor, device;        /* PCIR */
+        uint8_t code_type;              /* 0 legacy x86, 3 EFI, … */
+        bool efi;                       /* code type 3 with a valid EFI_PCI_EXPANSION_ROM_HEADER */
+        uint16_t subsystem, machine, compression; /* EFI images: 0x0b BS driver, 0x8664 x64, 0 none / 1 EFI */
+        size_t pe_offset, pe_length;    /* EFI images: the PE/COFF bytes (compressed when compression is 1) */
+};
+
+/*
+ * The images of a ROM in chain order (up to the one marked last, or the
+ * end). Each header, PCI data structure and EFI header is bounds-checked;
+ * SHIELD_E_FORMAT / _TRUNCATED / _LIMIT with diag naming the image and
+ * offset. At most max images are written to ret; *ret_n on success.
+ */
+__attribute__((warn_unused_result))
+int shield_option_rom_parse(const uint8_t *buf, size_t len, struct shield_rom_image *ret, size_t max, size_t *ret_n,
+                            struct shield_diag *diag);

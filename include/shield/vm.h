@@ -100,6 +100,11 @@ void shield_frames_clear(struct shield_frames *f);
 
 #define SHIELD_VM_TPM_BANKS "sha1,sha256"
 
+/* The NIC: QEMU's own option ROM for virtio-net (Debian's ipxe-qemu), at a fixed PCI address. */
+#define SHIELD_VM_NIC_ROM_DEFAULT "/usr/lib/ipxe/qemu/efi-virtio.rom"
+#define SHIELD_VM_NIC_PCI_SLOT 2
+#define SHIELD_VM_NIC_PCI_PATH "PciRoot(0x0)/Pci(0x2,0x0)"
+
 /* The shielded-VM switches a gcloud user knows (shield vm create/set). */
 struct shield_instance_settings {
         bool secure_boot;               /* Secure Boot on (default): the variable store holds the keys */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "shield/disk.h"
 #include "shield/eventlog.h"
@@ -195,6 +196,38 @@ out:
         return r;
 }
 
+/* "PCI/Offset(0xS,0xE)" of one EFI image of a ROM, as edk2's PciBus names it. */
+static void rom_image_path(const struct shield_sb_rom *rom, const struct shield_rom_image *im, char *buf, size_t n) {
+        snprintf(buf, n, "%s/Offset(0x%zX,0x%zX)", rom->pci_path, im->offset, im->offset + im->length - 1);
+}
+
+/* The PE bytes (a copy) of the ROM image path names; SHIELD_E_NOT_FOUND when none does, or it is compressed. */
+static int read_from_roms(const struct shield_sb_boot *b, const char *path, uint8_t **ret, size_t *ret_len) {
+        for (size_t i = 0; i < b->n_roms; i++) {
+                struct shield_rom_image im[SHIELD_OPTION_ROM_IMAGES_MAX];
+                size_t n = 0;
+                if (shield_option_rom_parse(b->roms[i].bytes, b->roms[i].len, im, SHIELD_OPTION_ROM_IMAGES_MAX, &n,
+                                            NULL) < 0)
+                        continue;
+                for (size_t k = 0; k < n; k++) {
+                        char p[1200];
+                        rom_image_path(&b->roms[i], &im[k], p, sizeof p);
+                        if (!im[k].efi || strcasecmp(p, path) != 0)
+                                continue;
+                        if (im[k].compression != 0)
+                                return SHIELD_E_UNSUPPORTED; /* EFI-compressed: not judged here */
+                        uint8_t *copy = malloc(im[k].pe_length);
+                        if (!copy)
+                                return SHIELD_E_NOMEM;
+                        memcpy(copy, b->roms[i].bytes + im[k].pe_offset, im[k].pe_length);
+                        *ret = copy;
+                        *ret_len = im[k].pe_length;
+                        return 0;
+                }
+        }
+        return SHIELD_E_NOT_FOUND;
+}
+
 /* An event for path, judged on its bytes when they can be read; firmware_loaded: what the firmware did. */
 static int judge(const struct shield_sb_boot *b, const char *path, bool firmware_loaded, const char *measured_digest,
                  struct shield_sb_event *ret) {
@@ -202,10 +235,10 @@ static int judge(const struct shield_sb_boot *b, const char *path, bool firmware
         size_t len = 0;
         struct shield_sb_verdict v;
         struct shield_sb_event e = { 0 };
-        int r = b->disk && shield_sb_image_type_of_path(path) != SHIELD_SB_FROM_FV &&
-                                shield_sb_image_type_of_path(path) != SHIELD_SB_FROM_OPROM
-                        ? read_from_disk(b->disk, path, &bytes, &len)
-                        : SHIELD_E_NOT_FOUND;
+        enum shield_sb_image_type type = shield_sb_image_type_of_path(path);
+        int r = type == SHIELD_SB_FROM_OPROM ? read_from_roms(b, path, &bytes, &len)
+                : b->disk && type != SHIELD_SB_FROM_FV ? read_from_disk(b->disk, path, &bytes, &len)
+                                                         : SHIELD_E_NOT_FOUND;
         if (r == SHIELD_E_NOMEM)
                 return r;
         r = r == 0 ? shield_sb_check(bytes, len, b->dbs, &v, NULL) : r;
@@ -214,7 +247,12 @@ static int judge(const struct shield_sb_boot *b, const char *path, bool firmware
                 return r;
         if (r == 0) {
                 shield_sb_event_from_verdict(&v, path, &e);
-                e.firmware_disagrees = v.pass != firmware_loaded;
+                /*
+                 * A ROM driver is measured before it is verified (edk2 runs the TPM
+                 * handler before the image-verification one), so its event says
+                 * nothing of what the firmware decided: the verdict stands alone.
+                 */
+                e.firmware_disagrees = type != SHIELD_SB_FROM_OPROM && v.pass != firmware_loaded;
         } else {
                 e.pass = firmware_loaded;
                 e.image_type = shield_sb_image_type_of_path(path);
@@ -270,6 +308,54 @@ static int from_log(const struct shield_sb_boot *b, struct shield_sb_events *out
  * The console's refusals, in order: BdsDxe: failed to load Boot0001 "DESC" from PATH: STATUS;
  * with started (a boot that sent no log), also what it started: BdsDxe: starting Boot0001 "DESC" from PATH
  */
+/*
+ * The ROM images the log does not name: the firmware refused them. They
+ * go first, in ROM order (bounded: SHIELD_OPTION_ROM_IMAGES_MAX per ROM,
+ * each checked against the events so far).
+ */
+static int from_roms(const struct shield_sb_boot *b, struct shield_sb_events *out) {
+        struct shield_sb_events refused = { 0 };
+        int r = 0;
+        for (size_t i = 0; i < b->n_roms && r == 0; i++) {
+                struct shield_rom_image im[SHIELD_OPTION_ROM_IMAGES_MAX];
+                size_t n = 0;
+                if (shield_option_rom_parse(b->roms[i].bytes, b->roms[i].len, im, SHIELD_OPTION_ROM_IMAGES_MAX, &n,
+                                            NULL) < 0)
+                        continue;
+                for (size_t k = 0; k < n && r == 0; k++) {
+                        char p[1200];
+                        bool loaded = false;
+                        if (!im[k].efi)
+                                continue;
+                        rom_image_path(&b->roms[i], &im[k], p, sizeof p);
+                        for (size_t e = 0; e < out->n && !loaded; e++)
+                                loaded = strcasecmp(out->events[e].path, p) == 0;
+                        if (loaded)
+                                continue;
+                        struct shield_sb_event ev;
+                        if ((r = judge(b, p, false, NULL, &ev)) == 0) {
+                                ev.pass = false; /* what the firmware did: it never loaded it */
+                                r = push(&refused, &ev);
+                        }
+                }
+        }
+        if (r == 0 && refused.n) {
+                struct shield_sb_event *all = realloc(refused.events, (refused.n + out->n) * sizeof *all);
+                if (!all) {
+                        r = SHIELD_E_NOMEM;
+                } else {
+                        if (out->n)
+                                memcpy(all + refused.n, out->events, out->n * sizeof *all);
+                        free(out->events);
+                        out->events = all;
+                        out->n += refused.n;
+                        refused.events = NULL;
+                }
+        }
+        free(refused.events);
+        return r;
+}
+
 static int from_console(const struct shield_sb_boot *b, bool started, struct shield_sb_events *out) {
         const char *c = (const char *)b->console, *end = c + b->console_len;
         size_t prefix = strlen(BDS_FAILED), sprefix = strlen(BDS_STARTING);
@@ -338,6 +424,8 @@ int shield_sb_boot_events(const struct shield_sb_boot *boot, struct shield_sb_ev
         int r = 0;
         if (boot->eventlog && boot->eventlog_len)
                 r = from_log(boot, &out, diag);
+        if (r == 0 && boot->n_roms)
+                r = from_roms(boot, &out);
         if (r == 0 && boot->console)
                 r = from_console(boot, !(boot->eventlog && boot->eventlog_len), &out);
         if (r < 0) {

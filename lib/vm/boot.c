@@ -118,8 +118,8 @@ static int launch(const struct shield_instance *inst, const uint8_t *nonce, size
         }
         if (inst->settings.nic) {
                 /* A NIC with no network backend: its option ROM is what the firmware judges. */
-                if (inst->settings.nic_rom ? asprintf(&run->nic, "virtio-net-pci,romfile=%s", inst->settings.nic_rom) < 0
-                                           : !(run->nic = strdup("virtio-net-pci"))) {
+                const char *rom = inst->settings.nic_rom ? inst->settings.nic_rom : SHIELD_VM_NIC_ROM_DEFAULT;
+                if (asprintf(&run->nic, "virtio-net-pci,addr=0x%x,romfile=%s", SHIELD_VM_NIC_PCI_SLOT, rom) < 0) {
                         run->nic = NULL;
                         return SHIELD_E_NOMEM;
                 }

@@ -54,9 +54,20 @@ int shield_instance_sb_events(const struct shield_instance *inst, const uint8_t 
         const char *convert[] = { "qemu-img", "convert", "-q", "-f", "qcow2", "-O", "raw", inst->disk, raw, NULL };
         struct shield_diag d = { 0 };
         have_raw = shield_run(convert, NULL, &d) == 0 && shield_blockdev_open_file(raw, &dev, &d) == 0;
+        /* The NIC's option ROM, as QEMU gave it to the firmware. */
+        uint8_t *rom = NULL;
+        size_t rom_len = 0;
+        struct shield_sb_rom roms[1];
+        size_t n_roms = 0;
+        if (inst->settings.nic &&
+            shield_read_file(inst->settings.nic_rom ? inst->settings.nic_rom : SHIELD_VM_NIC_ROM_DEFAULT,
+                             SHIELD_OPTION_ROM_MAX, &rom, &rom_len) == 0)
+                roms[n_roms++] = (struct shield_sb_rom){ SHIELD_VM_NIC_PCI_PATH, rom, rom_len };
         struct shield_sb_boot b = { .eventlog = eventlog, .eventlog_len = eventlog_len, .console = console,
-                                    .console_len = console_len, .disk = have_raw ? &dev : NULL, .dbs = &dbs };
+                                    .console_len = console_len, .disk = have_raw ? &dev : NULL, .dbs = &dbs,
+                                    .roms = roms, .n_roms = n_roms };
         r = shield_sb_boot_events(&b, ret, diag);
+        free(rom);
 out:
         if (have_raw)
                 shield_blockdev_close(&dev);

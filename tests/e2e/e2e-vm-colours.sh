@@ -130,6 +130,10 @@ run r9 n
 if [ "$(rc r9)" = 0 ] && has r9 "quote: verified"; then ok "5 with QEMU's unsigned NIC ROM it still boots from its disk"
 else bad "5 NIC (exit $(rc r9))"; show "$work/r9.out"; fi
 check "5 vm show lists the NIC" sh -c "'$shield' vm show n | grep -q 'NIC: on'"
+if has r9 '"status": "Fail", "msg": "The EFI executable failed to load. It.s not signed, or the signature \(or hash\) did not match entries in DB", "EFI_Image_Type" : "FromOpROM", "EFI_Image_Path": "PciRoot\(0x0\)/Pci\(0x2,0x0\)/Offset\(0x[0-9a-fA-F]+,0x[0-9a-fA-F]+\)", "SB_Variable_Match" : "NO_CERT_MATCH"'; then
+        ok "5 the ROM's SB_EVENT: Fail, FromOpROM, its PCI path and offset, NO_CERT_MATCH"
+else bad "5 no FromOpROM Fail line"; grep SB_EVENT "$work/r9.out" | sed 's/^/  | /'; fi
+check "5 no PXE boot entry: the firmware did not run the ROM's driver" sh -c "! '$shield' vm show n | grep -qi pxe"
 
 # ---- 6: Secure Boot off ----
 "$shield" vm create u --image unsigned --no-shielded-secure-boot >/dev/null 2>&1 || bad "6 vm create --no-shielded-secure-boot"

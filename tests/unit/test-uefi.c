@@ -1111,6 +1111,69 @@ static void test_load_option(void **state) {
         shield_load_option_clear(&opt);
 }
 
+/* A PCI expansion ROM built here: a legacy image, then an EFI image (PCI Firmware 3.0, 5.1; UEFI 2.10, 14.4.2). */
+static size_t rom_image(uint8_t *img, uint8_t code_type, bool last, uint16_t units, uint16_t compression) {
+        memset(img, 0, (size_t)units * 512);
+        img[0] = 0x55;
+        img[1] = 0xaa;
+        img[0x18] = 0x40; /* the PCIR offset */
+        memcpy(img + 0x40, "PCIR", 4);
+        img[0x44] = 0xf4, img[0x45] = 0x1a, img[0x46] = 0x41, img[0x47] = 0x10;
+        img[0x50] = (uint8_t)units, img[0x51] = (uint8_t)(units >> 8);
+        img[0x54] = code_type;
+        img[0x55] = last ? 0x80 : 0;
+        if (code_type == 3) {
+                img[4] = 0xf1, img[5] = 0x0e;           /* EfiSignature 0x0EF1 */
+                img[8] = 0x0b;                          /* EfiSubsystem: boot-service driver */
+                img[0xa] = 0x64, img[0xb] = 0x86;       /* x64 */
+                img[0xc] = (uint8_t)compression;
+                img[0x16] = 0x80;                       /* EfiImageHeaderOffset */
+                img[0x80] = 'M', img[0x81] = 'Z';
+        }
+        return (size_t)units * 512;
+}
+
+static void test_option_rom(void **state) {
+        (void)state;
+        uint8_t rom[3 * 512];
+        size_t len = rom_image(rom, 0, false, 1, 0);
+        len += rom_image(rom + len, 3, true, 2, 0);
+        struct shield_rom_image im[4];
+        size_t n = 99;
+        struct shield_diag diag = { 0 };
+        assert_int_equal(shield_option_rom_parse(rom, len, im, 4, &n, &diag), 0);
+        assert_int_equal(n, 2);
+        assert_false(im[0].efi);
+        assert_int_equal(im[0].offset, 0);
+        assert_int_equal(im[0].length, 512);
+        assert_true(im[1].efi);
+        assert_int_equal(im[1].offset, 512);
+        assert_int_equal(im[1].length, 1024);
+        assert_int_equal(im[1].vendor, 0x1af4);
+        assert_int_equal(im[1].device, 0x1041);
+        assert_int_equal(im[1].machine, 0x8664);
+        assert_int_equal(im[1].subsystem, 0x0b);
+        assert_int_equal(im[1].compression, 0);
+        assert_int_equal(im[1].pe_offset, 512 + 0x80);
+        assert_int_equal(im[1].pe_length, 1024 - 0x80);
+        assert_memory_equal(rom + im[1].pe_offset, "MZ", 2);
+        /* Errors name the image and the offset. */
+        assert_int_equal(shield_option_rom_parse(rom, len - 100, im, 4, &n, &diag), SHIELD_E_TRUNCATED);
+        assert_int_equal(diag.offset, 512);
+        rom[512] = 0;
+        assert_int_equal(shield_option_rom_parse(rom, len, im, 4, &n, &diag), SHIELD_E_FORMAT);
+        assert_non_null(strstr(diag.msg, "image 1"));
+        rom[512] = 0x55;
+        rom[512 + 4] = 0;
+        assert_int_equal(shield_option_rom_parse(rom, len, im, 4, &n, &diag), SHIELD_E_FORMAT);
+        rom[512 + 4] = 0xf1;
+        memcpy(rom + 512 + 0x40, "XXXX", 4);
+        assert_int_equal(shield_option_rom_parse(rom, len, im, 4, &n, &diag), SHIELD_E_FORMAT);
+        memcpy(rom + 512 + 0x40, "PCIR", 4);
+        assert_int_equal(shield_option_rom_parse(rom, len, im, 1, &n, &diag), SHIELD_E_LIMIT);
+        assert_int_equal(shield_option_rom_parse(NULL, len, im, 4, &n, &diag), SHIELD_E_INVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_guid),
@@ -1127,6 +1190,7 @@ int main(void) {
                 cmocka_unit_test(test_devpath_generic_and_structure),
                 cmocka_unit_test(test_devpath_cap),
                 cmocka_unit_test(test_load_option),
+                cmocka_unit_test(test_option_rom),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
