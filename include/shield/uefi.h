@@ -169,6 +169,14 @@ int shield_authvar2_signed_bytes(const char *name, const shield_guid *vendor, ui
                                  const uint8_t timestamp[16], const uint8_t *data, size_t len, uint8_t **ret,
                                  size_t *ret_len);
 
+struct tm;
+/*
+ * EFI_TIME (UEFI 2.10, 8.3) of a broken-down UTC time: Year (LE16), Month,
+ * Day, Hour, Minute, Second; Nanosecond, TimeZone and Daylight zero, as
+ * time-based authenticated variables require.
+ */
+void shield_efi_time_encode(const struct tm *tm, uint8_t ret[16]);
+
 /* Serialize EFI_TIME || WIN_CERTIFICATE_UEFI_GUID(pkcs7) || data. *ret is malloc'd. */
 __attribute__((warn_unused_result))
 int shield_authvar2_serialize(const uint8_t timestamp[16], const uint8_t *pkcs7, size_t pkcs7_len, const uint8_t *data,

@@ -40,15 +40,7 @@ static int efi_time_parse(const char *s, uint8_t ts[16]) {
         const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
         if (!end || *end)
                 return SHIELD_E_FORMAT;
-        unsigned year = (unsigned)tm.tm_year + 1900;
-        memset(ts, 0, 16);
-        ts[0] = (uint8_t)year;
-        ts[1] = (uint8_t)(year >> 8);
-        ts[2] = (uint8_t)(tm.tm_mon + 1);
-        ts[3] = (uint8_t)tm.tm_mday;
-        ts[4] = (uint8_t)tm.tm_hour;
-        ts[5] = (uint8_t)tm.tm_min;
-        ts[6] = (uint8_t)tm.tm_sec;
+        shield_efi_time_encode(&tm, ts);
         return 0;
 }
 

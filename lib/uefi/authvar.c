@@ -2,6 +2,7 @@
 /* EFI_VARIABLE_AUTHENTICATION_2 layout (UEFI 2.10, 8.2.2 and 32.2.4). */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "shield/uefi.h"
 #include "util/rd.h"
@@ -117,4 +118,16 @@ int shield_authvar2_serialize(const uint8_t timestamp[16], const uint8_t *pkcs7,
         *ret = out;
         *ret_len = total;
         return 0;
+}
+
+void shield_efi_time_encode(const struct tm *tm, uint8_t ret[16]) {
+        unsigned year = (unsigned)tm->tm_year + 1900;
+        memset(ret, 0, 16);
+        ret[0] = (uint8_t)year;
+        ret[1] = (uint8_t)(year >> 8);
+        ret[2] = (uint8_t)(tm->tm_mon + 1);
+        ret[3] = (uint8_t)tm->tm_mday;
+        ret[4] = (uint8_t)tm->tm_hour;
+        ret[5] = (uint8_t)tm->tm_min;
+        ret[6] = (uint8_t)tm->tm_sec;
 }
