@@ -218,6 +218,18 @@ struct shield_quote_info {
 __attribute__((warn_unused_result))
 int shield_tpm_ak_attributes_check(const uint8_t *pub, size_t len, struct shield_diag *diag);
 
+/*
+ * The policy digest TPM2_PolicyPCR leaves after prev (NULL: a fresh
+ * session, all zeros) for the PCRs in mask (bit i: PCR i) of bank at the
+ * values pcrs holds, under name_alg (the sealed key's nameAlg): what a
+ * key's authPolicy must equal when it is sealed to that boot state (TPM 2.0
+ * Part 3, 23.7). *ret_len = the size of name_alg's digest. SHIELD_E_NOT_FOUND
+ * naming the bank or PCRs pcrs lacks; SHIELD_E_INVAL for an empty mask.
+ */
+__attribute__((warn_unused_result))
+int shield_policy_pcr_digest(uint16_t name_alg, const struct shield_pcrs *pcrs, uint16_t bank, uint32_t mask,
+                             const uint8_t *prev, uint8_t *ret, size_t *ret_len, struct shield_diag *diag);
+
 __attribute__((warn_unused_result))
 int shield_quote_parse(const uint8_t *attest, size_t len, struct shield_quote_info *ret, struct shield_diag *diag);
 

@@ -284,7 +284,23 @@ for algo in rsa ecc; do
         tpm2_print -t TPM2B_PUBLIC "$work/ak-$algo/ak.pub" >"$work/out" 2>&1
         contains "fixedtpm[|]fixedparent[|]sensitivedataorigin[|]userwithauth[|]restricted[|]sign" "$algo AK attributes (tpm2_print)"
         [ "$algo" = ecc ] && contains "ecdsa" "ECDSA scheme" || contains "rsassa" "RSASSA scheme"
-        tpm2_getcap handles-transient >"$work/out" 2>&1
+        # PolicyPCR in software, against the TPM's own trial session (tpm2_policypcr) over the same PCRs.
+tpm2_pcrextend "7:sha256=$(printf 'boot state' | sha256sum | cut -c1-64)" >/dev/null 2>&1
+expect 0 "tpm pcrs --json" "$shield" tpm pcrs --tcti "$tcti" --json
+cp "$work/out" "$work/now.pcrs.json"
+expect 0 "policy-pcr" "$shield" tpm policy-pcr --pcrs "$work/now.pcrs.json" --pcr-list 0,2,4-7
+ours=$(head -1 "$work/out")
+tpm2_startauthsession -S "$work/trial.ctx" >/dev/null 2>&1 &&
+        tpm2_policypcr -S "$work/trial.ctx" -l sha256:0,2,4,5,6,7 -L "$work/policy.dat" >/dev/null 2>&1
+tpm2_flushcontext "$work/trial.ctx" >/dev/null 2>&1
+[ -n "$ours" ] && [ "$ours" = "$(xxd -p -c 256 "$work/policy.dat" 2>/dev/null)" ] &&
+        echo "ok: policy-pcr equals tpm2_policypcr's trial digest ($ours)" ||
+        { echo "FAIL: policy-pcr $ours differs from tpm2_policypcr's $(xxd -p -c 256 "$work/policy.dat" 2>/dev/null)"; fails=$((fails + 1)); }
+expect 0 "policy-pcr --json, sha1 bank" "$shield" tpm policy-pcr --pcrs "$work/now.pcrs.json" --pcr-list 7 --bank sha1 --json
+contains '"policy_digest": "[0-9a-f]{64}"' "a SHA-256 policy digest over the sha1 bank"
+expect 2 "policy-pcr of a PCR the file lacks" "$shield" tpm policy-pcr --pcrs "$work/now.pcrs.json" --pcr-list 7 --bank sha512
+expect 2 "policy-pcr without --pcr-list" "$shield" tpm policy-pcr --pcrs "$work/now.pcrs.json"
+tpm2_getcap handles-transient >"$work/out" 2>&1
         [ -s "$work/out" ] && { echo "FAIL: transient objects left after ak create"; cat "$work/out"; fails=$((fails + 1)); } || echo "ok: nothing left loaded"
 done
 expect 0 "ak create --persist 0x81010010" "$shield" tpm ak create --tcti "$tcti" -o "$work/akp" --persist 0x81010010
@@ -309,6 +325,22 @@ expect 1 "activate a blob made for another AK" "$shield" tpm activate --tcti "$t
 contains "not made for this AK" "says so"
 head -c 20 "$work/cred2.blob" >"$work/short.blob"
 expect 2 "activate a truncated blob" "$shield" tpm activate --tcti "$tcti" --blob "$work/short.blob" --ak-handle 0x81010010
+# PolicyPCR in software, against the TPM's own trial session (tpm2_policypcr) over the same PCRs.
+tpm2_pcrextend "7:sha256=$(printf 'boot state' | sha256sum | cut -c1-64)" >/dev/null 2>&1
+expect 0 "tpm pcrs --json" "$shield" tpm pcrs --tcti "$tcti" --json
+cp "$work/out" "$work/now.pcrs.json"
+expect 0 "policy-pcr" "$shield" tpm policy-pcr --pcrs "$work/now.pcrs.json" --pcr-list 0,2,4-7
+ours=$(head -1 "$work/out")
+tpm2_startauthsession -S "$work/trial.ctx" >/dev/null 2>&1 &&
+        tpm2_policypcr -S "$work/trial.ctx" -l sha256:0,2,4,5,6,7 -L "$work/policy.dat" >/dev/null 2>&1
+tpm2_flushcontext "$work/trial.ctx" >/dev/null 2>&1
+[ -n "$ours" ] && [ "$ours" = "$(xxd -p -c 256 "$work/policy.dat" 2>/dev/null)" ] &&
+        echo "ok: policy-pcr equals tpm2_policypcr's trial digest ($ours)" ||
+        { echo "FAIL: policy-pcr $ours differs from tpm2_policypcr's $(xxd -p -c 256 "$work/policy.dat" 2>/dev/null)"; fails=$((fails + 1)); }
+expect 0 "policy-pcr --json, sha1 bank" "$shield" tpm policy-pcr --pcrs "$work/now.pcrs.json" --pcr-list 7 --bank sha1 --json
+contains '"policy_digest": "[0-9a-f]{64}"' "a SHA-256 policy digest over the sha1 bank"
+expect 2 "policy-pcr of a PCR the file lacks" "$shield" tpm policy-pcr --pcrs "$work/now.pcrs.json" --pcr-list 7 --bank sha512
+expect 2 "policy-pcr without --pcr-list" "$shield" tpm policy-pcr --pcrs "$work/now.pcrs.json"
 tpm2_getcap handles-transient >"$work/out" 2>&1
 [ -s "$work/out" ] && { echo "FAIL: transient objects left"; cat "$work/out"; fails=$((fails + 1)); } || echo "ok: no transient objects left"
 finish

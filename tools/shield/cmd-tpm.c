@@ -29,6 +29,7 @@ static const char usage_family[] =
         "  activate         recover a credential's secret with the TPM (EK + AK)\n"
         "  quote            quote the PCRs with the AK and write evidence JSON\n"
         "  verify-quote     check the quote in an evidence file (signature, nonce, PCRs, AK certificate)\n"
+        "  policy-pcr       the PolicyPCR digest of PCR values, computed without a TPM\n"
         "\n"
         "TCTI strings are tpm2-tss's: swtpm:host=127.0.0.1,port=2321, device:/dev/tpmrm0,\n"
         "mssim:host=…,port=…; without --tcti, $SHIELD_TCTI, else $TPM2TOOLS_TCTI, else\n"
@@ -1086,6 +1087,82 @@ out:
         return r;
 }
 
+static const char usage_policy_pcr[] =
+        "Usage: shield tpm policy-pcr --pcrs PCRS.json --pcr-list LIST [--bank ALG] [--name-alg ALG] [--json]\n"
+        "\n"
+        "The policy digest TPM2_PolicyPCR leaves in a fresh session for the PCRs in\n"
+        "LIST of one bank at the values PCRS.json holds (TPM 2.0 Part 3, 23.7): the\n"
+        "authPolicy a key sealed to that boot state carries, computed without a\n"
+        "TPM. The same as `tpm2_startauthsession` + `tpm2_policypcr -l BANK:LIST -L`\n"
+        "on a TPM whose PCRs hold those values.\n"
+        "\n"
+        "Options:\n"
+        "  --pcrs FILE       PCR values (PCRS.json: shield tpm pcrs --json, shield golden export)\n"
+        "  --pcr-list LIST   the PCRs, e.g. 0,2,4,7 or 0-7\n"
+        "  --bank ALG        the bank of the values (default sha256)\n"
+        "  --name-alg ALG    the policy's hash, the sealed key's nameAlg (default sha256)\n"
+        "  --json            {\"bank\", \"pcrs\", \"name_alg\", \"policy_digest\"}\n"
+        "  -h, --help        this text\n"
+        "\n"
+        "Exit status: 0 computed, 2 bad input (a PCR the file lacks is named).\n";
+
+static int verb_policy_pcr(int argc, char **argv) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },           { "pcrs", required_argument, NULL, 'p' },
+                { "pcr-list", required_argument, NULL, 'l' }, { "bank", required_argument, NULL, 'b' },
+                { "name-alg", required_argument, NULL, 'n' }, { "json", no_argument, NULL, 'j' },
+                {},
+        };
+        const char *pcrs_path = NULL, *list = NULL, *bank_name = "sha256", *name_alg_name = "sha256";
+        bool json = false;
+        int c;
+        optind = 0;
+        opterr = 0;
+        while ((c = cli_getopt(argc, argv, "h", options)) >= 0)
+                switch (c) {
+                case '?': return EXIT_BAD_INPUT; /* said by cli_getopt */
+                case 'h': fputs(usage_policy_pcr, stdout); return EXIT_OK;
+                case 'p': pcrs_path = optarg; break;
+                case 'l': list = optarg; break;
+                case 'b': bank_name = optarg; break;
+                case 'n': name_alg_name = optarg; break;
+                case 'j': json = true; break;
+                default: return cli_usage_error(usage_policy_pcr, "policy-pcr: unknown option '%s'", argv[optind - 1]);
+                }
+        if (optind != argc || !pcrs_path || !list)
+                return cli_usage_error(usage_policy_pcr, "policy-pcr: --pcrs FILE and --pcr-list LIST are required");
+        uint16_t bank = 0, name_alg = 0;
+        uint64_t mask = 0;
+        if (shield_hash_from_name(bank_name, &bank) < 0 || shield_hash_from_name(name_alg_name, &name_alg) < 0)
+                return cli_usage_error(usage_policy_pcr, "policy-pcr: unknown hash %s or %s", bank_name, name_alg_name);
+        if (shield_parse_index_list(list, SHIELD_PCR_COUNT - 1, &mask) < 0 || !mask)
+                return cli_usage_error(usage_policy_pcr, "policy-pcr: --pcr-list %s: PCRs 0-23 such as 0,2,4-7", list);
+        uint8_t *text = NULL;
+        size_t len = 0;
+        struct shield_pcrs pcrs;
+        struct shield_diag diag = { 0 };
+        if (cli_read_file(pcrs_path, SHIELD_PCRS_JSON_MAX, &text, &len) != 0)
+                return EXIT_BAD_INPUT;
+        int r = shield_pcrs_parse_json((const char *)text, len, &pcrs, &diag);
+        free(text);
+        if (r < 0)
+                return cli_parse_failed(pcrs_path, r, &diag);
+        uint8_t digest[SHIELD_HASH_MAX_SIZE];
+        size_t dlen = 0;
+        if ((r = shield_policy_pcr_digest(name_alg, &pcrs, bank, (uint32_t)mask, NULL, digest, &dlen, &diag)) < 0) {
+                cli_error("%s: %s", pcrs_path, diag.msg[0] ? diag.msg : shield_strerror(r));
+                return EXIT_BAD_INPUT;
+        }
+        char hex[2 * SHIELD_HASH_MAX_SIZE + 1];
+        shield_hex_encode(digest, dlen, hex);
+        if (json)
+                cli_print_json(json_pack("{s:s, s:s, s:s, s:s}", "bank", bank_name, "pcrs", list, "name_alg",
+                                         name_alg_name, "policy_digest", hex));
+        else
+                printf("%s\n", hex);
+        return EXIT_OK;
+}
+
 int cmd_tpm(int argc, char **argv) {
         static const struct cli_verb verbs[] = {
                 { "provision", "make and certify the EK and AK", verb_provision },
@@ -1097,6 +1174,7 @@ int cmd_tpm(int argc, char **argv) {
                 { "activate", "recover a credential's secret with the TPM", verb_activate },
                 { "quote", "quote PCRs into evidence JSON", verb_quote },
                 { "verify-quote", "check the quote of an evidence file", verb_verify },
+                { "policy-pcr", "the PolicyPCR digest of PCR values, in software", verb_policy_pcr },
                 { "quote-check", "the same as verify-quote", verb_verify },
         };
         return cli_dispatch(argc, argv, usage_family, verbs, ELEMENTS(verbs));
