@@ -66,24 +66,7 @@ manufacture() {
         run_tpm "$1" || { echo "FAIL: swtpm $1 did not start"; return 1; }
 }
 
-# start_shieldd NAME ARGS… → a shieldd (plain HTTP) on a free loopback port; sets url and sd_pid.
-start_shieldd() {
-        local name=$1
-        shift
-        mkdir -p "$work/$name"
-        : >"$work/$name.log"
-        "$shieldd" --listen 127.0.0.1:0 --state "$work/$name" --threads 2 --no-tls "$@" >"$work/$name.log" 2>&1 &
-        sd_pid=$!
-        pids+=($sd_pid)
-        url=
-        for _ in $(seq 100); do
-                url=$(grep -oE "listening on http://[0-9.]+:[0-9]+" "$work/$name.log" | head -1 | sed 's/^listening on //')
-                [ -n "$url" ] && break
-                kill -0 $sd_pid 2>/dev/null || break
-                sleep 0.1
-        done
-        [ -n "$url" ] || { echo "FAIL: shieldd $name did not start"; sed 's/^/  | /' "$work/$name.log"; return 1; }
-}
+source "$(dirname "$0")/lib.sh"
 # agent TCTI ARGS… (a firmware-like log that the TPM was extended to match)
 agent() {
         local t=$1
@@ -110,7 +93,7 @@ check "the other CA did not sign it" \
         '! openssl verify -CAfile "$work/other/issuercert.pem" "$work/fab1.ek.crt.pem" >/dev/null 2>&1'
 
 # 1. shieldd trusts the manufacturer: the first run creates the AK, registers through activation, green.
-start_shieldd sd1 --ek-ca "$work/ek-ca" || exit 1
+start_shieldd sd1 --no-tls --ek-ca "$work/ek-ca" || exit 1
 expect 0 "first run: AK created, registered through activation, verified" \
         agent "$t1" --server "$url" --name m1 --state "$work/st1" --once
 contains "m1: verified, green" "green"
@@ -158,7 +141,7 @@ expect 2 "--ak-alg nonsense" agent "$t2" --server "$url" --name m2e --once --ak-
 kill "$sd_pid"; wait "$sd_pid" 2>/dev/null
 
 # 4. A service that trusts another manufacturer: refused, nothing green, nothing registered.
-start_shieldd sd2 --ek-ca "$work/other-ca" || exit 1
+start_shieldd sd2 --no-tls --ek-ca "$work/other-ca" || exit 1
 manufacture fab3 || exit 1
 t3=$tcti_fab3
 extend "$t3" "$work/extend.txt"
