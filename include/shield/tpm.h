@@ -310,6 +310,47 @@ int shield_tpm_public_name(const uint8_t *pub, size_t len, uint8_t ret_name[SHIE
                            struct shield_diag *diag);
 
 /* An AK made as a child of the EK, in the forms tpm2_createak writes. */
+/* A key sealed to a boot state, and the AK's certification of it (shield_tpm_sealing_key_create). */
+struct shield_tpm_sealing_key {
+        uint8_t *public, *private;              /* TPM2B_PUBLIC, TPM2B_PRIVATE (wrapped by the EK) */
+        size_t public_len, private_len;
+        uint8_t name[SHIELD_TPM_NAME_MAX];      /* nameAlg || H(TPMT_PUBLIC) */
+        size_t name_len;
+        uint8_t *certify_attest, *certify_signature; /* TPMS_ATTEST (TPM_ST_ATTEST_CERTIFY) and TPMT_SIGNATURE */
+        size_t certify_attest_len, certify_signature_len;
+};
+void shield_tpm_sealing_key_clear(struct shield_tpm_sealing_key *k);
+
+/*
+ * Create, under the EK, an RSA-2048 RSA-OAEP (SHA-256) decryption key with
+ * authPolicy = policy (32 bytes: a SHA-256 policy digest, e.g.
+ * shield_policy_pcr_digest), fixedTPM | fixedParent | sensitiveDataOrigin
+ * | decrypt and no userWithAuth, so only a session that satisfies the
+ * policy can use it; then TPM2_Certify it with the AK at ak_handle over
+ * nonce. Nothing is left loaded. *ret on success.
+ */
+__attribute__((warn_unused_result))
+int shield_tpm_sealing_key_create(struct shield_tpm *t, const uint8_t *policy, size_t policy_len, uint32_t ak_handle,
+                                  const uint8_t *nonce, size_t nonce_len, struct shield_tpm_sealing_key *ret,
+                                  struct shield_diag *diag);
+
+/*
+ * What a verifier checks of a sealing key (issue "Sealed machine
+ * credentials", step 3): the certification verifies under the AK
+ * (TPM2B_PUBLIC), is a TPMS_ATTEST of type TPM_ST_ATTEST_CERTIFY with
+ * extraData = nonce and the certified name = the name of key_public; and
+ * key_public carries authPolicy = policy, fixedTPM, fixedParent,
+ * sensitiveDataOrigin and not userWithAuth. 0, or SHIELD_E_VERIFY with a
+ * reason per failed check in out ("certify-signature-invalid",
+ * "certify-nonce-mismatch", "certify-name-mismatch", "sealing-policy-mismatch",
+ * "sealing-key-attributes"); parse errors as shield_quote_check.
+ */
+__attribute__((warn_unused_result))
+int shield_sealing_key_check(const uint8_t *ak_public, size_t ak_public_len, const uint8_t *attest, size_t attest_len,
+                             const uint8_t *signature, size_t signature_len, const uint8_t *key_public,
+                             size_t key_public_len, const uint8_t *nonce, size_t nonce_len, const uint8_t *policy,
+                             size_t policy_len, struct shield_reasons *out, struct shield_diag *diag);
+
 struct shield_tpm_ak {
         uint8_t *public;         /* TPM2B_PUBLIC */
         size_t public_len;

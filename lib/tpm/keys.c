@@ -108,7 +108,7 @@ int shield_tpm_get_info(struct shield_tpm *t, struct shield_tpm_info *ret, struc
 }
 
 /* The EK as an ESYS_TR: the persistent one, else a transient primary (*ret_transient: flush it). */
-static int ek_load(struct shield_tpm *t, ESYS_TR *ret, bool *ret_transient, TPM2B_PUBLIC **ret_pub,
+int tpm_ek_load(struct shield_tpm *t, ESYS_TR *ret, bool *ret_transient, TPM2B_PUBLIC **ret_pub,
                    struct shield_diag *diag) {
         bool exists;
         int r = tpm_handle_exists(t, SHIELD_TPM_EK_HANDLE, &exists, diag);
@@ -141,7 +141,7 @@ static int ek_load(struct shield_tpm *t, ESYS_TR *ret, bool *ret_transient, TPM2
         return 0;
 }
 
-static void ek_release(struct shield_tpm *t, ESYS_TR *tr, bool transient) {
+void tpm_ek_release(struct shield_tpm *t, ESYS_TR *tr, bool transient) {
         if (*tr == ESYS_TR_NONE)
                 return;
         if (transient)
@@ -152,7 +152,7 @@ static void ek_release(struct shield_tpm *t, ESYS_TR *tr, bool transient) {
 }
 
 /* A policy session satisfied by PolicySecret(TPM_RH_ENDORSEMENT): the EK's policy A. Flush it after use. */
-static int endorsement_session(struct shield_tpm *t, ESYS_TR *ret, struct shield_diag *diag) {
+int tpm_endorsement_session(struct shield_tpm *t, ESYS_TR *ret, struct shield_diag *diag) {
         TPMT_SYM_DEF sym = { .algorithm = TPM2_ALG_NULL };
         ESYS_TR s = ESYS_TR_NONE;
         TSS2_RC rc = Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
@@ -186,9 +186,9 @@ int shield_tpm_read_ek(struct shield_tpm *t, struct shield_tpm_ek *ret, struct s
 
         if (!t || !ret)
                 return SHIELD_E_INVAL;
-        if ((r = ek_load(t, &tr, &transient, &pub, diag)) < 0)
+        if ((r = tpm_ek_load(t, &tr, &transient, &pub, diag)) < 0)
                 return r;
-        ek_release(t, &tr, transient);
+        tpm_ek_release(t, &tr, transient);
         ek.persistent = !transient;
         r = tpm_marshal_public(t, pub, &ek.public, &ek.public_len, diag);
         Esys_Free(pub);
@@ -237,7 +237,7 @@ static void ak_template(enum shield_tpm_ak_alg alg, TPM2B_PUBLIC *p) {
 static int ak_load(struct shield_tpm *t, ESYS_TR ek, const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE *priv, ESYS_TR *ret,
                    struct shield_diag *diag) {
         ESYS_TR s;
-        int r = endorsement_session(t, &s, diag);
+        int r = tpm_endorsement_session(t, &s, diag);
         if (r < 0)
                 return r;
         TSS2_RC rc = Esys_Load(t->esys, ek, s, ESYS_TR_NONE, ESYS_TR_NONE, priv, pub, ret);
@@ -272,9 +272,9 @@ int shield_tpm_ak_create(struct shield_tpm *t, enum shield_tpm_ak_alg alg, uint3
                                                 "0x%08x is taken: evict it first (tpm2_evictcontrol -c 0x%08x)",
                                                 (unsigned)persist, (unsigned)persist);
         }
-        if ((r = ek_load(t, &ek, &transient, NULL, diag)) < 0)
+        if ((r = tpm_ek_load(t, &ek, &transient, NULL, diag)) < 0)
                 return r;
-        if ((r = endorsement_session(t, &s, diag)) < 0)
+        if ((r = tpm_endorsement_session(t, &s, diag)) < 0)
                 goto out;
         ak_template(alg, &tmpl);
         TPM2B_SENSITIVE_CREATE sens = { 0 };
@@ -327,7 +327,7 @@ int shield_tpm_ak_create(struct shield_tpm *t, enum shield_tpm_ak_alg alg, uint3
 out:
         if (obj != ESYS_TR_NONE)
                 Esys_FlushContext(t->esys, obj);
-        ek_release(t, &ek, transient);
+        tpm_ek_release(t, &ek, transient);
         shield_tpm_ak_clear(&ak);
         Esys_Free(name);
         Esys_Free(pub);
@@ -382,7 +382,7 @@ int shield_tpm_activate_credential(struct shield_tpm *t, uint32_t ak_handle, con
                 return SHIELD_E_INVAL;
         if ((r = tpm_credential_parse(blob, blob_len, &id, &sec, diag)) < 0)
                 return r;
-        if ((r = ek_load(t, &ek, &transient, NULL, diag)) < 0)
+        if ((r = tpm_ek_load(t, &ek, &transient, NULL, diag)) < 0)
                 return r;
         if (ak_handle) {
                 if ((r = tpm_open_handle(t, ak_handle, &akt, diag)) < 0)
@@ -402,7 +402,7 @@ int shield_tpm_activate_credential(struct shield_tpm *t, uint32_t ak_handle, con
                         goto out;
                 ak_loaded = true;
         }
-        if ((r = endorsement_session(t, &s, diag)) < 0)
+        if ((r = tpm_endorsement_session(t, &s, diag)) < 0)
                 goto out;
         rc = Esys_ActivateCredential(t->esys, akt, ek, ESYS_TR_PASSWORD, s, ESYS_TR_NONE, &id, &sec, &cert);
         Esys_FlushContext(t->esys, s);
@@ -427,6 +427,6 @@ out:
                 else
                         Esys_TR_Close(t->esys, &akt);
         }
-        ek_release(t, &ek, transient);
+        tpm_ek_release(t, &ek, transient);
         return r;
 }

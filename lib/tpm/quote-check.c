@@ -590,3 +590,77 @@ int shield_tpm_ak_attributes_check(const uint8_t *pub, size_t len, struct shield
                                         "restricted|sign, not decrypt)", (unsigned)a);
         return 0;
 }
+
+int shield_sealing_key_check(const uint8_t *ak_public, size_t ak_public_len, const uint8_t *attest, size_t attest_len,
+                             const uint8_t *signature, size_t signature_len, const uint8_t *key_public,
+                             size_t key_public_len, const uint8_t *nonce, size_t nonce_len, const uint8_t *policy,
+                             size_t policy_len, struct shield_reasons *out, struct shield_diag *diag) {
+        TPMS_ATTEST a;
+        TPMT_SIGNATURE sig;
+        TPM2B_PUBLIC key;
+        struct tpmc_sig s;
+        struct shield_ak_key *k = NULL;
+        size_t off = 0;
+        bool failed = false;
+        int r;
+
+        if (!ak_public || !attest || !signature || !key_public || !policy || !out || (!nonce && nonce_len))
+                return SHIELD_E_INVAL;
+        if (attest_len > sizeof(TPM2B_ATTEST) ||
+            Tss2_MU_TPMS_ATTEST_Unmarshal(attest, attest_len, &off, &a) != TSS2_RC_SUCCESS || off != attest_len)
+                return shield_diag_fail(diag, SHIELD_E_FORMAT, off, IN_ATTEST, "the certification is not a TPMS_ATTEST");
+        if (a.magic != TPM2_GENERATED_VALUE || a.type != TPM2_ST_ATTEST_CERTIFY)
+                return shield_diag_fail(diag, SHIELD_E_FORMAT, 0, IN_ATTEST,
+                                        "the certification is not a TPM-made TPM_ST_ATTEST_CERTIFY (magic 0x%08x, type "
+                                        "0x%04x)", (unsigned)a.magic, (unsigned)a.type);
+        if ((r = parse_signature(signature, signature_len, &sig, diag)) < 0)
+                return r;
+        if ((r = tpm_parse_public(key_public, key_public_len, &key, IN_PUBLIC, diag)) < 0)
+                return r;
+        if ((r = shield_ak_key_new(ak_public, ak_public_len, &k, diag)) < 0)
+                return r;
+        sig_view(&sig, &s);
+        r = k->pkey ? tpmc_pkey_verify(k->pkey, &s, attest, attest_len) : SHIELD_E_VERIFY;
+        shield_ak_key_free(k);
+        if (r < 0 && r != SHIELD_E_VERIFY)
+                return r;
+        if (r == SHIELD_E_VERIFY) {
+                failed = true;
+                if (shield_reasons_add(out, "certify-signature-invalid", SHIELD_SEV_ERROR, 0, -1, -1, SIZE_MAX,
+                                       "the certification does not verify with the AK") < 0)
+                        return SHIELD_E_NOMEM;
+        }
+        if (a.extraData.size != nonce_len || (nonce_len && memcmp(a.extraData.buffer, nonce, nonce_len) != 0)) {
+                failed = true;
+                if (shield_reasons_add(out, "certify-nonce-mismatch", SHIELD_SEV_ERROR, 0, -1, -1, SIZE_MAX,
+                                       "the certification answers another nonce (%u bytes)", (unsigned)a.extraData.size) < 0)
+                        return SHIELD_E_NOMEM;
+        }
+        uint8_t name[SHIELD_TPM_NAME_MAX];
+        size_t name_len = 0;
+        if ((r = shield_tpm_public_name(key_public, key_public_len, name, &name_len, diag)) < 0)
+                return r;
+        if (a.attested.certify.name.size != name_len || memcmp(a.attested.certify.name.name, name, name_len) != 0) {
+                failed = true;
+                if (shield_reasons_add(out, "certify-name-mismatch", SHIELD_SEV_ERROR, 0, -1, -1, SIZE_MAX,
+                                       "the certification is of another object than this sealing key") < 0)
+                        return SHIELD_E_NOMEM;
+        }
+        const TPMT_PUBLIC *p = &key.publicArea;
+        if (p->authPolicy.size != policy_len || memcmp(p->authPolicy.buffer, policy, policy_len) != 0) {
+                failed = true;
+                if (shield_reasons_add(out, "sealing-policy-mismatch", SHIELD_SEV_ERROR, 0, -1, -1, SIZE_MAX,
+                                       "the key's authPolicy is not the policy of the intended boot state") < 0)
+                        return SHIELD_E_NOMEM;
+        }
+        static const TPMA_OBJECT need = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN;
+        if ((p->objectAttributes & need) != need || (p->objectAttributes & TPMA_OBJECT_USERWITHAUTH)) {
+                failed = true;
+                if (shield_reasons_add(out, "sealing-key-attributes", SHIELD_SEV_ERROR, 0, -1, -1, SIZE_MAX,
+                                       "the key is not bound to its TPM and policy (objectAttributes 0x%08x: needs "
+                                       "fixedTPM|fixedParent|sensitiveDataOrigin, not userWithAuth)",
+                                       (unsigned)p->objectAttributes) < 0)
+                        return SHIELD_E_NOMEM;
+        }
+        return failed ? SHIELD_E_VERIFY : 0;
+}

@@ -32,6 +32,11 @@ int tpm_open_handle(struct shield_tpm *t, uint32_t handle, ESYS_TR *ret, struct 
 int tpm_marshal_public(struct shield_tpm *t, const TPM2B_PUBLIC *pub, uint8_t **ret, size_t *ret_len,
                        struct shield_diag *diag);
 int tpm_read_public_tr(struct shield_tpm *t, ESYS_TR tr, TPM2B_PUBLIC **ret, struct shield_diag *diag);
+/* The EK as an ESYS_TR: the persistent one, else a transient primary (*ret_transient: release flushes it). */
+int tpm_ek_load(struct shield_tpm *t, ESYS_TR *ret, bool *ret_transient, TPM2B_PUBLIC **ret_pub, struct shield_diag *diag);
+void tpm_ek_release(struct shield_tpm *t, ESYS_TR *tr, bool transient);
+/* A policy session satisfied by PolicySecret(TPM_RH_ENDORSEMENT): the EK's policy A. Flush it after use. */
+int tpm_endorsement_session(struct shield_tpm *t, ESYS_TR *ret, struct shield_diag *diag);
 /* TCG EK Credential Profile, B.3.3 template L-1 (RSA 2048, policy A). */
 void tpm_ek_template(TPM2B_PUBLIC *p);
 

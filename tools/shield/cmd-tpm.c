@@ -30,6 +30,8 @@ static const char usage_family[] =
         "  quote            quote the PCRs with the AK and write evidence JSON\n"
         "  verify-quote     check the quote in an evidence file (signature, nonce, PCRs, AK certificate)\n"
         "  policy-pcr       the PolicyPCR digest of PCR values, computed without a TPM\n"
+        "  seal-key         a key sealed to a boot state (authPolicy), certified by the AK\n"
+        "  verify-seal-key  check a sealing key's certification and policy, without a TPM\n"
         "\n"
         "TCTI strings are tpm2-tss's: swtpm:host=127.0.0.1,port=2321, device:/dev/tpmrm0,\n"
         "mssim:host=…,port=…; without --tcti, $SHIELD_TCTI, else $TPM2TOOLS_TCTI, else\n"
@@ -1163,6 +1165,180 @@ static int verb_policy_pcr(int argc, char **argv) {
         return EXIT_OK;
 }
 
+static const char usage_seal_key[] =
+        "Usage: shield tpm seal-key --policy HEX --nonce HEX -o DIR [--tcti T] [--ak-handle H] [--json]\n"
+        "\n"
+        "Make a key sealed to a boot state in this TPM, as a machine does before its\n"
+        "credential service issues it a credential: an RSA-2048 RSA-OAEP decryption\n"
+        "key under the EK whose authPolicy is HEX (a SHA-256 policy digest, e.g.\n"
+        "`shield tpm policy-pcr` of the intended PCR values), fixedTPM, fixedParent\n"
+        "and no userWithAuth, so only a session satisfying that policy can use it;\n"
+        "then TPM2_Certify it with the AK over the service's nonce. Writes DIR/key.pub\n"
+        "(TPM2B_PUBLIC), DIR/key.priv (TPM2B_PRIVATE, wrapped by the EK, 0600),\n"
+        "DIR/key.name, DIR/certify.attest (TPMS_ATTEST) and DIR/certify.sig\n"
+        "(TPMT_SIGNATURE): what `shield tpm verify-seal-key` and the service check.\n"
+        "\n"
+        "Exit status: 0 made, 2 bad input or the TPM refused.\n";
+
+static const char usage_verify_seal_key[] =
+        "Usage: shield tpm verify-seal-key --ak-pub FILE --dir DIR --nonce HEX --policy HEX [--json]\n"
+        "\n"
+        "Check a sealing key as its credential service does, without a TPM: the\n"
+        "certification verifies under the AK, is a TPM-made TPM_ST_ATTEST_CERTIFY over\n"
+        "the nonce of the key in DIR (its name), and the key carries authPolicy = HEX,\n"
+        "fixedTPM, fixedParent, sensitiveDataOrigin and not userWithAuth.\n"
+        "\n"
+        "Exit status: 0 the key is bound to this TPM and policy, 1 a check failed,\n"
+        "2 bad input.\n";
+
+static int hex_arg(const char *what, const char *hex, uint8_t **ret, size_t *ret_len, size_t min, size_t max) {
+        if (!hex || shield_hex_decode(hex, ret, ret_len) < 0 || *ret_len < min || *ret_len > max) {
+                free(*ret);
+                *ret = NULL;
+                cli_error("%s: %zu to %zu bytes of hex", what, min, max);
+                return EXIT_BAD_INPUT;
+        }
+        return EXIT_OK;
+}
+
+static int verb_seal_key(int argc, char **argv) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },           { "tcti", required_argument, NULL, 't' },
+                { "policy", required_argument, NULL, 'p' },   { "nonce", required_argument, NULL, 'n' },
+                { "ak-handle", required_argument, NULL, 'a' }, { "json", no_argument, NULL, 'j' },
+                {},
+        };
+        const char *tcti = NULL, *policy_hex = NULL, *nonce_hex = NULL, *out = NULL;
+        uint64_t ak_handle = SHIELD_TPM_AK_HANDLE;
+        bool json = false;
+        int c;
+        optind = 0;
+        opterr = 0;
+        while ((c = cli_getopt(argc, argv, "ho:", options)) >= 0)
+                switch (c) {
+                case '?': return EXIT_BAD_INPUT; /* said by cli_getopt */
+                case 'h': fputs(usage_seal_key, stdout); return EXIT_OK;
+                case 't': tcti = optarg; break;
+                case 'p': policy_hex = optarg; break;
+                case 'n': nonce_hex = optarg; break;
+                case 'o': out = optarg; break;
+                case 'a':
+                        if (shield_parse_u64(optarg, 0, UINT32_MAX, &ak_handle) < 0)
+                                return cli_usage_error(usage_seal_key, "seal-key: --ak-handle %s: a handle", optarg);
+                        break;
+                case 'j': json = true; break;
+                default: return cli_usage_error(usage_seal_key, "seal-key: unknown option '%s'", argv[optind - 1]);
+                }
+        if (optind != argc || !policy_hex || !nonce_hex || !out)
+                return cli_usage_error(usage_seal_key, "seal-key: --policy, --nonce and -o DIR are required");
+        uint8_t *policy = NULL, *nonce = NULL;
+        size_t policy_len = 0, nonce_len = 0;
+        struct shield_tpm *t = NULL;
+        struct shield_tpm_sealing_key k = { 0 };
+        struct shield_diag diag = { 0 };
+        int r = EXIT_BAD_INPUT;
+        if (hex_arg("--policy", policy_hex, &policy, &policy_len, 32, 32) != EXIT_OK ||
+            hex_arg("--nonce", nonce_hex, &nonce, &nonce_len, 1, SHIELD_TPM_NONCE_MAX) != EXIT_OK)
+                goto out;
+        if (mkdir(out, 0700) < 0 && errno != EEXIST) {
+                cli_error("%s: %s", out, strerror(errno));
+                goto out;
+        }
+        if (shield_tpm_open(tcti, &t, &diag) < 0 ||
+            shield_tpm_sealing_key_create(t, policy, policy_len, (uint32_t)ak_handle, nonce, nonce_len, &k, &diag) < 0) {
+                cli_error("%s", diag.msg);
+                goto out;
+        }
+        if (write_in(out, "key.pub", k.public, k.public_len, 0644) || write_in(out, "key.priv", k.private, k.private_len, 0600) ||
+            write_in(out, "key.name", k.name, k.name_len, 0644) ||
+            write_in(out, "certify.attest", k.certify_attest, k.certify_attest_len, 0644) ||
+            write_in(out, "certify.sig", k.certify_signature, k.certify_signature_len, 0644))
+                goto out;
+        char name_hex[2 * SHIELD_TPM_NAME_MAX + 1];
+        shield_hex_encode(k.name, k.name_len, name_hex);
+        if (json)
+                cli_print_json(json_pack("{s:s, s:s, s:s}", "dir", out, "name", name_hex, "policy", policy_hex));
+        else
+                printf("sealing key %s in %s (authPolicy %s), certified by the AK 0x%08x\n", name_hex, out, policy_hex,
+                       (unsigned)ak_handle);
+        r = EXIT_OK;
+out:
+        shield_tpm_sealing_key_clear(&k);
+        shield_tpm_close(t);
+        free(policy);
+        free(nonce);
+        return r;
+}
+
+static int verb_verify_seal_key(int argc, char **argv) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },         { "ak-pub", required_argument, NULL, 'a' },
+                { "dir", required_argument, NULL, 'd' },    { "nonce", required_argument, NULL, 'n' },
+                { "policy", required_argument, NULL, 'p' }, { "json", no_argument, NULL, 'j' },
+                {},
+        };
+        const char *ak_path = NULL, *dir = NULL, *nonce_hex = NULL, *policy_hex = NULL;
+        bool json = false;
+        int c;
+        optind = 0;
+        opterr = 0;
+        while ((c = cli_getopt(argc, argv, "h", options)) >= 0)
+                switch (c) {
+                case '?': return EXIT_BAD_INPUT; /* said by cli_getopt */
+                case 'h': fputs(usage_verify_seal_key, stdout); return EXIT_OK;
+                case 'a': ak_path = optarg; break;
+                case 'd': dir = optarg; break;
+                case 'n': nonce_hex = optarg; break;
+                case 'p': policy_hex = optarg; break;
+                case 'j': json = true; break;
+                default: return cli_usage_error(usage_verify_seal_key, "verify-seal-key: unknown option '%s'", argv[optind - 1]);
+                }
+        if (optind != argc || !ak_path || !dir || !nonce_hex || !policy_hex)
+                return cli_usage_error(usage_verify_seal_key, "verify-seal-key: --ak-pub, --dir, --nonce and --policy are required");
+        uint8_t *policy = NULL, *nonce = NULL, *ak = NULL, *pub = NULL, *att = NULL, *sig = NULL;
+        size_t policy_len = 0, nonce_len = 0, ak_len = 0, pub_len = 0, att_len = 0, sig_len = 0;
+        char *p_pub = NULL, *p_att = NULL, *p_sig = NULL;
+        struct shield_reasons reasons = { 0 };
+        struct shield_diag diag = { 0 };
+        int r = EXIT_BAD_INPUT;
+        if (hex_arg("--policy", policy_hex, &policy, &policy_len, 32, 32) != EXIT_OK ||
+            hex_arg("--nonce", nonce_hex, &nonce, &nonce_len, 1, SHIELD_TPM_NONCE_MAX) != EXIT_OK)
+                goto out;
+        if (asprintf(&p_pub, "%s/key.pub", dir) < 0 || asprintf(&p_att, "%s/certify.attest", dir) < 0 ||
+            asprintf(&p_sig, "%s/certify.sig", dir) < 0)
+                goto out;
+        if (cli_read_file(ak_path, SHIELD_TPM_PUBLIC_MAX, &ak, &ak_len) || cli_read_file(p_pub, SHIELD_TPM_PUBLIC_MAX, &pub, &pub_len) ||
+            cli_read_file(p_att, 4096, &att, &att_len) || cli_read_file(p_sig, 4096, &sig, &sig_len))
+                goto out;
+        int v = shield_sealing_key_check(ak, ak_len, att, att_len, sig, sig_len, pub, pub_len, nonce, nonce_len, policy,
+                                         policy_len, &reasons, &diag);
+        if (v < 0 && v != SHIELD_E_VERIFY) {
+                cli_error("%s: %s", dir, diag.msg[0] ? diag.msg : shield_strerror(v));
+                goto out;
+        }
+        if (json) {
+                cli_print_json(json_pack("{s:b, s:o}", "verified", v == 0, "reasons", cli_reasons_json(&reasons)));
+        } else {
+                for (size_t i = 0; i < reasons.n; i++)
+                        printf("  %-7s [%s] %s\n", shield_severity_name(reasons.items[i].severity), reasons.items[i].code,
+                               reasons.items[i].message);
+                printf("%s: %s\n", dir, v == 0 ? "the sealing key is bound to this TPM and this policy" : "NOT verified");
+        }
+        r = v == 0 ? EXIT_OK : EXIT_VERIFY_FAILED;
+out:
+        shield_reasons_clear(&reasons);
+        free(policy);
+        free(nonce);
+        free(ak);
+        free(pub);
+        free(att);
+        free(sig);
+        free(p_pub);
+        free(p_att);
+        free(p_sig);
+        return r;
+}
+
 int cmd_tpm(int argc, char **argv) {
         static const struct cli_verb verbs[] = {
                 { "provision", "make and certify the EK and AK", verb_provision },
@@ -1175,6 +1351,8 @@ int cmd_tpm(int argc, char **argv) {
                 { "quote", "quote PCRs into evidence JSON", verb_quote },
                 { "verify-quote", "check the quote of an evidence file", verb_verify },
                 { "policy-pcr", "the PolicyPCR digest of PCR values, in software", verb_policy_pcr },
+                { "seal-key", "a key sealed to a boot state, certified by the AK", verb_seal_key },
+                { "verify-seal-key", "check a sealing key as a credential service does", verb_verify_seal_key },
                 { "quote-check", "the same as verify-quote", verb_verify },
         };
         return cli_dispatch(argc, argv, usage_family, verbs, ELEMENTS(verbs));

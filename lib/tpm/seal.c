@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A key sealed to a boot state, on the machine's TPM (the issue "Sealed
+ * machine credentials", step 2): an RSA-2048 RSA-OAEP decryption key
+ * created under the EK, whose authPolicy is the PolicyPCR digest of the
+ * intended boot (shield_policy_pcr_digest); fixedTPM and fixedParent, and
+ * no userWithAuth, so nothing but that policy opens it; and TPM2_Certify by
+ * the AK, so a verifier knows the key lives in this TPM with this policy.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <tss2/tss2_esys.h>
+#include <tss2/tss2_mu.h>
+
+#include "shield/tpm.h"
+#include "tpm-internal.h"
+
+void shield_tpm_sealing_key_clear(struct shield_tpm_sealing_key *k) {
+        if (!k)
+                return;
+        free(k->public);
+        free(k->private);
+        free(k->certify_attest);
+        free(k->certify_signature);
+        memset(k, 0, sizeof *k);
+}
+
+static int copy_out(const void *src, size_t n, uint8_t **dst, size_t *dst_len) {
+        if (!(*dst = malloc(n ? n : 1)))
+                return SHIELD_E_NOMEM;
+        memcpy(*dst, src, n);
+        *dst_len = n;
+        return 0;
+}
+
+int shield_tpm_sealing_key_create(struct shield_tpm *t, const uint8_t *policy, size_t policy_len, uint32_t ak_handle,
+                                  const uint8_t *nonce, size_t nonce_len, struct shield_tpm_sealing_key *ret,
+                                  struct shield_diag *diag) {
+        struct shield_tpm_sealing_key k = { 0 };
+        ESYS_TR ek = ESYS_TR_NONE, s = ESYS_TR_NONE, key = ESYS_TR_NONE, ak = ESYS_TR_NONE;
+        TPM2B_PUBLIC *pub = NULL;
+        TPM2B_PRIVATE *priv = NULL;
+        TPM2B_NAME *name = NULL;
+        TPM2B_ATTEST *attest = NULL;
+        TPMT_SIGNATURE *sig = NULL;
+        bool transient = false;
+        TSS2_RC rc;
+        int r;
+
+        if (!t || !policy || policy_len != 32 || !ret || nonce_len > sizeof(((TPM2B_DATA *)0)->buffer) ||
+            (!nonce && nonce_len))
+                return SHIELD_E_INVAL;
+        /* Part 1, 27.2: decrypt only; the user role only through the policy (no userWithAuth). */
+        TPM2B_PUBLIC tmpl = { .publicArea = {
+                .type = TPM2_ALG_RSA, .nameAlg = TPM2_ALG_SHA256,
+                .objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |
+                                    TPMA_OBJECT_DECRYPT,
+                .parameters.rsaDetail = { .symmetric = { .algorithm = TPM2_ALG_NULL },
+                                          .scheme = { .scheme = TPM2_ALG_OAEP, .details.oaep.hashAlg = TPM2_ALG_SHA256 },
+                                          .keyBits = 2048, .exponent = 0 },
+        } };
+        tmpl.publicArea.authPolicy.size = 32;
+        memcpy(tmpl.publicArea.authPolicy.buffer, policy, 32);
+        TPM2B_SENSITIVE_CREATE sens = { 0 };
+        TPM2B_DATA outside = { 0 };
+        TPML_PCR_SELECTION creation = { 0 };
+
+        if ((r = tpm_ek_load(t, &ek, &transient, NULL, diag)) < 0)
+                return r;
+        if ((r = tpm_endorsement_session(t, &s, diag)) < 0)
+                goto out;
+        rc = Esys_Create(t->esys, ek, s, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &tmpl, &outside, &creation, &priv, &pub,
+                         NULL, NULL, NULL);
+        Esys_FlushContext(t->esys, s);
+        s = ESYS_TR_NONE;
+        if (rc != TSS2_RC_SUCCESS) {
+                r = tpm_fail(t, diag, rc, "TPM2_Create of the sealing key under the EK");
+                goto out;
+        }
+        if ((r = tpm_endorsement_session(t, &s, diag)) < 0)
+                goto out;
+        rc = Esys_Load(t->esys, ek, s, ESYS_TR_NONE, ESYS_TR_NONE, priv, pub, &key);
+        Esys_FlushContext(t->esys, s);
+        s = ESYS_TR_NONE;
+        if (rc != TSS2_RC_SUCCESS) {
+                r = tpm_fail(t, diag, rc, "TPM2_Load of the sealing key");
+                goto out;
+        }
+        if ((rc = Esys_TR_GetName(t->esys, key, &name)) != TSS2_RC_SUCCESS || name->size > sizeof k.name) {
+                r = tpm_fail(t, diag, rc, "Esys_TR_GetName of the sealing key");
+                goto out;
+        }
+        memcpy(k.name, name->name, name->size);
+        k.name_len = name->size;
+        /* TPM2_Certify: the object's admin role is its (empty) authValue, as adminWithPolicy is clear. */
+        if ((r = tpm_open_handle(t, ak_handle, &ak, diag)) < 0)
+                goto out;
+        TPM2B_DATA qualifying = { .size = (UINT16)nonce_len };
+        if (nonce_len)
+                memcpy(qualifying.buffer, nonce, nonce_len);
+        TPMT_SIG_SCHEME scheme = { .scheme = TPM2_ALG_NULL };
+        rc = Esys_Certify(t->esys, key, ak, ESYS_TR_PASSWORD, ESYS_TR_PASSWORD, ESYS_TR_NONE, &qualifying, &scheme,
+                          &attest, &sig);
+        if (rc != TSS2_RC_SUCCESS) {
+                r = tpm_fail(t, diag, rc, "TPM2_Certify of the sealing key by the AK");
+                goto out;
+        }
+        uint8_t buf[sizeof(TPM2B_PRIVATE) + sizeof(TPMT_SIGNATURE)];
+        size_t off = 0;
+        if ((r = tpm_marshal_public(t, pub, &k.public, &k.public_len, diag)) < 0)
+                goto out;
+        if ((rc = Tss2_MU_TPM2B_PRIVATE_Marshal(priv, buf, sizeof buf, &off)) != TSS2_RC_SUCCESS) {
+                r = tpm_fail(t, diag, rc, "marshalling the TPM2B_PRIVATE");
+                goto out;
+        }
+        if ((r = copy_out(buf, off, &k.private, &k.private_len)) < 0 ||
+            (r = copy_out(attest->attestationData, attest->size, &k.certify_attest, &k.certify_attest_len)) < 0)
+                goto out;
+        off = 0;
+        if ((rc = Tss2_MU_TPMT_SIGNATURE_Marshal(sig, buf, sizeof buf, &off)) != TSS2_RC_SUCCESS) {
+                r = tpm_fail(t, diag, rc, "marshalling the certification's signature");
+                goto out;
+        }
+        if ((r = copy_out(buf, off, &k.certify_signature, &k.certify_signature_len)) < 0)
+                goto out;
+        *ret = k;
+        memset(&k, 0, sizeof k);
+        r = 0;
+out:
+        if (key != ESYS_TR_NONE)
+                Esys_FlushContext(t->esys, key);
+        if (ak != ESYS_TR_NONE)
+                Esys_TR_Close(t->esys, &ak);
+        tpm_ek_release(t, &ek, transient);
+        shield_tpm_sealing_key_clear(&k);
+        Esys_Free(pub);
+        Esys_Free(priv);
+        Esys_Free(name);
+        Esys_Free(attest);
+        Esys_Free(sig);
+        return r;
+}
