@@ -145,3 +145,21 @@ struct shield_diag;
 __attribute__((warn_unused_result))
 int shield_x509_chain_dir(const uint8_t *der, size_t len, const char *dir, uint8_t **ret_spki, size_t *ret_spki_len,
                           struct shield_diag *diag);
+
+/* ---- sealed blobs ("shieldkit-sealed/1", lib/crypto/sealed.c) ---- */
+#define SHIELD_SEALED_DATA_MAX (1u << 20)       /* data in one sealed blob */
+extern const uint8_t shield_seal_label[15];     /* "SHIELDKIT-SEAL\0": the RSA-OAEP label of the wrapped key */
+
+/* A parsed blob: pointers into it. */
+struct shield_sealed {
+        const uint8_t *wrapped;         /* the 256-bit key, RSA-OAEP-wrapped to the sealing key */
+        size_t wrapped_len;
+        const uint8_t *aad, *iv, *ciphertext, *tag;
+        size_t aad_len, ciphertext_len;
+};
+/* Strict: magic, lengths within the blob and the cap, no trailing bytes (diag says where). */
+__attribute__((warn_unused_result))
+int shield_sealed_parse(const uint8_t *blob, size_t len, struct shield_sealed *ret, struct shield_diag *diag);
+/* The data, once the unwrapped key opens it (AES-256-GCM, tag checked first); SHIELD_E_VERIFY otherwise. */
+__attribute__((warn_unused_result))
+int shield_sealed_open(const struct shield_sealed *s, const uint8_t key[32], uint8_t **ret, size_t *ret_len);

@@ -335,6 +335,24 @@ int shield_tpm_sealing_key_create(struct shield_tpm *t, const uint8_t *policy, s
                                   struct shield_diag *diag);
 
 /*
+ * Seal data to a sealing key (its TPM2B_PUBLIC): a "shieldkit-sealed/1" blob
+ * (shield/crypto.h) only that TPM opens, and only in its policy's state.
+ */
+__attribute__((warn_unused_result))
+int shield_seal_to_key(const uint8_t *key_public, size_t key_public_len, const uint8_t *data, size_t len, uint8_t **ret,
+                       size_t *ret_len, struct shield_diag *diag);
+/*
+ * Open a sealed blob with the sealing key (loaded under the EK) in a policy
+ * session of PolicyPCR over the PCRs in mask of bank as they are now:
+ * SHIELD_E_VERIFY when the TPM refuses (the PCRs are not the sealed state)
+ * or the data does not verify; *ret (malloc'd; wipe it) on success.
+ */
+__attribute__((warn_unused_result))
+int shield_tpm_unseal(struct shield_tpm *t, const uint8_t *key_public, size_t key_public_len, const uint8_t *key_private,
+                      size_t key_private_len, uint16_t bank, uint32_t mask, const uint8_t *blob, size_t blob_len,
+                      uint8_t **ret, size_t *ret_len, struct shield_diag *diag);
+
+/*
  * What a verifier checks of a sealing key (issue "Sealed machine
  * credentials", step 3): the certification verifies under the AK
  * (TPM2B_PUBLIC), is a TPMS_ATTEST of type TPM_ST_ATTEST_CERTIFY with

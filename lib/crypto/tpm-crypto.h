@@ -64,6 +64,9 @@ int tpmc_pkey_pem(const struct tpmc_pkey *k, char **ret, size_t *ret_len);
 int tpmc_cert_pem(const uint8_t *der, size_t len, char **ret, size_t *ret_len);
 
 /* The OpenSSL key of k / inside k (lib/crypto only: the type stays opaque elsewhere). */
+/* Seal data to an RSA sealing key (shield/crypto.h, "sealed blobs"): *ret malloc'd. */
+int tpmc_seal(const struct tpmc_pkey *key, const uint8_t *data, size_t len, uint8_t **ret, size_t *ret_len);
+
 struct evp_pkey_st;
 int tpmc_key_pkey(const struct tpmc_key *k, struct evp_pkey_st **ret);
 struct evp_pkey_st *tpmc_pkey_get(const struct tpmc_pkey *k);

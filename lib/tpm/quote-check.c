@@ -664,3 +664,15 @@ int shield_sealing_key_check(const uint8_t *ak_public, size_t ak_public_len, con
         }
         return failed ? SHIELD_E_VERIFY : 0;
 }
+
+int shield_seal_to_key(const uint8_t *key_public, size_t key_public_len, const uint8_t *data, size_t len, uint8_t **ret,
+                       size_t *ret_len, struct shield_diag *diag) {
+        struct shield_ak_key *k = NULL;
+        int r = shield_ak_key_new(key_public, key_public_len, &k, diag);
+        if (r < 0)
+                return r;
+        r = k->pkey ? tpmc_seal(k->pkey, data, len, ret, ret_len)
+                    : shield_diag_fail(diag, SHIELD_E_UNSUPPORTED, 0, IN_PUBLIC, "the sealing key is not a usable RSA key");
+        shield_ak_key_free(k);
+        return r;
+}

@@ -12,7 +12,9 @@
 
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_mu.h>
+#include <tss2/tss2_rc.h>
 
+#include "shield/crypto.h"
 #include "shield/tpm.h"
 #include "tpm-internal.h"
 
@@ -139,5 +141,97 @@ out:
         Esys_Free(name);
         Esys_Free(attest);
         Esys_Free(sig);
+        return r;
+}
+
+int shield_tpm_unseal(struct shield_tpm *t, const uint8_t *key_public, size_t key_public_len, const uint8_t *key_private,
+                      size_t key_private_len, uint16_t bank, uint32_t mask, const uint8_t *blob, size_t blob_len,
+                      uint8_t **ret, size_t *ret_len, struct shield_diag *diag) {
+        struct shield_sealed s;
+        TPM2B_PUBLIC pub = { 0 };
+        TPM2B_PRIVATE priv = { 0 };
+        ESYS_TR ek = ESYS_TR_NONE, sess = ESYS_TR_NONE, key = ESYS_TR_NONE;
+        TPM2B_PUBLIC_KEY_RSA *plain = NULL;
+        bool transient = false;
+        size_t off = 0;
+        TSS2_RC rc;
+        int r;
+
+        if (!t || !key_public || !key_private || !blob || !ret || !ret_len || !mask)
+                return SHIELD_E_INVAL;
+        if ((r = shield_sealed_parse(blob, blob_len, &s, diag)) < 0)
+                return r;
+        if (s.wrapped_len > sizeof ((TPM2B_PUBLIC_KEY_RSA *)0)->buffer)
+                return shield_diag_fail(diag, SHIELD_E_FORMAT, 8, -1, "the wrapped key is %zu bytes", s.wrapped_len);
+        if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(key_public, key_public_len, &off, &pub) != TSS2_RC_SUCCESS || off != key_public_len)
+                return shield_diag_fail(diag, SHIELD_E_FORMAT, off, -1, "key.pub is not a TPM2B_PUBLIC");
+        off = 0;
+        if (Tss2_MU_TPM2B_PRIVATE_Unmarshal(key_private, key_private_len, &off, &priv) != TSS2_RC_SUCCESS ||
+            off != key_private_len)
+                return shield_diag_fail(diag, SHIELD_E_FORMAT, off, -1, "key.priv is not a TPM2B_PRIVATE");
+        if ((r = tpm_ek_load(t, &ek, &transient, NULL, diag)) < 0)
+                return r;
+        if ((r = tpm_endorsement_session(t, &sess, diag)) < 0)
+                goto out;
+        rc = Esys_Load(t->esys, ek, sess, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub, &key);
+        Esys_FlushContext(t->esys, sess);
+        sess = ESYS_TR_NONE;
+        if (rc != TSS2_RC_SUCCESS) {
+                r = tpm_fail(t, diag, rc, "TPM2_Load of the sealing key (another TPM's?)");
+                goto out;
+        }
+        /* A policy session: PolicyPCR over the TPM's PCRs now. Only the sealed state satisfies the key's policy. */
+        TPMT_SYM_DEF sym = { .algorithm = TPM2_ALG_NULL };
+        rc = Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL,
+                                   TPM2_SE_POLICY, &sym, TPM2_ALG_SHA256, &sess);
+        if (rc != TSS2_RC_SUCCESS) {
+                r = tpm_fail(t, diag, rc, "TPM2_StartAuthSession (policy)");
+                goto out;
+        }
+        TPML_PCR_SELECTION sel = { .count = 1 };
+        sel.pcrSelections[0].hash = bank;
+        sel.pcrSelections[0].sizeofSelect = 3;
+        for (unsigned i = 0; i < 24; i++)
+                if (mask & (1u << i))
+                        sel.pcrSelections[0].pcrSelect[i / 8] |= (uint8_t)(1u << (i % 8));
+        TPM2B_DIGEST none = { 0 };
+        if ((rc = Esys_PolicyPCR(t->esys, sess, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &none, &sel)) != TSS2_RC_SUCCESS) {
+                r = tpm_fail(t, diag, rc, "TPM2_PolicyPCR");
+                goto out;
+        }
+        TPM2B_PUBLIC_KEY_RSA cipher = { .size = (UINT16)s.wrapped_len };
+        memcpy(cipher.buffer, s.wrapped, s.wrapped_len);
+        TPMT_RSA_DECRYPT scheme = { .scheme = TPM2_ALG_OAEP, .details.oaep.hashAlg = TPM2_ALG_SHA256 };
+        TPM2B_DATA label = { .size = sizeof shield_seal_label };
+        memcpy(label.buffer, shield_seal_label, sizeof shield_seal_label);
+        rc = Esys_RSA_Decrypt(t->esys, key, sess, ESYS_TR_NONE, ESYS_TR_NONE, &cipher, &scheme, &label, &plain);
+        if ((rc & 0xfff) == TPM2_RC_POLICY_FAIL || (rc & 0x3f) == (TPM2_RC_POLICY_FAIL & 0x3f)) {
+                t->last_rc = rc;
+                r = shield_diag_fail(diag, SHIELD_E_VERIFY, 0, -1,
+                                     "the TPM refused: its PCRs are not the state the key is sealed to (%s)",
+                                     Tss2_RC_Decode(rc));
+                goto out;
+        }
+        if (rc != TSS2_RC_SUCCESS) {
+                r = tpm_fail(t, diag, rc, "TPM2_RSA_Decrypt of the wrapped key");
+                goto out;
+        }
+        if (plain->size != 32) {
+                r = shield_diag_fail(diag, SHIELD_E_FORMAT, 0, -1, "the unwrapped key is %u bytes, not 32", plain->size);
+                goto out;
+        }
+        r = shield_sealed_open(&s, plain->buffer, ret, ret_len);
+        if (r == SHIELD_E_VERIFY)
+                shield_diag_fail(diag, r, 0, -1, "the sealed data does not verify under its key (edited?)");
+out:
+        if (plain) {
+                explicit_bzero(plain->buffer, sizeof plain->buffer);
+                Esys_Free(plain);
+        }
+        if (sess != ESYS_TR_NONE)
+                Esys_FlushContext(t->esys, sess);
+        if (key != ESYS_TR_NONE)
+                Esys_FlushContext(t->esys, key);
+        tpm_ek_release(t, &ek, transient);
         return r;
 }

@@ -355,6 +355,21 @@ expect 1 "verify-seal-key of an edited certification" "$shield" tpm verify-seal-
         --nonce "$seal_nonce" --policy "$policy"
 contains "certify-" "an edited certification is refused"
 cp "$work/att.good" "$work/seal/certify.attest"
+# Sealed data: opened in the sealed state, refused once a PCR of the policy moved.
+printf 'machine credential' >"$work/secret.txt"
+expect 0 "seal (no TPM)" env -u TPM2TOOLS_TCTI "$shield" tpm seal --key "$work/seal" --in "$work/secret.txt" -o "$work/secret.sealed"
+expect 0 "unseal in the sealed state" "$shield" tpm unseal --tcti "$tcti" --key "$work/seal" --pcr-list 0,2,4-7 \
+        --in "$work/secret.sealed" -o "$work/secret.out"
+cmp -s "$work/secret.txt" "$work/secret.out" && echo "ok: the data comes back" || { echo "FAIL: unsealed data differs"; fails=$((fails + 1)); }
+[ "$(stat -c %a "$work/secret.out")" = 600 ] && echo "ok: written 0600" || { echo "FAIL: unsealed data not 0600"; fails=$((fails + 1)); }
+cp "$work/secret.sealed" "$work/edited.sealed"; printf '\x01' | dd of="$work/edited.sealed" bs=1 seek=300 conv=notrunc status=none
+expect 1 "an edited sealed blob is refused" "$shield" tpm unseal --tcti "$tcti" --key "$work/seal" --pcr-list 0,2,4-7 \
+        --in "$work/edited.sealed" -o "$work/edited.out"
+tpm2_pcrextend "4:sha256=$(printf 'another bootloader' | sha256sum | cut -c1-64)" >/dev/null 2>&1
+expect 1 "unseal after PCR 4 moved: the TPM refuses" "$shield" tpm unseal --tcti "$tcti" --key "$work/seal" --pcr-list 0,2,4-7 \
+        --in "$work/secret.sealed" -o "$work/secret2.out"
+contains "not the state the key is sealed to" "says the PCRs are not the sealed state"
+[ ! -e "$work/secret2.out" ] && echo "ok: nothing written" || { echo "FAIL: unseal wrote data"; fails=$((fails + 1)); }
 tpm2_getcap handles-transient >"$work/out" 2>&1
 [ -s "$work/out" ] && { echo "FAIL: transient objects left"; cat "$work/out"; fails=$((fails + 1)); } || echo "ok: no transient objects left"
 finish

@@ -32,6 +32,8 @@ static const char usage_family[] =
         "  policy-pcr       the PolicyPCR digest of PCR values, computed without a TPM\n"
         "  seal-key         a key sealed to a boot state (authPolicy), certified by the AK\n"
         "  verify-seal-key  check a sealing key's certification and policy, without a TPM\n"
+        "  seal             seal data to a sealing key, without a TPM\n"
+        "  unseal           open sealed data with the TPM: only in the sealed boot state\n"
         "\n"
         "TCTI strings are tpm2-tss's: swtpm:host=127.0.0.1,port=2321, device:/dev/tpmrm0,\n"
         "mssim:host=…,port=…; without --tcti, $SHIELD_TCTI, else $TPM2TOOLS_TCTI, else\n"
@@ -1339,6 +1341,145 @@ out:
         return r;
 }
 
+static const char usage_seal[] =
+        "Usage: shield tpm seal --key DIR --in FILE -o FILE\n"
+        "\n"
+        "Seal FILE to the sealing key in DIR (shield tpm seal-key), as a credential\n"
+        "service does, without a TPM: a shieldkit-sealed/1 blob (a fresh AES-256 key\n"
+        "RSA-OAEP-wrapped to the key, the data under AES-256-GCM) that only that\n"
+        "TPM opens, and only in the boot state the key's policy names.\n"
+        "\n"
+        "Exit status: 0 sealed, 2 bad input.\n";
+
+static const char usage_unseal[] =
+        "Usage: shield tpm unseal --key DIR --pcr-list LIST [--bank ALG] [--tcti T] --in FILE -o FILE\n"
+        "\n"
+        "Open a sealed blob with the TPM: the sealing key in DIR is loaded under the\n"
+        "EK and used in a policy session of TPM2_PolicyPCR over LIST (the PCRs its\n"
+        "policy was made from) as they are now. Writes the data to FILE (0600).\n"
+        "\n"
+        "Exit status: 0 opened, 1 the TPM refused (its PCRs are not the sealed state)\n"
+        "or the blob does not verify, 2 bad input.\n";
+
+static int read_in(const char *dir, const char *name, size_t max, uint8_t **ret, size_t *ret_len) {
+        char *path = NULL;
+        if (asprintf(&path, "%s/%s", dir, name) < 0)
+                return EXIT_BAD_INPUT;
+        int r = cli_read_file(path, max, ret, ret_len);
+        free(path);
+        return r;
+}
+
+static int verb_seal(int argc, char **argv) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' }, { "key", required_argument, NULL, 'k' },
+                { "in", required_argument, NULL, 'i' }, {},
+        };
+        const char *dir = NULL, *in = NULL, *out = NULL;
+        int c;
+        optind = 0;
+        opterr = 0;
+        while ((c = cli_getopt(argc, argv, "ho:", options)) >= 0)
+                switch (c) {
+                case '?': return EXIT_BAD_INPUT; /* said by cli_getopt */
+                case 'h': fputs(usage_seal, stdout); return EXIT_OK;
+                case 'k': dir = optarg; break;
+                case 'i': in = optarg; break;
+                case 'o': out = optarg; break;
+                default: return cli_usage_error(usage_seal, "seal: unknown option '%s'", argv[optind - 1]);
+                }
+        if (optind != argc || !dir || !in || !out)
+                return cli_usage_error(usage_seal, "seal: --key DIR, --in FILE and -o FILE are required");
+        uint8_t *pub = NULL, *data = NULL, *blob = NULL;
+        size_t pub_len = 0, data_len = 0, blob_len = 0;
+        struct shield_diag diag = { 0 };
+        int r = EXIT_BAD_INPUT;
+        if (read_in(dir, "key.pub", SHIELD_TPM_PUBLIC_MAX, &pub, &pub_len) || cli_read_file(in, SHIELD_SEALED_DATA_MAX, &data, &data_len))
+                goto out;
+        if (shield_seal_to_key(pub, pub_len, data, data_len, &blob, &blob_len, &diag) < 0) {
+                cli_error("%s: %s", dir, diag.msg[0] ? diag.msg : "cannot seal to this key");
+                goto out;
+        }
+        if (shield_write_file_atomic(out, blob, blob_len, 0644) < 0) {
+                cli_error("%s: %s", out, strerror(errno));
+                goto out;
+        }
+        r = EXIT_OK;
+out:
+        if (data)
+                explicit_bzero(data, data_len);
+        free(data);
+        free(pub);
+        free(blob);
+        return r;
+}
+
+static int verb_unseal(int argc, char **argv) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },           { "key", required_argument, NULL, 'k' },
+                { "in", required_argument, NULL, 'i' },        { "pcr-list", required_argument, NULL, 'l' },
+                { "bank", required_argument, NULL, 'b' },      { "tcti", required_argument, NULL, 't' },
+                {},
+        };
+        const char *dir = NULL, *in = NULL, *out = NULL, *list = NULL, *bank_name = "sha256", *tcti = NULL;
+        int c;
+        optind = 0;
+        opterr = 0;
+        while ((c = cli_getopt(argc, argv, "ho:", options)) >= 0)
+                switch (c) {
+                case '?': return EXIT_BAD_INPUT; /* said by cli_getopt */
+                case 'h': fputs(usage_unseal, stdout); return EXIT_OK;
+                case 'k': dir = optarg; break;
+                case 'i': in = optarg; break;
+                case 'o': out = optarg; break;
+                case 'l': list = optarg; break;
+                case 'b': bank_name = optarg; break;
+                case 't': tcti = optarg; break;
+                default: return cli_usage_error(usage_unseal, "unseal: unknown option '%s'", argv[optind - 1]);
+                }
+        if (optind != argc || !dir || !in || !out || !list)
+                return cli_usage_error(usage_unseal, "unseal: --key DIR, --pcr-list LIST, --in FILE and -o FILE are required");
+        uint16_t bank = 0;
+        uint64_t mask = 0;
+        if (shield_hash_from_name(bank_name, &bank) < 0)
+                return cli_usage_error(usage_unseal, "unseal: unknown --bank %s", bank_name);
+        if (shield_parse_index_list(list, SHIELD_PCR_COUNT - 1, &mask) < 0 || !mask)
+                return cli_usage_error(usage_unseal, "unseal: --pcr-list %s: PCRs 0-23 such as 0,2,4-7", list);
+        uint8_t *pub = NULL, *priv = NULL, *blob = NULL, *data = NULL;
+        size_t pub_len = 0, priv_len = 0, blob_len = 0, data_len = 0;
+        struct shield_tpm *t = NULL;
+        struct shield_diag diag = { 0 };
+        int r = EXIT_BAD_INPUT;
+        if (read_in(dir, "key.pub", SHIELD_TPM_PUBLIC_MAX, &pub, &pub_len) || read_in(dir, "key.priv", 4096, &priv, &priv_len) ||
+            cli_read_file(in, SHIELD_SEALED_DATA_MAX + 4096, &blob, &blob_len))
+                goto out;
+        if (shield_tpm_open(tcti, &t, &diag) < 0) {
+                cli_error("%s", diag.msg);
+                goto out;
+        }
+        int v = shield_tpm_unseal(t, pub, pub_len, priv, priv_len, bank, (uint32_t)mask, blob, blob_len, &data, &data_len,
+                                  &diag);
+        if (v < 0) {
+                cli_error("unseal: %s", diag.msg[0] ? diag.msg : shield_strerror(v));
+                r = v == SHIELD_E_VERIFY ? EXIT_VERIFY_FAILED : EXIT_BAD_INPUT;
+                goto out;
+        }
+        if (shield_write_file_atomic(out, data, data_len, 0600) < 0) {
+                cli_error("%s: %s", out, strerror(errno));
+                goto out;
+        }
+        r = EXIT_OK;
+out:
+        if (data)
+                explicit_bzero(data, data_len);
+        free(data);
+        free(pub);
+        free(priv);
+        free(blob);
+        shield_tpm_close(t);
+        return r;
+}
+
 int cmd_tpm(int argc, char **argv) {
         static const struct cli_verb verbs[] = {
                 { "provision", "make and certify the EK and AK", verb_provision },
@@ -1353,6 +1494,8 @@ int cmd_tpm(int argc, char **argv) {
                 { "policy-pcr", "the PolicyPCR digest of PCR values, in software", verb_policy_pcr },
                 { "seal-key", "a key sealed to a boot state, certified by the AK", verb_seal_key },
                 { "verify-seal-key", "check a sealing key as a credential service does", verb_verify_seal_key },
+                { "seal", "seal data to a sealing key (no TPM)", verb_seal },
+                { "unseal", "open sealed data with the TPM, in the sealed state only", verb_unseal },
                 { "quote-check", "the same as verify-quote", verb_verify },
         };
         return cli_dispatch(argc, argv, usage_family, verbs, ELEMENTS(verbs));
