@@ -85,11 +85,11 @@ static int variable_data(const struct shield_event *ev, shield_guid *ret_guid, c
         (void)rd_copy(&r, ret_guid, sizeof *ret_guid);
         (void)rd_le64(&r, &name_len);
         (void)rd_le64(&r, &data_len);
-        if (!rd_ok(&r) || name_len > rd_left(&r) / 2)
+        if (rd_ok(&r) < 0 || name_len > rd_left(&r) / 2)
                 return SHIELD_E_FORMAT;
         const uint8_t *name = NULL;
         (void)rd_bytes(&r, (size_t)name_len * 2, &name);
-        if (!rd_ok(&r) || data_len != rd_left(&r))
+        if (rd_ok(&r) < 0 || data_len != rd_left(&r))
                 return SHIELD_E_FORMAT;
         bool named = strlen(ascii_name) == name_len;
         for (size_t i = 0; named && i < name_len; i++)
