@@ -43,6 +43,7 @@ int cmd_quote(int argc, char **argv);
 int cmd_golden(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
 int cmd_token(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
 
 struct shield_initial_state;
 /* Read an initial state and fill what it leaves out from the platform defaults; 0 or an exit code. */

@@ -29,6 +29,7 @@ static const char usage[] =
         "  golden     an instance's golden measurements: show, reset, export\n"
         "  agent      register with shieldd and attest to it, once or periodically\n"
         "  token      verify attestation tokens (JWT) against a JWKS\n"
+        "  predict    the PCR values the next boot will have after replacing boot applications\n"
         "\n"
         "Run 'shield COMMAND --help' for a command's options.\n"
         "\n"
@@ -55,6 +56,7 @@ static const struct cli_verb commands[] = {
         { "golden", "golden measurements", cmd_golden },
         { "agent", "attest to shieldd", cmd_agent },
         { "token", "verify attestation tokens", cmd_token },
+        { "predict", "PCR values of the next boot", cmd_predict },
 };
 
 int main(int argc, char **argv) {
