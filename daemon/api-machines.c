@@ -320,45 +320,6 @@ out:
 
 
 /* ---- POST /v1/attest ---- */
-/*
- * Parsed AK keys, per worker thread, keyed by the AK's bytes: setting up a
- * public key in OpenSSL costs more than the signature check itself, and a
- * fleet attests with the same few keys over and over.
- */
-#define AK_CACHE 64
-static __thread struct {
-        uint8_t digest[32];
-        bool used;
-        struct shield_ak_key *key;
-} ak_cache[AK_CACHE];
-static __thread unsigned ak_cache_next;
-
-void shieldd_ak_cache_clear(void) {
-        for (size_t i = 0; i < AK_CACHE; i++) {
-                shield_ak_key_free(ak_cache[i].key);
-                ak_cache[i].key = NULL;
-                ak_cache[i].used = false;
-        }
-}
-
-static const struct shield_ak_key *cached_ak_key(const uint8_t *ak, size_t len) {
-        uint8_t digest[32];
-        if (!ak || shield_hash(SHIELD_ALG_SHA256, ak, len, digest) < 0)
-                return NULL;
-        for (size_t i = 0; i < AK_CACHE; i++)
-                if (ak_cache[i].used && memcmp(ak_cache[i].digest, digest, sizeof digest) == 0)
-                        return ak_cache[i].key;
-        struct shield_ak_key *key = NULL;
-        if (shield_ak_key_new(ak, len, &key, NULL) < 0)
-                return NULL;
-        unsigned slot = ak_cache_next++ % AK_CACHE;
-        shield_ak_key_free(ak_cache[slot].key);
-        memcpy(ak_cache[slot].digest, digest, sizeof digest);
-        ak_cache[slot].key = key;
-        ak_cache[slot].used = true;
-        return key;
-}
-
 /* The HTTP answer to an attestation refused outright: nothing about the instance was recorded. */
 static void reply_refusal(struct shieldd_response *rs, const struct shield_attest_outcome *o) {
         const char *msg = o->check.reasons.n ? o->check.reasons.items[o->check.reasons.n - 1].message : "";
@@ -456,7 +417,7 @@ void h_attest(const struct shieldd_request *rq, struct shieldd_response *rs, con
         /* The registered AK is what the cache is keyed on; the pipeline uses it only when the bytes match. */
         struct shield_attest_options opts = {
                 .nonce_mode = SHIELD_NONCE_ISSUED, .require_registered = true, .ek_ca_dir = NULL,
-                .ak_key = ev.ak_public ? cached_ak_key(ev.ak_public, ev.ak_public_len) : NULL,
+                .ak_key = ev.ak_public ? shieldd_ak_key_cached(ev.ak_public, ev.ak_public_len) : NULL,
                 .now = (int64_t)time(NULL),
         };
         int r = shield_attest_run(s, name, &ev, &opts, &out, &diag);

@@ -124,6 +124,13 @@ void shieldd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define SHIELDD_TIME_TEXT 32
 void shieldd_time_text(int64_t t, char out[SHIELDD_TIME_TEXT]);
 
-/* Free this thread's cache of parsed AK keys (api.c); run when a worker thread ends. */
+/*
+ * This thread's cache of parsed AK keys (ak-cache.c): the key for these
+ * TPM2B_PUBLIC bytes, parsed once (NULL when they do not parse; owned by
+ * the cache, valid until the thread's next call); clear it when a worker
+ * thread ends.
+ */
+struct shield_ak_key;
+const struct shield_ak_key *shieldd_ak_key_cached(const uint8_t *ak, size_t len);
 void shieldd_ak_cache_clear(void);
 
