@@ -64,30 +64,6 @@ static int ek_parse(const uint8_t *buf, size_t len, struct tpmc_pkey **ret, stru
         return 0;
 }
 
-int shield_tpm_public_name(const uint8_t *pub, size_t len, uint8_t ret_name[SHIELD_TPM_NAME_MAX], size_t *ret_len,
-                           struct shield_diag *diag) {
-        TPM2B_PUBLIC p;
-        uint8_t name[SHIELD_TPM_NAME_MAX];
-        int r;
-
-        if (!ret_name || !ret_len)
-                return SHIELD_E_INVAL;
-        /* Size matches len exactly, under SHIELD_TPM_PUBLIC_MAX, and the TPMT_PUBLIC parses with nothing after it. */
-        if ((r = tpm_parse_public(pub, len, &p, -1, diag)) < 0)
-                return r;
-        size_t hs = shield_hash_size(p.publicArea.nameAlg);
-        if (hs == 0 || 2 + hs > sizeof name)
-                return shield_diag_fail(diag, SHIELD_E_UNSUPPORTED, 4, -1, "nameAlg 0x%04x has no digest here",
-                                        p.publicArea.nameAlg);
-        /* The digest is over the bytes as given: they are what the TPM marshalled (Part 1, 16). */
-        name[0] = pub[4];
-        name[1] = pub[5];
-        if ((r = shield_hash(p.publicArea.nameAlg, pub + 2, len - 2, name + 2)) < 0)
-                return r;
-        memcpy(ret_name, name, 2 + hs);
-        *ret_len = 2 + hs;
-        return 0;
-}
 
 static int check_name(const uint8_t *name, size_t name_len, struct shield_diag *diag) {
         if (!name || name_len < 2)
