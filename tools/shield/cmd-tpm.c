@@ -1193,6 +1193,7 @@ static const char usage_verify_seal_key[] =
         "Exit status: 0 the key is bound to this TPM and policy, 1 a check failed,\n"
         "2 bad input.\n";
 
+/* A fixed-size hex argument such as --policy (parse_nonce is the nonce's). */
 static int hex_arg(const char *what, const char *hex, uint8_t **ret, size_t *ret_len, size_t min, size_t max) {
         if (!hex || shield_hex_decode(hex, ret, ret_len) < 0 || *ret_len < min || *ret_len > max) {
                 free(*ret);
@@ -1240,7 +1241,7 @@ static int verb_seal_key(int argc, char **argv) {
         struct shield_diag diag = { 0 };
         int r = EXIT_BAD_INPUT;
         if (hex_arg("--policy", policy_hex, &policy, &policy_len, 32, 32) != EXIT_OK ||
-            hex_arg("--nonce", nonce_hex, &nonce, &nonce_len, 1, SHIELD_TPM_NONCE_MAX) != EXIT_OK)
+            parse_nonce(nonce_hex, usage_seal_key, &nonce, &nonce_len) != 0)
                 goto out;
         if (mkdir(out, 0700) < 0 && errno != EEXIST) {
                 cli_error("%s: %s", out, strerror(errno));
@@ -1304,7 +1305,7 @@ static int verb_verify_seal_key(int argc, char **argv) {
         struct shield_diag diag = { 0 };
         int r = EXIT_BAD_INPUT;
         if (hex_arg("--policy", policy_hex, &policy, &policy_len, 32, 32) != EXIT_OK ||
-            hex_arg("--nonce", nonce_hex, &nonce, &nonce_len, 1, SHIELD_TPM_NONCE_MAX) != EXIT_OK)
+            parse_nonce(nonce_hex, usage_verify_seal_key, &nonce, &nonce_len) != 0)
                 goto out;
         if (asprintf(&p_pub, "%s/key.pub", dir) < 0 || asprintf(&p_att, "%s/certify.attest", dir) < 0 ||
             asprintf(&p_sig, "%s/certify.sig", dir) < 0)
