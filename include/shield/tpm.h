@@ -342,15 +342,115 @@ __attribute__((warn_unused_result))
 int shield_seal_to_key(const uint8_t *key_public, size_t key_public_len, const uint8_t *data, size_t len, uint8_t **ret,
                        size_t *ret_len, struct shield_diag *diag);
 /*
+ * The policy a sealed credential carries (docs/CREDENTIALS.md): PolicyPCR
+ * over the intended values of the PCRs in mask of bank, then, when
+ * epoch_nv is set, PolicyNV(epoch_nv, operandB = epoch as 8 big-endian
+ * bytes, offset 0, TPM_EO_EQ): the TPM's epoch counter must hold exactly
+ * epoch. A counter only counts up (and a counter defined anew starts above
+ * every value any counter of the TPM ever held, Part 1, 37.2), so once the
+ * agent advanced it past epoch every blob sealed to this policy is dead,
+ * offline too.
+ */
+struct shield_seal_policy {
+        uint16_t bank;                  /* TPM_ALG_ID of the PCR bank */
+        uint32_t mask;                  /* bit i: PCR i; 1 to 24 PCRs */
+        struct shield_pcrs pcrs;        /* the intended values (of mask, in bank); unseal ignores them */
+        uint32_t epoch_nv;              /* 0: no epoch; else the counter's NV index */
+        uint8_t epoch_nv_name[SHIELD_TPM_NAME_MAX]; /* its Name (TPM2B_NV_PUBLIC with TPMA_NV_WRITTEN) */
+        size_t epoch_nv_name_len;
+        uint64_t epoch;                 /* the value the policy requires */
+};
+
+/*
+ * The SHA-256 authPolicy of p (TPM 2.0 Part 3, 23.7 and 23.9), as
+ * tpm2_policypcr then tpm2_policynv compute it. SHIELD_E_INVAL /
+ * SHIELD_E_NOT_FOUND as shield_policy_pcr_digest; SHIELD_E_INVAL for an
+ * epoch_nv without a name.
+ */
+__attribute__((warn_unused_result))
+int shield_seal_policy_digest(const struct shield_seal_policy *p, uint8_t ret[32], struct shield_diag *diag);
+
+/* The default NV index of the epoch counter (owner range, Part 2, 13.2). */
+#define SHIELD_TPM_EPOCH_NV 0x0100534bu
+
+/* A TPM's epoch counter as read. */
+struct shield_tpm_epoch {
+        uint32_t index;
+        uint64_t value;                 /* the counter now */
+        uint8_t name[SHIELD_TPM_NAME_MAX];
+        size_t name_len;
+        uint8_t nv_public[128];         /* TPM2B_NV_PUBLIC with size, for the verifier to recompute the name */
+        size_t nv_public_len;
+};
+
+/*
+ * Read the epoch counter at index (0: SHIELD_TPM_EPOCH_NV), defining it
+ * first when absent: TPM_NT_COUNTER, owner-defined, empty auth,
+ * AUTHWRITE|AUTHREAD|OWNERREAD|NO_DA, nameAlg SHA-256, and incremented once
+ * so that it is written (its Name is then final). An index of another kind
+ * there: SHIELD_E_UNSUPPORTED (nothing changed). *ret on success only.
+ */
+__attribute__((warn_unused_result))
+int shield_tpm_epoch_read(struct shield_tpm *t, uint32_t index, struct shield_tpm_epoch *ret, struct shield_diag *diag);
+
+/*
+ * Increment the counter until it holds at least value (at most 64
+ * increments: SHIELD_E_LIMIT beyond, nothing done). A counter already at or
+ * past value is left alone (0).
+ */
+__attribute__((warn_unused_result))
+int shield_tpm_epoch_advance(struct shield_tpm *t, uint32_t index, uint64_t value, struct shield_diag *diag);
+
+/*
+ * What a verifier checks of an epoch counter's public area (TPM2B_NV_PUBLIC
+ * bytes with size, exactly len): it is a TPM_NT_COUNTER, written, nameAlg
+ * SHA-256. Fills *ret_index and its Name. SHIELD_E_FORMAT for bytes that do
+ * not parse; SHIELD_E_VERIFY naming what is wrong otherwise.
+ */
+__attribute__((warn_unused_result))
+int shield_tpm_epoch_public_check(const uint8_t *nv_public, size_t len, uint32_t *ret_index,
+                                  uint8_t ret_name[SHIELD_TPM_NAME_MAX], size_t *ret_name_len,
+                                  struct shield_diag *diag);
+
+/*
  * Open a sealed blob with the sealing key (loaded under the EK) in a policy
- * session of PolicyPCR over the PCRs in mask of bank as they are now:
- * SHIELD_E_VERIFY when the TPM refuses (the PCRs are not the sealed state)
- * or the data does not verify; *ret (malloc'd; wipe it) on success.
+ * session of PolicyPCR over the PCRs in p's mask of p's bank as they are
+ * now (then PolicyNV on the epoch counter when p->epoch_nv): SHIELD_E_VERIFY
+ * when the TPM refuses (the PCRs are not the sealed state, or the epoch
+ * passed: diag says which) or the data does not verify; *ret (malloc'd;
+ * wipe it) on success.
  */
 __attribute__((warn_unused_result))
 int shield_tpm_unseal(struct shield_tpm *t, const uint8_t *key_public, size_t key_public_len, const uint8_t *key_private,
-                      size_t key_private_len, uint16_t bank, uint32_t mask, const uint8_t *blob, size_t blob_len,
+                      size_t key_private_len, const struct shield_seal_policy *p, const uint8_t *blob, size_t blob_len,
                       uint8_t **ret, size_t *ret_len, struct shield_diag *diag);
+
+/*
+ * The import method (no sealing key before the change): seal data to a
+ * TPM's EK (TPM2B_PUBLIC of an RSA-2048 or ECC NIST P-256 EK, TCG default
+ * templates, EK Credential Profile 2.5 B.3.3 L-1 and L-2) with the object
+ * policy policy (32 bytes, shield_seal_policy_digest): a
+ * "shieldkit-imported/1" blob (docs/FORMATS.md) holding a TPM2 duplication
+ * blob of a KEYEDHASH sealed-data object (no userWithAuth) whose secret is
+ * an AES-256 key, wrapped to the EK (Part 1, 23.3: inSymSeed by RSA-OAEP
+ * "DUPLICATE" or ECDH + KDFe; outer AES-128-CFB + HMAC), and the data under
+ * AES-256-GCM. No TPM is needed. SHIELD_E_UNSUPPORTED for another kind of EK.
+ */
+__attribute__((warn_unused_result))
+int shield_seal_to_ek(const uint8_t *ek_public, size_t ek_public_len, const uint8_t *policy, size_t policy_len,
+                      const uint8_t *data, size_t len, uint8_t **ret, size_t *ret_len, struct shield_diag *diag);
+
+/*
+ * Open a "shieldkit-imported/1" blob: TPM2_Import under the EK it names
+ * (the RSA EK as shield_tpm_read_ek finds it, or the ECC EK from template
+ * L-2, created transiently), TPM2_Load, then TPM2_Unseal in a policy session
+ * as shield_tpm_unseal. SHIELD_E_VERIFY when the TPM refuses the policy or
+ * the data does not verify; SHIELD_E_NOT_FOUND when this TPM's EK is not
+ * the blob's.
+ */
+__attribute__((warn_unused_result))
+int shield_tpm_unseal_imported(struct shield_tpm *t, const struct shield_seal_policy *p, const uint8_t *blob,
+                               size_t blob_len, uint8_t **ret, size_t *ret_len, struct shield_diag *diag);
 
 /*
  * What a verifier checks of a sealing key (issue "Sealed machine

@@ -145,7 +145,7 @@ out:
 }
 
 int shield_tpm_unseal(struct shield_tpm *t, const uint8_t *key_public, size_t key_public_len, const uint8_t *key_private,
-                      size_t key_private_len, uint16_t bank, uint32_t mask, const uint8_t *blob, size_t blob_len,
+                      size_t key_private_len, const struct shield_seal_policy *p, const uint8_t *blob, size_t blob_len,
                       uint8_t **ret, size_t *ret_len, struct shield_diag *diag) {
         struct shield_sealed s;
         TPM2B_PUBLIC pub = { 0 };
@@ -157,8 +157,10 @@ int shield_tpm_unseal(struct shield_tpm *t, const uint8_t *key_public, size_t ke
         TSS2_RC rc;
         int r;
 
-        if (!t || !key_public || !key_private || !blob || !ret || !ret_len || !mask)
+        if (!t || !key_public || !key_private || !p || !p->mask || !blob || !ret || !ret_len)
                 return SHIELD_E_INVAL;
+        uint16_t bank = p->bank;
+        uint32_t mask = p->mask;
         if ((r = shield_sealed_parse(blob, blob_len, &s, diag)) < 0)
                 return r;
         if (s.wrapped_len > sizeof ((TPM2B_PUBLIC_KEY_RSA *)0)->buffer)

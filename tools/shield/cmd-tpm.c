@@ -1458,7 +1458,8 @@ static int verb_unseal(int argc, char **argv) {
                 cli_error("%s", diag.msg);
                 goto out;
         }
-        int v = shield_tpm_unseal(t, pub, pub_len, priv, priv_len, bank, (uint32_t)mask, blob, blob_len, &data, &data_len,
+        struct shield_seal_policy pol = { .bank = bank, .mask = (uint32_t)mask };
+        int v = shield_tpm_unseal(t, pub, pub_len, priv, priv_len, &pol, blob, blob_len, &data, &data_len,
                                   &diag);
         if (v < 0) {
                 cli_error("unseal: %s", diag.msg[0] ? diag.msg : shield_strerror(v));
