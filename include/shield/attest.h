@@ -19,6 +19,7 @@
 #include "shield/tpm.h"
 #include "shield/integrity.h"
 #include "shield/render.h"
+#include "shield/credential.h"
 
 
 /* The owner's policy file (docs/FORMATS.md, "shieldkit-policy/1"). */
@@ -186,6 +187,9 @@ struct shield_attest_options {
         const char *evidence_sha256;    /* hex SHA-256 naming the evidence; NULL: of its canonical JSON
                                          * (shield_evidence_to_json), the same whichever front end received it */
         int64_t now;                    /* unix time; 0: now */
+        /* A service issuing sealed credentials (shield/credential.h): step 6 runs only with machine_ca. */
+        const struct shield_machine_ca *machine_ca;
+        uint32_t credential_validity;   /* seconds; 0: SHIELD_CREDENTIAL_VALIDITY_DEFAULT */
 };
 
 struct shield_attest_outcome {
@@ -204,6 +208,7 @@ struct shield_attest_outcome {
         struct shield_integrity_policy integrity; /* the policy applied */
         char evidence_sha256[65];
         struct shield_evidence_result check; /* steps, reasons, quote facts, Secure Boot */
+        struct shield_credential_result credential; /* step 6 (with machine_ca) */
 };
 
 /*

@@ -46,6 +46,22 @@ struct shield_evidence {
         size_t ek_public_len;
         char *notes[SHIELD_EVIDENCE_NOTES_MAX]; /* what the producer could not collect, malloc'd */
         size_t n_notes;
+        /*
+         * A sealing key made for the service's credential offer
+         * (docs/CREDENTIALS.md), certified by the AK over this nonce:
+         * "sealing_key": {"intent", "public", "certify": {"attest",
+         * "signature"}, "epoch"?: {"nv_public", "value"}}. All NULL when absent.
+         */
+        struct shield_evidence_sealing {
+                int64_t intent;                 /* > 0 when present */
+                uint8_t *key_public;            /* TPM2B_PUBLIC */
+                size_t key_public_len;
+                uint8_t *certify_attest, *certify_signature;
+                size_t certify_attest_len, certify_signature_len;
+                uint8_t *epoch_nv_public;       /* TPM2B_NV_PUBLIC; NULL: no epoch */
+                size_t epoch_nv_public_len;
+                uint64_t epoch;                 /* the value the key's policy requires */
+        } sealing;
 };
 
 /* Free everything and zero e. NULL allowed. */

@@ -308,3 +308,108 @@ __attribute__((warn_unused_result))
 int shield_store_commit(struct shield_store *s, struct shield_diag *diag);
 void shield_store_rollback(struct shield_store *s);
 
+/* ---- sealed machine credentials (docs/CREDENTIALS.md) ---- */
+
+#define SHIELD_STORE_EVENTLOG_MAX (32u << 20)   /* bytes of a golden's event log */
+#define SHIELD_STORE_SEALED_MAX (256u << 10)    /* bytes of a sealed credential */
+#define SHIELD_STORE_SETTING_MAX (64u << 10)    /* bytes of a setting's value */
+
+/*
+ * The event log the instance's golden was recorded from (1 to
+ * SHIELD_STORE_EVENTLOG_MAX bytes): set on the golden now recorded
+ * (SHIELD_E_NOT_FOUND without one); a new golden forgets it. get: *ret
+ * malloc'd; SHIELD_E_NOT_FOUND when no golden or no log was kept.
+ */
+__attribute__((warn_unused_result))
+int shield_store_golden_eventlog_set(struct shield_store *s, const char *instance, const uint8_t *log, size_t len,
+                                     struct shield_diag *diag);
+__attribute__((warn_unused_result))
+int shield_store_golden_eventlog_get(struct shield_store *s, const char *instance, uint8_t **ret, size_t *ret_len,
+                                     struct shield_diag *diag);
+
+/* How a credential reaches its machine. */
+enum shield_credential_method {
+        SHIELD_CREDENTIAL_SEALING_KEY = 1,      /* sealed to a TPM-certified key the agent made for the intent */
+        SHIELD_CREDENTIAL_IMPORT = 2,           /* a duplication blob to the EK (no agent round first) */
+};
+
+/* What an instance must boot: the PCR values predicted for it. */
+struct shield_intent_record {
+        int64_t id;                     /* add: set by the store */
+        char instance[SHIELD_STORE_NAME_MAX + 1];
+        int64_t created;                /* unix time */
+        int method;                     /* enum shield_credential_method */
+        uint16_t bank;                  /* TPM_ALG_ID */
+        uint32_t mask;                  /* the PCRs of the policy */
+        char *pcrs_json;                /* {"4":"hex",…}: the predicted values of mask, malloc'd */
+        char *describe_json;            /* what was asked (the replacements), malloc'd */
+        bool active;
+};
+void shield_intent_record_clear(struct shield_intent_record *r);
+
+/*
+ * Record an intent as the instance's active one (the instance must exist:
+ * SHIELD_E_NOT_FOUND). Ends its other intents and revokes, at created,
+ * every unrevoked credential of the instance; *ret_revoked (may be NULL)
+ * says how many. r->id is set. One transaction.
+ */
+__attribute__((warn_unused_result))
+int shield_store_intent_add(struct shield_store *s, struct shield_intent_record *r, size_t *ret_revoked,
+                            struct shield_diag *diag);
+/* The instance's active intent; SHIELD_E_NOT_FOUND when none. *ret on success (clear it). */
+__attribute__((warn_unused_result))
+int shield_store_intent_active(struct shield_store *s, const char *instance, struct shield_intent_record *ret,
+                               struct shield_diag *diag);
+
+struct shield_credential_record {
+        char serial[33];                /* hex, as the certificate's */
+        char instance[SHIELD_STORE_NAME_MAX + 1];
+        int64_t intent;                 /* the intent it is bound to */
+        int method;                     /* enum shield_credential_method */
+        int64_t issued, not_after;      /* unix time */
+        uint8_t policy[32];             /* the sealed object's authPolicy */
+        uint32_t epoch_nv;              /* 0: no epoch */
+        uint64_t epoch;
+        uint8_t *cert_der;              /* malloc'd */
+        size_t cert_der_len;
+        uint8_t *sealed;                /* the sealed bundle as delivered, malloc'd */
+        size_t sealed_len;
+        int64_t revoked;                /* unix time; 0 not revoked */
+};
+void shield_credential_record_clear(struct shield_credential_record *r);
+
+/* Record an issued credential (serial new: SHIELD_E_INVAL "exists" otherwise). */
+__attribute__((warn_unused_result))
+int shield_store_credential_add(struct shield_store *s, const struct shield_credential_record *r,
+                                struct shield_diag *diag);
+/* By serial; SHIELD_E_NOT_FOUND when unknown. *ret on success (clear it). */
+__attribute__((warn_unused_result))
+int shield_store_credential_get(struct shield_store *s, const char *serial, struct shield_credential_record *ret,
+                                struct shield_diag *diag);
+/* The instance's newest unrevoked credential; SHIELD_E_NOT_FOUND when none. */
+__attribute__((warn_unused_result))
+int shield_store_credential_current(struct shield_store *s, const char *instance,
+                                    struct shield_credential_record *ret, struct shield_diag *diag);
+/* Whether the intent has a credential (revoked or not): *ret_has. */
+__attribute__((warn_unused_result))
+int shield_store_intent_issued(struct shield_store *s, int64_t intent, bool *ret_has, struct shield_diag *diag);
+
+/* A revoked credential as the CRL lists it. */
+struct shield_store_revocation {
+        char serial[33];
+        int64_t revoked;
+};
+/* Every revoked credential, oldest first: *ret malloc'd (never NULL on success); free(*ret). */
+__attribute__((warn_unused_result))
+int shield_store_revocations(struct shield_store *s, struct shield_store_revocation **ret, size_t *ret_n,
+                             struct shield_diag *diag);
+
+/*
+ * A service secret made once (the machine CA): when name has no value yet,
+ * record value (1 to SHIELD_STORE_SETTING_MAX bytes); either way *ret (malloc'd,
+ * NUL-terminated) is the value the store holds — of two services racing,
+ * both get the winner's.
+ */
+__attribute__((warn_unused_result))
+int shield_store_setting_init(struct shield_store *s, const char *name, const uint8_t *value, size_t len,
+                              uint8_t **ret, size_t *ret_len, struct shield_diag *diag);

@@ -62,6 +62,7 @@ void shield_attest_outcome_clear(struct shield_attest_outcome *o) {
         if (!o)
                 return;
         shield_evidence_result_clear(&o->check);
+        shield_credential_result_clear(&o->credential);
         memset(o, 0, sizeof *o);
         o->previous_colour = -1;
 }
@@ -168,6 +169,32 @@ static void evidence_digest(const struct shield_evidence *e, const struct shield
         if (shield_evidence_to_json(e, &text) == 0 && shield_hash(SHIELD_ALG_SHA256, text, strlen(text), d) == 0)
                 shield_hex_encode(d, sizeof d, out);
         free(text);
+}
+
+/* Step 6: issue for the sealing key the evidence brings (only to a verified boot), and report the current credential. */
+static int credential_step(struct shield_store *store, const char *instance, const struct shield_evidence *e,
+                           const struct shield_evidence *ev, const uint8_t *nonce, size_t nonce_len,
+                           const struct shield_attest_options *o, int64_t now, struct shield_attest_outcome *ret,
+                           struct shield_diag *diag) {
+        const struct shield_evidence_sealing *k = &e->sealing;
+        struct shield_sealing_request req = {
+                .intent = k->intent, .key_public = k->key_public, .key_public_len = k->key_public_len,
+                .certify_attest = k->certify_attest, .certify_attest_len = k->certify_attest_len,
+                .certify_signature = k->certify_signature, .certify_signature_len = k->certify_signature_len,
+                .epoch_nv_public = k->epoch_nv_public, .epoch_nv_public_len = k->epoch_nv_public_len, .epoch = k->epoch,
+        };
+        bool asks = k->intent > 0;
+        int r = shield_credential_issue(store, o->machine_ca, instance, ev->ak_public, ev->ak_public_len, nonce, nonce_len,
+                                        asks && ret->verified ? &req : NULL, o->credential_validity, now, &ret->credential,
+                                        diag);
+        if (r < 0)
+                return r;
+        if (asks && !ret->verified) {
+                ret->credential.attempted = true;
+                return shield_reasons_add(&ret->credential.refusal, "credential-not-verified", SHIELD_SEV_ERROR, 0, -1, -1,
+                                          SIZE_MAX, "no credential for a boot that did not verify");
+        }
+        return 0;
 }
 
 int shield_attest_run(struct shield_store *store, const char *instance, const struct shield_evidence *e,
@@ -334,6 +361,9 @@ int shield_attest_run(struct shield_store *store, const char *instance, const st
                                 goto fail;
                         r = shield_store_golden_set(store, instance, g, diag);
                         shield_golden_free(g);
+                        /* Its own event log too: intents are predicted from it (shield/credential.h). */
+                        if (r >= 0 && e->eventlog_len <= SHIELD_STORE_EVENTLOG_MAX)
+                                r = shield_store_golden_eventlog_set(store, instance, e->eventlog, e->eventlog_len, diag);
                         if (r < 0)
                                 goto fail;
                         ret->golden_recorded = true;
@@ -377,6 +407,9 @@ int shield_attest_run(struct shield_store *store, const char *instance, const st
                         goto fail;
         }
         if ((r = record_status(store, instance, now, ret, diag)) < 0)
+                goto fail;
+        /* 6. Credentials (a service with a machine CA): a verified boot may bring a sealing key for an intent. */
+        if (o->machine_ca && (r = credential_step(store, instance, e, &ev, nonce, nonce_len, o, now, ret, diag)) < 0)
                 goto fail;
         r = ret->verified ? 0 : SHIELD_E_VERIFY;
 done:

@@ -82,3 +82,19 @@ void store_fault_interpose(struct shield_store *s);
 
 extern const struct store_ops store_sqlite_ops;
 extern const struct store_ops store_pg_ops;
+
+#define NPARAMS(...) (sizeof((const struct store_param[]){ __VA_ARGS__ }) / sizeof(struct store_param))
+#define PARAMS(...) (const struct store_param[]){ __VA_ARGS__ }, NPARAMS(__VA_ARGS__)
+
+/* store.c's statement runner, transactions and name check, for the store's other files. */
+int store_run(struct shield_store *s, const char *what, const char *sql, const struct store_param *p, size_t n,
+              int64_t *ret_changes, struct shield_diag *diag);
+int store_begin(struct shield_store *s, struct shield_diag *diag);
+int store_end(struct shield_store *s, int r, struct shield_diag *diag);
+int store_check_name(const char *instance, struct shield_diag *diag);
+/*
+ * End the instance's intents and revoke its unrevoked credentials at now
+ * (credentials.c); *ret_n (may be NULL) the credentials revoked.
+ */
+int store_credentials_end(struct shield_store *s, const char *instance, int64_t now, size_t *ret_n,
+                          struct shield_diag *diag);

@@ -103,14 +103,47 @@ static const char *const migrations[] = {
          */
         "ALTER TABLE instances ADD COLUMN golden_reason TEXT;\n"
         "ALTER TABLE instances ADD COLUMN migrate_pending {INT} NOT NULL DEFAULT 0;\n",
+        /*
+         * 6: sealed machine credentials (docs/CREDENTIALS.md). The golden's
+         * own event log, to predict from; intents (what an instance must
+         * boot, with the predicted PCRs); credentials (issued, sealed, and
+         * revoked or not). Credentials outlive their instance: a revoked
+         * serial stays on the CRL.
+         */
+        "ALTER TABLE goldens ADD COLUMN eventlog {BLOB};\n"
+        "CREATE TABLE intents (\n"
+        "  id {ID},\n"
+        "  instance TEXT NOT NULL REFERENCES instances(name),\n"
+        "  created {INT} NOT NULL,\n"
+        "  method {INT} NOT NULL,\n"
+        "  bank {INT} NOT NULL,\n"
+        "  mask {INT} NOT NULL,\n"
+        "  pcrs TEXT NOT NULL,\n"
+        "  describe TEXT NOT NULL,\n"
+        "  active {INT} NOT NULL\n"
+        ");\n"
+        "CREATE INDEX intents_instance ON intents (instance, active);\n"
+        "CREATE TABLE credentials (\n"
+        "  serial TEXT PRIMARY KEY NOT NULL,\n"
+        "  instance TEXT NOT NULL,\n"
+        "  intent {INT} NOT NULL,\n"
+        "  method {INT} NOT NULL,\n"
+        "  issued {INT} NOT NULL,\n"
+        "  not_after {INT} NOT NULL,\n"
+        "  policy {BLOB} NOT NULL,\n"
+        "  epoch_nv {INT},\n"
+        "  epoch {INT},\n"
+        "  cert {BLOB} NOT NULL,\n"
+        "  sealed {BLOB} NOT NULL,\n"
+        "  revoked {INT}\n"
+        ");\n"
+        "CREATE INDEX credentials_instance ON credentials (instance);\n",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* Purge expired challenges on one take in this many (per handle). */
 #define CHALLENGE_PURGE_EVERY 32
 
-#define NPARAMS(...) (sizeof((const struct store_param[]){ __VA_ARGS__ }) / sizeof(struct store_param))
-#define PARAMS(...) (const struct store_param[]){ __VA_ARGS__ }, NPARAMS(__VA_ARGS__)
 
 /* Run a statement to its end; *ret_changes (may be NULL) gets the rows it changed. */
 static int run(struct shield_store *s, const char *what, const char *sql, const struct store_param *p, size_t n,
@@ -170,6 +203,21 @@ static char *dup_bytes(const void *p, size_t n) {
         if (d && n)
                 memcpy(d, p, n);
         return d;
+}
+
+/* For the store's other files (store-internal.h). */
+int store_run(struct shield_store *s, const char *what, const char *sql, const struct store_param *p, size_t n,
+              int64_t *ret_changes, struct shield_diag *diag) {
+        return run(s, what, sql, p, n, ret_changes, diag);
+}
+int store_begin(struct shield_store *s, struct shield_diag *diag) {
+        return begin(s, diag);
+}
+int store_end(struct shield_store *s, int r, struct shield_diag *diag) {
+        return end(s, r, diag);
+}
+int store_check_name(const char *instance, struct shield_diag *diag) {
+        return check_name(instance, diag);
 }
 
 /* ---- opening, migrations ---- */
@@ -358,7 +406,7 @@ int shield_store_golden_set(struct shield_store *s, const char *instance, const 
         if ((r = ensure_instance(s, instance, diag)) >= 0)
                 r = run(s, "recording the golden measurement",
                         "INSERT INTO goldens (instance, golden, recorded) VALUES (?, ?, ?) "
-                        "ON CONFLICT (instance) DO UPDATE SET golden = excluded.golden, recorded = excluded.recorded",
+                        "ON CONFLICT (instance) DO UPDATE SET golden = excluded.golden, recorded = excluded.recorded, eventlog = NULL",
                         PARAMS(P_TEXT(instance), P_TEXT(json), P_INT(time(NULL))), NULL, diag);
         /* A new golden answers the reason one was due (new vTPM, migration). */
         if (r >= 0)
@@ -842,6 +890,9 @@ int shield_store_instance_new_identity(struct shield_store *s, const char *name,
         if (r >= 0)
                 r = run(s, "forgetting the old TPM", "DELETE FROM challenges WHERE instance = ?", PARAMS(P_TEXT(name)),
                         NULL, diag);
+        /* What was sealed to the old TPM is dead: its intents end, its credentials are revoked. */
+        if (r >= 0)
+                r = store_credentials_end(s, name, time(NULL), NULL, diag);
         if (r >= 0)
                 r = update_one(s, name, "forgetting the old TPM",
                                "UPDATE instances SET ak_public = NULL, ek_public = NULL, ek_cert = NULL, ak_cert = NULL, "
@@ -896,6 +947,12 @@ int shield_store_instance_delete(struct shield_store *s, const char *name, struc
                 return r;
         for (size_t i = 0; i < sizeof children / sizeof children[0] && r >= 0; i++)
                 r = run(s, "deleting the instance", children[i], PARAMS(P_TEXT(name)), NULL, diag);
+        /* Its credentials stay, revoked, so relying parties keep refusing them. */
+        if (r >= 0)
+                r = store_credentials_end(s, name, time(NULL), NULL, diag);
+        if (r >= 0)
+                r = run(s, "deleting the instance", "DELETE FROM intents WHERE instance = ?", PARAMS(P_TEXT(name)), NULL,
+                        diag);
         if (r >= 0)
                 r = update_one(s, name, "deleting the instance", "DELETE FROM instances WHERE name = ?", PARAMS(P_TEXT(name)),
                                diag);

@@ -19,6 +19,10 @@ void shield_evidence_free(struct shield_evidence *e) {
         free(e->ak_cert);
         free(e->ek_cert);
         free(e->ek_public);
+        free(e->sealing.key_public);
+        free(e->sealing.certify_attest);
+        free(e->sealing.certify_signature);
+        free(e->sealing.epoch_nv_public);
         for (size_t i = 0; i < e->n_notes; i++)
                 free(e->notes[i]);
         memset(e, 0, sizeof *e);
@@ -94,6 +98,19 @@ int shield_evidence_to_json(const struct shield_evidence *e, char **ret) {
                 goto out;
         if (e->ek_public && !set_b64(root, "ek_public", e->ek_public, e->ek_public_len))
                 goto out;
+        if (e->sealing.intent > 0) {
+                const struct shield_evidence_sealing *k = &e->sealing;
+                json_t *sk = json_pack("{s:I}", "intent", (json_int_t)k->intent), *cert = json_object(), *ep = NULL;
+                if (!sk || !cert || json_object_set_new(root, "sealing_key", sk) || json_object_set_new(sk, "certify", cert) ||
+                    !set_b64(sk, "public", k->key_public, k->key_public_len) ||
+                    !set_b64(cert, "attest", k->certify_attest, k->certify_attest_len) ||
+                    !set_b64(cert, "signature", k->certify_signature, k->certify_signature_len))
+                        goto out;
+                if (k->epoch_nv_public && (!(ep = json_pack("{s:I}", "value", (json_int_t)k->epoch)) ||
+                                           json_object_set_new(sk, "epoch", ep) ||
+                                           !set_b64(ep, "nv_public", k->epoch_nv_public, k->epoch_nv_public_len)))
+                        goto out;
+        }
         if (e->n_notes) {
                 json_t *notes = json_array();
                 if (!notes || json_object_set_new(root, "notes", notes))
@@ -177,10 +194,47 @@ static int check_keys(json_t *obj, const char *where, const char *const *known, 
         return 0;
 }
 
+/* "sealing_key": absent, or complete. */
+static int parse_sealing(json_t *sk, struct shield_evidence_sealing *k, struct shield_diag *diag) {
+        static const char *const keys[] = { "intent", "public", "certify", "epoch", NULL };
+        static const char *const certify_keys[] = { "attest", "signature", NULL };
+        static const char *const epoch_keys[] = { "nv_public", "value", NULL };
+        int r;
+
+        if (!sk)
+                return 0;
+        json_t *intent = json_object_get(sk, "intent"), *cert = json_object_get(sk, "certify"),
+               *ep = json_object_get(sk, "epoch");
+        if (!json_is_object(sk) || (r = check_keys(sk, "\"sealing_key\"", keys, diag)) < 0 || !json_is_integer(intent) ||
+            json_integer_value(intent) <= 0 || !json_is_object(cert) || (ep && !json_is_object(ep)))
+                return shield_diag_fail(diag, SHIELD_E_FORMAT, 0, -1,
+                                        "\"sealing_key\" is {\"intent\": a positive integer, \"public\", \"certify\": "
+                                        "{\"attest\", \"signature\"}, \"epoch\"?: {\"nv_public\", \"value\"}}");
+        k->intent = json_integer_value(intent);
+        if ((r = get_b64(sk, "public", true, SHIELD_TPM_PUBLIC_MAX, &k->key_public, &k->key_public_len, diag)) < 0 ||
+            (r = check_keys(cert, "\"sealing_key.certify\"", certify_keys, diag)) < 0 ||
+            (r = get_b64(cert, "attest", true, SHIELD_TPM_ATTEST_MAX, &k->certify_attest, &k->certify_attest_len, diag)) < 0 ||
+            (r = get_b64(cert, "signature", true, SHIELD_TPM_SIGNATURE_MAX, &k->certify_signature,
+                         &k->certify_signature_len, diag)) < 0)
+                return r;
+        if (ep) {
+                json_t *value = json_object_get(ep, "value");
+                if ((r = check_keys(ep, "\"sealing_key.epoch\"", epoch_keys, diag)) < 0)
+                        return r;
+                if (!json_is_integer(value) || json_integer_value(value) < 0)
+                        return shield_diag_fail(diag, SHIELD_E_FORMAT, 0, -1,
+                                                "\"sealing_key.epoch.value\" must be a non-negative integer");
+                k->epoch = (uint64_t)json_integer_value(value);
+                if ((r = get_b64(ep, "nv_public", true, 128, &k->epoch_nv_public, &k->epoch_nv_public_len, diag)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int shield_evidence_parse_json(const char *text, size_t len, struct shield_evidence *ret, struct shield_diag *diag) {
         static const char *const top_keys[] = { "format", "producer", "nonce", "secure_boot", "setup_mode", "pcrs",
                                                 "eventlog", "ima_log", "quote", "ak", "ek_certificate", "ek_public", "notes",
-                                                NULL };
+                                                "sealing_key", NULL };
         static const char *const quote_keys[] = { "attest", "signature", NULL };
         static const char *const ak_keys[] = { "public", "certificate", NULL };
         struct shield_evidence e = { .secure_boot = -1, .setup_mode = -1 };
@@ -275,6 +329,9 @@ int shield_evidence_parse_json(const char *text, size_t len, struct shield_evide
         if (ak && ((r = check_keys(ak, "\"ak\"", ak_keys, diag)) < 0 ||
                    (r = get_b64(ak, "public", false, SHIELD_TPM_PUBLIC_MAX, &e.ak_public, &e.ak_public_len, diag)) < 0 ||
                    (r = get_b64(ak, "certificate", false, SHIELD_TPM_CERT_MAX, &e.ak_cert, &e.ak_cert_len, diag)) < 0))
+                goto out;
+
+        if ((r = parse_sealing(json_object_get(root, "sealing_key"), &e.sealing, diag)) < 0)
                 goto out;
 
         v = json_object_get(root, "notes");

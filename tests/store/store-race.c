@@ -23,7 +23,7 @@
 #define OPENERS 8
 #define RACERS 2
 #define CHALLENGES 64
-#define EXPECTED_SCHEMA_VERSION 5
+#define EXPECTED_SCHEMA_VERSION 6
 
 static const char *target;
 static int failures;

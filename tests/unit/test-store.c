@@ -52,7 +52,7 @@ static char db_path[1024];
 static bool on_postgresql;
 
 /* The schema version this build migrates to (lib/store/store.c). */
-#define EXPECTED_SCHEMA_VERSION 5
+#define EXPECTED_SCHEMA_VERSION 6
 
 /* A golden from a small log: PCR 0, a separator, two boot applications (the second named by variant). */
 static struct shield_golden *make_golden(const char *app) {
