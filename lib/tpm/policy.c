@@ -64,3 +64,53 @@ int shield_policy_pcr_digest(uint16_t name_alg, const struct shield_pcrs *pcrs, 
         *ret_len = hs;
         return 0;
 }
+
+int shield_seal_policy_digest(const struct shield_seal_policy *p, uint8_t ret[32], struct shield_diag *diag) {
+        uint8_t pd[SHIELD_HASH_MAX_SIZE];
+        size_t pd_len = 0;
+        int r;
+
+        if (!p || !ret)
+                return SHIELD_E_INVAL;
+        if (p->epoch_nv) {
+                size_t hs = p->epoch_nv_name_len >= 2 && p->epoch_nv_name_len <= SHIELD_TPM_NAME_MAX
+                                    ? shield_hash_size((uint16_t)(p->epoch_nv_name[0] << 8 | p->epoch_nv_name[1]))
+                                    : 0;
+                if (!hs || p->epoch_nv_name_len != 2 + hs)
+                        return shield_diag_fail(diag, SHIELD_E_INVAL, 0, -1,
+                                                "the epoch counter 0x%08x needs its Name (nameAlg || digest)",
+                                                (unsigned)p->epoch_nv);
+                if (p->epoch_nv >> 24 != TPM2_HT_NV_INDEX)
+                        return shield_diag_fail(diag, SHIELD_E_INVAL, 0, -1, "0x%08x is not an NV index (0x01xxxxxx)",
+                                                (unsigned)p->epoch_nv);
+        }
+        if ((r = shield_policy_pcr_digest(SHIELD_ALG_SHA256, &p->pcrs, p->bank, p->mask, NULL, pd, &pd_len, diag)) < 0)
+                return r;
+        if (p->epoch_nv) {
+                /*
+                 * Part 3, 23.9 TPM2_PolicyNV: args = H(operandB || offset || operation), then
+                 * policyDigest_new = H(policyDigest_old || TPM_CC_PolicyNV || args || nvIndex->Name).
+                 */
+                uint8_t a[8 + 2 + 2], args[32], buf[32 + 4 + 32 + SHIELD_TPM_NAME_MAX];
+                for (int i = 0; i < 8; i++)
+                        a[i] = (uint8_t)(p->epoch >> (56 - 8 * i));
+                a[8] = a[9] = 0;                                 /* offset 0 */
+                a[10] = (uint8_t)(TPM2_EO_EQ >> 8);
+                a[11] = (uint8_t)TPM2_EO_EQ;
+                if ((r = shield_hash(SHIELD_ALG_SHA256, a, sizeof a, args)) < 0)
+                        return r;
+                size_t off = 0;
+                memcpy(buf, pd, 32);
+                off = 32;
+                if (Tss2_MU_TPM2_CC_Marshal(TPM2_CC_PolicyNV, buf, sizeof buf, &off) != TSS2_RC_SUCCESS)
+                        return shield_diag_fail(diag, SHIELD_E_TPM, 0, -1, "marshalling TPM_CC_PolicyNV failed");
+                memcpy(buf + off, args, 32);
+                off += 32;
+                memcpy(buf + off, p->epoch_nv_name, p->epoch_nv_name_len);
+                off += p->epoch_nv_name_len;
+                if ((r = shield_hash(SHIELD_ALG_SHA256, buf, off, pd)) < 0)
+                        return r;
+        }
+        memcpy(ret, pd, 32);
+        return 0;
+}

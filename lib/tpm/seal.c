@@ -159,8 +159,6 @@ int shield_tpm_unseal(struct shield_tpm *t, const uint8_t *key_public, size_t ke
 
         if (!t || !key_public || !key_private || !p || !p->mask || !blob || !ret || !ret_len)
                 return SHIELD_E_INVAL;
-        uint16_t bank = p->bank;
-        uint32_t mask = p->mask;
         if ((r = shield_sealed_parse(blob, blob_len, &s, diag)) < 0)
                 return r;
         if (s.wrapped_len > sizeof ((TPM2B_PUBLIC_KEY_RSA *)0)->buffer)
@@ -182,40 +180,17 @@ int shield_tpm_unseal(struct shield_tpm *t, const uint8_t *key_public, size_t ke
                 r = tpm_fail(t, diag, rc, "TPM2_Load of the sealing key (another TPM's?)");
                 goto out;
         }
-        /* A policy session: PolicyPCR over the TPM's PCRs now. Only the sealed state satisfies the key's policy. */
-        TPMT_SYM_DEF sym = { .algorithm = TPM2_ALG_NULL };
-        rc = Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL,
-                                   TPM2_SE_POLICY, &sym, TPM2_ALG_SHA256, &sess);
-        if (rc != TSS2_RC_SUCCESS) {
-                r = tpm_fail(t, diag, rc, "TPM2_StartAuthSession (policy)");
+        /* A policy session over the TPM's PCRs (and epoch counter) now: only the sealed state satisfies the key's policy. */
+        if ((r = tpm_seal_policy_session(t, p, &sess, diag)) < 0)
                 goto out;
-        }
-        TPML_PCR_SELECTION sel = { .count = 1 };
-        sel.pcrSelections[0].hash = bank;
-        sel.pcrSelections[0].sizeofSelect = 3;
-        for (unsigned i = 0; i < 24; i++)
-                if (mask & (1u << i))
-                        sel.pcrSelections[0].pcrSelect[i / 8] |= (uint8_t)(1u << (i % 8));
-        TPM2B_DIGEST none = { 0 };
-        if ((rc = Esys_PolicyPCR(t->esys, sess, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &none, &sel)) != TSS2_RC_SUCCESS) {
-                r = tpm_fail(t, diag, rc, "TPM2_PolicyPCR");
-                goto out;
-        }
         TPM2B_PUBLIC_KEY_RSA cipher = { .size = (UINT16)s.wrapped_len };
         memcpy(cipher.buffer, s.wrapped, s.wrapped_len);
         TPMT_RSA_DECRYPT scheme = { .scheme = TPM2_ALG_OAEP, .details.oaep.hashAlg = TPM2_ALG_SHA256 };
         TPM2B_DATA label = { .size = sizeof shield_seal_label };
         memcpy(label.buffer, shield_seal_label, sizeof shield_seal_label);
         rc = Esys_RSA_Decrypt(t->esys, key, sess, ESYS_TR_NONE, ESYS_TR_NONE, &cipher, &scheme, &label, &plain);
-        if ((rc & 0xfff) == TPM2_RC_POLICY_FAIL || (rc & 0x3f) == (TPM2_RC_POLICY_FAIL & 0x3f)) {
-                t->last_rc = rc;
-                r = shield_diag_fail(diag, SHIELD_E_VERIFY, 0, -1,
-                                     "the TPM refused: its PCRs are not the state the key is sealed to (%s)",
-                                     Tss2_RC_Decode(rc));
-                goto out;
-        }
         if (rc != TSS2_RC_SUCCESS) {
-                r = tpm_fail(t, diag, rc, "TPM2_RSA_Decrypt of the wrapped key");
+                r = tpm_policy_use_failed(t, rc, "TPM2_RSA_Decrypt of the wrapped key", diag);
                 goto out;
         }
         if (plain->size != 32) {
@@ -236,4 +211,105 @@ out:
                 Esys_FlushContext(t->esys, key);
         tpm_ek_release(t, &ek, transient);
         return r;
+}
+
+int tpm_nv_counter_read(struct shield_tpm *t, ESYS_TR nv, uint64_t *ret, struct shield_diag *diag) {
+        TPM2B_MAX_NV_BUFFER *data = NULL;
+        TSS2_RC rc = Esys_NV_Read(t->esys, nv, nv, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, 8, 0, &data);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_fail(t, diag, rc, "TPM2_NV_Read of the epoch counter");
+        if (data->size != 8) {
+                Esys_Free(data);
+                return shield_diag_fail(diag, SHIELD_E_FORMAT, 0, -1, "the counter read %u bytes, not 8", data->size);
+        }
+        uint64_t v = 0;
+        for (int i = 0; i < 8; i++)
+                v = v << 8 | data->buffer[i];
+        Esys_Free(data);
+        *ret = v;
+        return 0;
+}
+
+int tpm_seal_policy_session(struct shield_tpm *t, const struct shield_seal_policy *p, ESYS_TR *ret,
+                            struct shield_diag *diag) {
+        ESYS_TR sess = ESYS_TR_NONE, nv = ESYS_TR_NONE;
+        TSS2_RC rc;
+        int r;
+
+        if (!p->mask || p->mask >> 24)
+                return shield_diag_fail(diag, SHIELD_E_INVAL, 0, -1, "a PCR policy selects 1 to 24 PCRs (0..23)");
+        TPMT_SYM_DEF sym = { .algorithm = TPM2_ALG_NULL };
+        rc = Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL,
+                                   TPM2_SE_POLICY, &sym, TPM2_ALG_SHA256, &sess);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_fail(t, diag, rc, "TPM2_StartAuthSession (policy)");
+        /* PolicyPCR never fails on values: the TPM records them, and the key's use compares the digest. */
+        TPML_PCR_SELECTION sel = { .count = 1 };
+        sel.pcrSelections[0].hash = p->bank;
+        sel.pcrSelections[0].sizeofSelect = 3;
+        for (unsigned i = 0; i < 24; i++)
+                if (p->mask & (1u << i))
+                        sel.pcrSelections[0].pcrSelect[i / 8] |= (uint8_t)(1u << (i % 8));
+        TPM2B_DIGEST none = { 0 };
+        if ((rc = Esys_PolicyPCR(t->esys, sess, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &none, &sel)) != TSS2_RC_SUCCESS) {
+                r = tpm_fail(t, diag, rc, "TPM2_PolicyPCR");
+                goto out;
+        }
+        if (p->epoch_nv) {
+                if ((r = tpm_open_handle(t, p->epoch_nv, &nv, diag)) < 0) {
+                        if (r == SHIELD_E_NOT_FOUND)
+                                r = shield_diag_fail(diag, SHIELD_E_VERIFY, 0, -1,
+                                                     "the TPM has no epoch counter at 0x%08x: the epoch differs",
+                                                     (unsigned)p->epoch_nv);
+                        goto out;
+                }
+                TPM2B_OPERAND operand = { .size = 8 };
+                for (int i = 0; i < 8; i++)
+                        operand.buffer[i] = (uint8_t)(p->epoch >> (56 - 8 * i));
+                /* Part 3, 23.9: authHandle is the index itself (TPMA_NV_AUTHREAD, empty password). */
+                rc = Esys_PolicyNV(t->esys, nv, nv, sess, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &operand, 0,
+                                   TPM2_EO_EQ);
+                if ((rc & TSS2_RC_LAYER_MASK) == TSS2_TPM_RC_LAYER && (rc & 0xfffu) == TPM2_RC_POLICY) {
+                        uint64_t now = 0;
+                        struct shield_diag ignored = { 0 };
+                        t->last_rc = rc;
+                        if (tpm_nv_counter_read(t, nv, &now, &ignored) == 0)
+                                r = shield_diag_fail(diag, SHIELD_E_VERIFY, 0, -1,
+                                                     "the TPM refused: its epoch counter 0x%08x holds %llu, not %llu "
+                                                     "(the epoch %s)",
+                                                     (unsigned)p->epoch_nv, (unsigned long long)now,
+                                                     (unsigned long long)p->epoch, now > p->epoch ? "passed" : "differs");
+                        else
+                                r = shield_diag_fail(diag, SHIELD_E_VERIFY, 0, -1,
+                                                     "the TPM refused: its epoch counter 0x%08x does not hold %llu "
+                                                     "(the epoch passed or differs)",
+                                                     (unsigned)p->epoch_nv, (unsigned long long)p->epoch);
+                        goto out;
+                }
+                if (rc != TSS2_RC_SUCCESS) {
+                        r = tpm_fail(t, diag, rc, "TPM2_PolicyNV on the epoch counter");
+                        goto out;
+                }
+        }
+        *ret = sess;
+        sess = ESYS_TR_NONE;
+        r = 0;
+out:
+        if (nv != ESYS_TR_NONE)
+                Esys_TR_Close(t->esys, &nv);
+        if (sess != ESYS_TR_NONE)
+                Esys_FlushContext(t->esys, sess);
+        return r;
+}
+
+int tpm_policy_use_failed(struct shield_tpm *t, TSS2_RC rc, const char *what, struct shield_diag *diag) {
+        /* TPM_RC_POLICY_FAIL is a format-one code: the session (or handle) number sits in bits 8-11. */
+        if ((rc & TSS2_RC_LAYER_MASK) == TSS2_TPM_RC_LAYER && (rc & TPM2_RC_FMT1) &&
+            (rc & 0x3fu) == (TPM2_RC_POLICY_FAIL & 0x3fu)) {
+                t->last_rc = rc;
+                return shield_diag_fail(diag, SHIELD_E_VERIFY, 0, -1,
+                                        "the TPM refused: its PCRs are not the state the key is sealed to (%s)",
+                                        Tss2_RC_Decode(rc));
+        }
+        return tpm_fail(t, diag, rc, what);
 }

@@ -43,3 +43,22 @@ void tpm_ek_template(TPM2B_PUBLIC *p);
 /* tpm2_makecredential's file: magic, version, TPM2B_ID_OBJECT, TPM2B_ENCRYPTED_SECRET (lib/tpm/keys.c). */
 int tpm_credential_parse(const uint8_t *blob, size_t len, TPM2B_ID_OBJECT *ret_id, TPM2B_ENCRYPTED_SECRET *ret_secret,
                          struct shield_diag *diag);
+
+struct shield_seal_policy;
+/*
+ * A policy session satisfying p as the TPM is now: TPM2_PolicyPCR over p's
+ * mask of p's bank, then, when p->epoch_nv, TPM2_PolicyNV(the counter,
+ * authorised by itself with its empty password, operandB = p->epoch as 8
+ * big-endian bytes, offset 0, TPM_EO_EQ). SHIELD_E_VERIFY when the counter
+ * does not hold p->epoch (diag: the epoch passed or differs). Flush *ret.
+ */
+int tpm_seal_policy_session(struct shield_tpm *t, const struct shield_seal_policy *p, ESYS_TR *ret,
+                            struct shield_diag *diag);
+/*
+ * The failure of a command run in such a session: TPM_RC_POLICY_FAIL is
+ * SHIELD_E_VERIFY ("its PCRs are not the sealed state"); anything else
+ * tpm_fail(what).
+ */
+int tpm_policy_use_failed(struct shield_tpm *t, TSS2_RC rc, const char *what, struct shield_diag *diag);
+/* The 8-byte big-endian value of an NV counter (its own empty auth). */
+int tpm_nv_counter_read(struct shield_tpm *t, ESYS_TR nv, uint64_t *ret, struct shield_diag *diag);

@@ -557,6 +557,94 @@ static void test_parsers_on_bad_bytes(void **state) {
         assert_int_equal(shield_quote_check(NULL, &reasons, &diag), SHIELD_E_INVAL);
 }
 
+/*
+ * The epoch policy and counter on hand-made bytes. Vectors: the NV public
+ * area and Name are swtpm's for our counter (tpm2_nvreadpublic 0x0100534b:
+ * attributes 0x22060014, name 000bcbfd…); the digests were computed by a
+ * separate Python implementation of Part 3, 23.7 and 23.9 (hashlib), and the
+ * CLI suite checks the same against tpm2_policypcr + tpm2_policynv.
+ */
+static void test_epoch_policy(void **state) {
+        (void)state;
+        uint8_t pub[] = { 0x00, 0x0e, 0x01, 0x00, 0x53, 0x4b, 0x00, 0x0b, 0x22, 0x06,
+                          0x00, 0x14, 0x00, 0x00, 0x00, 0x08 };
+        static const char want_name[] = "000bcbfd52073b72e9235a1515464346e2feb5b4796157595d03162107fff96f1b77";
+        uint8_t name[SHIELD_TPM_NAME_MAX];
+        size_t name_len = 0xaaaa;
+        uint32_t index = 0xaaaaaaaa;
+        char hex[2 * SHIELD_TPM_NAME_MAX + 1];
+        struct shield_diag diag = { 0 };
+
+        memset(name, 0xaa, sizeof name);
+        assert_int_equal(shield_tpm_epoch_public_check(pub, sizeof pub, &index, name, &name_len, &diag), 0);
+        assert_int_equal(index, SHIELD_TPM_EPOCH_NV);
+        assert_int_equal(name_len, 34);
+        shield_hex_encode(name, name_len, hex);
+        assert_string_equal(hex, want_name);
+
+        /* Every refusal leaves the outputs alone. */
+        uint8_t bad[sizeof pub + 1];
+        struct { size_t at; uint8_t v; int code; const char *msg; } cases[] = {
+                { 8, 0x02, SHIELD_E_VERIFY, "not written" },          /* WRITTEN clear */
+                { 11, 0x04, SHIELD_E_VERIFY, "not a counter" },       /* TPM_NT_ORDINARY */
+                { 7, 0x04, SHIELD_E_VERIFY, "not SHA-256" },          /* nameAlg SHA-1 */
+                { 15, 0x04, SHIELD_E_VERIFY, "8 bytes" },             /* dataSize 4 */
+                { 2, 0x81, SHIELD_E_FORMAT, "not an NV index" },      /* a persistent handle */
+                { 1, 0x0f, SHIELD_E_FORMAT, "size" },                 /* size past the end */
+                { 13, 0x01, SHIELD_E_FORMAT, "cut off" },             /* authPolicy past the end */
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                memcpy(bad, pub, sizeof pub);
+                bad[cases[i].at] = cases[i].v;
+                memset(&diag, 0, sizeof diag);
+                assert_int_equal(shield_tpm_epoch_public_check(bad, sizeof pub, &index, name, &name_len, &diag),
+                                 cases[i].code);
+                assert_non_null(strstr(diag.msg, cases[i].msg));
+                assert_int_equal(index, SHIELD_TPM_EPOCH_NV);
+                assert_int_equal(name_len, 34);
+        }
+        memcpy(bad, pub, sizeof pub);
+        bad[sizeof pub] = 0;
+        assert_int_equal(shield_tpm_epoch_public_check(bad, sizeof pub + 1, &index, name, &name_len, &diag), SHIELD_E_FORMAT);
+        assert_int_equal(shield_tpm_epoch_public_check(pub, 1, &index, name, &name_len, &diag), SHIELD_E_FORMAT);
+        assert_int_equal(shield_tpm_epoch_public_check(pub, sizeof pub - 1, &index, name, &name_len, &diag), SHIELD_E_FORMAT);
+        assert_int_equal(shield_tpm_epoch_public_check(NULL, 0, &index, name, &name_len, &diag), SHIELD_E_INVAL);
+
+        /* PCR 0 = zeros in sha256; then PolicyNV at epoch 1 on that counter. */
+        struct shield_seal_policy p = { .bank = 0x000b, .mask = 1 };
+        p.pcrs.n_banks = 1;
+        p.pcrs.banks[0].alg = 0x000b;
+        p.pcrs.banks[0].present = 1;
+        uint8_t d[32], d2[32];
+        char dh[65];
+        assert_int_equal(shield_seal_policy_digest(&p, d, &diag), 0);
+        shield_hex_encode(d, 32, dh);
+        assert_string_equal(dh, "093ceb41181d47808862d7946268ee6a17a10e3d1b79b32351bc56e4beaceff0");
+        p.epoch_nv = SHIELD_TPM_EPOCH_NV;
+        p.epoch = 1;
+        memset(&diag, 0, sizeof diag);
+        assert_int_equal(shield_seal_policy_digest(&p, d, &diag), SHIELD_E_INVAL); /* no name */
+        assert_non_null(strstr(diag.msg, "Name"));
+        memcpy(p.epoch_nv_name, name, name_len);
+        p.epoch_nv_name_len = name_len - 1;
+        assert_int_equal(shield_seal_policy_digest(&p, d, &diag), SHIELD_E_INVAL);
+        p.epoch_nv_name_len = name_len;
+        assert_int_equal(shield_seal_policy_digest(&p, d, &diag), 0);
+        shield_hex_encode(d, 32, dh);
+        assert_string_equal(dh, "4cb829523f3b4ebab9fbc9307f81992d492aedaef34efd53b5e256dc178e0192");
+        p.epoch = 2;
+        assert_int_equal(shield_seal_policy_digest(&p, d2, &diag), 0);
+        assert_memory_not_equal(d, d2, 32);
+        p.epoch_nv = 0x81000001;
+        assert_int_equal(shield_seal_policy_digest(&p, d2, &diag), SHIELD_E_INVAL);
+        p.epoch_nv = 0;
+        p.mask = 0;
+        assert_int_equal(shield_seal_policy_digest(&p, d2, &diag), SHIELD_E_INVAL);
+        p.mask = 2; /* PCR 1 is not in the values */
+        assert_int_equal(shield_seal_policy_digest(&p, d2, &diag), SHIELD_E_NOT_FOUND);
+        assert_int_equal(shield_seal_policy_digest(NULL, d2, &diag), SHIELD_E_INVAL);
+}
+
 static void test_evidence_json(void **state) {
         (void)state;
         if (!have_tpm)
@@ -850,6 +938,7 @@ int main(void) {
                 cmocka_unit_test(test_open_errors),
                 cmocka_unit_test(test_parsers_on_bad_bytes),
                 cmocka_unit_test(test_public_name),
+                cmocka_unit_test(test_epoch_policy),
                 cmocka_unit_test(test_evidence_errors),
                 cmocka_unit_test(test_provision_idempotent),
                 cmocka_unit_test(test_read_pcrs),

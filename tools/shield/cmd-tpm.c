@@ -34,6 +34,7 @@ static const char usage_family[] =
         "  verify-seal-key  check a sealing key's certification and policy, without a TPM\n"
         "  seal             seal data to a sealing key, without a TPM\n"
         "  unseal           open sealed data with the TPM: only in the sealed boot state\n"
+        "  epoch            read (defining it first) or advance the epoch counter sealed data names\n"
         "\n"
         "TCTI strings are tpm2-tss's: swtpm:host=127.0.0.1,port=2321, device:/dev/tpmrm0,\n"
         "mssim:host=…,port=…; without --tcti, $SHIELD_TCTI, else $TPM2TOOLS_TCTI, else\n"
@@ -1092,7 +1093,8 @@ out:
 }
 
 static const char usage_policy_pcr[] =
-        "Usage: shield tpm policy-pcr --pcrs PCRS.json --pcr-list LIST [--bank ALG] [--name-alg ALG] [--json]\n"
+        "Usage: shield tpm policy-pcr --pcrs PCRS.json --pcr-list LIST [--bank ALG] [--name-alg ALG]\n"
+        "                             [--epoch-nv HEX --epoch N [--epoch-nv-name HEX | --tcti T]] [--json]\n"
         "\n"
         "The policy digest TPM2_PolicyPCR leaves in a fresh session for the PCRs in\n"
         "LIST of one bank at the values PCRS.json holds (TPM 2.0 Part 3, 23.7): the\n"
@@ -1100,24 +1102,55 @@ static const char usage_policy_pcr[] =
         "TPM. The same as `tpm2_startauthsession` + `tpm2_policypcr -l BANK:LIST -L`\n"
         "on a TPM whose PCRs hold those values.\n"
         "\n"
+        "With --epoch-nv, then TPM2_PolicyNV on that epoch counter (Part 3, 23.9:\n"
+        "operandB = N as 8 big-endian bytes, offset 0, TPM_EO_EQ), as\n"
+        "`tpm2_policynv -i HEX eq` after tpm2_policypcr: sealed data opens only\n"
+        "while the counter holds exactly N. The digest covers the counter's Name:\n"
+        "give it with --epoch-nv-name (hex, `shield tpm epoch` prints it), or it\n"
+        "is read from the TPM (--tcti; the counter is defined there if absent).\n"
+        "\n"
         "Options:\n"
-        "  --pcrs FILE       PCR values (PCRS.json: shield tpm pcrs --json, shield golden export)\n"
-        "  --pcr-list LIST   the PCRs, e.g. 0,2,4,7 or 0-7\n"
-        "  --bank ALG        the bank of the values (default sha256)\n"
-        "  --name-alg ALG    the policy's hash, the sealed key's nameAlg (default sha256)\n"
-        "  --json            {\"bank\", \"pcrs\", \"name_alg\", \"policy_digest\"}\n"
-        "  -h, --help        this text\n"
+        "  --pcrs FILE          PCR values (PCRS.json: shield tpm pcrs --json, shield golden export)\n"
+        "  --pcr-list LIST      the PCRs, e.g. 0,2,4,7 or 0-7\n"
+        "  --bank ALG           the bank of the values (default sha256)\n"
+        "  --name-alg ALG       the policy's hash, the sealed key's nameAlg (default sha256;\n"
+        "                       sha256 only with --epoch-nv)\n"
+        "  --epoch-nv HEX       the epoch counter's NV index (e.g. 0x0100534b)\n"
+        "  --epoch N            the value the counter must hold\n"
+        "  --epoch-nv-name HEX  the counter's Name (000b || SHA-256 of its public area)\n"
+        "  --tcti T             read the Name from this TPM instead (see 'shield tpm --help')\n"
+        "  --json               {\"bank\", \"pcrs\", \"name_alg\", \"policy_digest\"[, \"epoch_nv\", \"epoch\", \"epoch_nv_name\"]}\n"
+        "  -h, --help           this text\n"
         "\n"
         "Exit status: 0 computed, 2 bad input (a PCR the file lacks is named).\n";
+
+/* --epoch-nv HEX and --epoch N into p (the name is filled elsewhere); EXIT_OK or a usage error. */
+static int epoch_args(const char *usage, const char *verb, const char *nv_hex, const char *epoch,
+                      struct shield_seal_policy *p) {
+        uint64_t v = 0;
+        if (!nv_hex && !epoch)
+                return EXIT_OK;
+        if (!nv_hex || !epoch)
+                return cli_usage_error(usage, "%s: --epoch-nv and --epoch go together", verb);
+        if (shield_parse_u64(nv_hex, 16, UINT32_MAX, &v) < 0 || v >> 24 != 0x01)
+                return cli_usage_error(usage, "%s: --epoch-nv %s: an NV index such as 0x0100534b", verb, nv_hex);
+        p->epoch_nv = (uint32_t)v;
+        if (shield_parse_u64(epoch, 10, UINT64_MAX, &p->epoch) < 0)
+                return cli_usage_error(usage, "%s: --epoch %s: a counter value", verb, epoch);
+        return EXIT_OK;
+}
 
 static int verb_policy_pcr(int argc, char **argv) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },           { "pcrs", required_argument, NULL, 'p' },
                 { "pcr-list", required_argument, NULL, 'l' }, { "bank", required_argument, NULL, 'b' },
                 { "name-alg", required_argument, NULL, 'n' }, { "json", no_argument, NULL, 'j' },
+                { "epoch-nv", required_argument, NULL, 'E' }, { "epoch", required_argument, NULL, 'e' },
+                { "epoch-nv-name", required_argument, NULL, 'N' }, { "tcti", required_argument, NULL, 't' },
                 {},
         };
         const char *pcrs_path = NULL, *list = NULL, *bank_name = "sha256", *name_alg_name = "sha256";
+        const char *nv_hex = NULL, *epoch = NULL, *nv_name_hex = NULL, *tcti = NULL;
         bool json = false;
         int c;
         optind = 0;
@@ -1131,6 +1164,10 @@ static int verb_policy_pcr(int argc, char **argv) {
                 case 'b': bank_name = optarg; break;
                 case 'n': name_alg_name = optarg; break;
                 case 'j': json = true; break;
+                case 'E': nv_hex = optarg; break;
+                case 'e': epoch = optarg; break;
+                case 'N': nv_name_hex = optarg; break;
+                case 't': tcti = optarg; break;
                 default: return cli_usage_error(usage_policy_pcr, "policy-pcr: unknown option '%s'", argv[optind - 1]);
                 }
         if (optind != argc || !pcrs_path || !list)
@@ -1141,25 +1178,63 @@ static int verb_policy_pcr(int argc, char **argv) {
                 return cli_usage_error(usage_policy_pcr, "policy-pcr: unknown hash %s or %s", bank_name, name_alg_name);
         if (shield_parse_index_list(list, SHIELD_PCR_COUNT - 1, &mask) < 0 || !mask)
                 return cli_usage_error(usage_policy_pcr, "policy-pcr: --pcr-list %s: PCRs 0-23 such as 0,2,4-7", list);
+        struct shield_seal_policy pol = { .bank = bank, .mask = (uint32_t)mask };
+        if (epoch_args(usage_policy_pcr, "policy-pcr", nv_hex, epoch, &pol) != EXIT_OK)
+                return EXIT_BAD_INPUT;
+        if (pol.epoch_nv && name_alg != SHIELD_ALG_SHA256)
+                return cli_usage_error(usage_policy_pcr, "policy-pcr: --epoch-nv makes a SHA-256 policy (--name-alg sha256)");
+        if (!pol.epoch_nv && (nv_name_hex || tcti))
+                return cli_usage_error(usage_policy_pcr, "policy-pcr: --epoch-nv-name and --tcti need --epoch-nv");
         uint8_t *text = NULL;
         size_t len = 0;
-        struct shield_pcrs pcrs;
         struct shield_diag diag = { 0 };
+        if (pol.epoch_nv && nv_name_hex) {
+                uint8_t *name = NULL;
+                size_t name_len = 0;
+                if (shield_hex_decode(nv_name_hex, &name, &name_len) < 0 || name_len < 2 || name_len > SHIELD_TPM_NAME_MAX) {
+                        free(name);
+                        return cli_usage_error(usage_policy_pcr, "policy-pcr: --epoch-nv-name: a Name in hex (000b…)");
+                }
+                memcpy(pol.epoch_nv_name, name, name_len);
+                pol.epoch_nv_name_len = name_len;
+                free(name);
+        } else if (pol.epoch_nv) {
+                struct shield_tpm *t = NULL;
+                struct shield_tpm_epoch e;
+                if (open_tpm(tcti, &t) != 0)
+                        return EXIT_BAD_INPUT;
+                int k = shield_tpm_epoch_read(t, pol.epoch_nv, &e, &diag);
+                shield_tpm_close(t);
+                if (k < 0)
+                        return tpm_failed("policy-pcr: the epoch counter", k, &diag);
+                memcpy(pol.epoch_nv_name, e.name, e.name_len);
+                pol.epoch_nv_name_len = e.name_len;
+        }
         if (cli_read_file(pcrs_path, SHIELD_PCRS_JSON_MAX, &text, &len) != 0)
                 return EXIT_BAD_INPUT;
-        int r = shield_pcrs_parse_json((const char *)text, len, &pcrs, &diag);
+        int r = shield_pcrs_parse_json((const char *)text, len, &pol.pcrs, &diag);
         free(text);
         if (r < 0)
                 return cli_parse_failed(pcrs_path, r, &diag);
         uint8_t digest[SHIELD_HASH_MAX_SIZE];
-        size_t dlen = 0;
-        if ((r = shield_policy_pcr_digest(name_alg, &pcrs, bank, (uint32_t)mask, NULL, digest, &dlen, &diag)) < 0) {
+        size_t dlen = 32;
+        if (pol.epoch_nv)
+                r = shield_seal_policy_digest(&pol, digest, &diag);
+        else
+                r = shield_policy_pcr_digest(name_alg, &pol.pcrs, bank, (uint32_t)mask, NULL, digest, &dlen, &diag);
+        if (r < 0) {
                 cli_error("%s: %s", pcrs_path, diag.msg[0] ? diag.msg : shield_strerror(r));
                 return EXIT_BAD_INPUT;
         }
-        char hex[2 * SHIELD_HASH_MAX_SIZE + 1];
+        char hex[2 * SHIELD_HASH_MAX_SIZE + 1], name_hex[2 * SHIELD_TPM_NAME_MAX + 1], index[11];
         shield_hex_encode(digest, dlen, hex);
-        if (json)
+        shield_hex_encode(pol.epoch_nv_name, pol.epoch_nv_name_len, name_hex);
+        snprintf(index, sizeof index, "0x%08x", (unsigned)pol.epoch_nv);
+        if (json && pol.epoch_nv)
+                cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "bank", bank_name, "pcrs", list,
+                                         "name_alg", name_alg_name, "policy_digest", hex, "epoch_nv", index, "epoch",
+                                         (json_int_t)pol.epoch, "epoch_nv_name", name_hex));
+        else if (json)
                 cli_print_json(json_pack("{s:s, s:s, s:s, s:s}", "bank", bank_name, "pcrs", list, "name_alg",
                                          name_alg_name, "policy_digest", hex));
         else
@@ -1353,14 +1428,28 @@ static const char usage_seal[] =
         "Exit status: 0 sealed, 2 bad input.\n";
 
 static const char usage_unseal[] =
-        "Usage: shield tpm unseal --key DIR --pcr-list LIST [--bank ALG] [--tcti T] --in FILE -o FILE\n"
+        "Usage: shield tpm unseal --key DIR --pcr-list LIST [--bank ALG] [--epoch-nv HEX --epoch N]\n"
+        "                         [--tcti T] --in FILE -o FILE\n"
         "\n"
         "Open a sealed blob with the TPM: the sealing key in DIR is loaded under the\n"
         "EK and used in a policy session of TPM2_PolicyPCR over LIST (the PCRs its\n"
-        "policy was made from) as they are now. Writes the data to FILE (0600).\n"
+        "policy was made from) as they are now, then, with --epoch-nv, of\n"
+        "TPM2_PolicyNV: the epoch counter must hold exactly N (the --epoch the\n"
+        "policy was made with, `shield tpm policy-pcr --epoch-nv`). Writes the data\n"
+        "to FILE (0600).\n"
         "\n"
-        "Exit status: 0 opened, 1 the TPM refused (its PCRs are not the sealed state)\n"
-        "or the blob does not verify, 2 bad input.\n";
+        "Options:\n"
+        "  --key DIR       the sealing key (shield tpm seal-key)\n"
+        "  --pcr-list LIST the PCRs of the policy, e.g. 0,2,4-7\n"
+        "  --bank ALG      their bank (default sha256)\n"
+        "  --epoch-nv HEX  the epoch counter's NV index, when the policy names one\n"
+        "  --epoch N       the epoch the policy requires\n"
+        "  --tcti T        the TPM (see 'shield tpm --help')\n"
+        "  --in FILE       the sealed blob; -o FILE where the data goes\n"
+        "\n"
+        "Exit status: 0 opened, 1 the TPM refused (its PCRs are not the sealed state,\n"
+        "or the epoch passed: the message says which) or the blob does not verify,\n"
+        "2 bad input.\n";
 
 static int read_in(const char *dir, const char *name, size_t max, uint8_t **ret, size_t *ret_len) {
         char *path = NULL;
@@ -1420,9 +1509,11 @@ static int verb_unseal(int argc, char **argv) {
                 { "help", no_argument, NULL, 'h' },           { "key", required_argument, NULL, 'k' },
                 { "in", required_argument, NULL, 'i' },        { "pcr-list", required_argument, NULL, 'l' },
                 { "bank", required_argument, NULL, 'b' },      { "tcti", required_argument, NULL, 't' },
+                { "epoch-nv", required_argument, NULL, 'E' },  { "epoch", required_argument, NULL, 'e' },
                 {},
         };
         const char *dir = NULL, *in = NULL, *out = NULL, *list = NULL, *bank_name = "sha256", *tcti = NULL;
+        const char *nv_hex = NULL, *epoch = NULL;
         int c;
         optind = 0;
         opterr = 0;
@@ -1436,6 +1527,8 @@ static int verb_unseal(int argc, char **argv) {
                 case 'l': list = optarg; break;
                 case 'b': bank_name = optarg; break;
                 case 't': tcti = optarg; break;
+                case 'E': nv_hex = optarg; break;
+                case 'e': epoch = optarg; break;
                 default: return cli_usage_error(usage_unseal, "unseal: unknown option '%s'", argv[optind - 1]);
                 }
         if (optind != argc || !dir || !in || !out || !list)
@@ -1446,6 +1539,9 @@ static int verb_unseal(int argc, char **argv) {
                 return cli_usage_error(usage_unseal, "unseal: unknown --bank %s", bank_name);
         if (shield_parse_index_list(list, SHIELD_PCR_COUNT - 1, &mask) < 0 || !mask)
                 return cli_usage_error(usage_unseal, "unseal: --pcr-list %s: PCRs 0-23 such as 0,2,4-7", list);
+        struct shield_seal_policy pol = { .bank = bank, .mask = (uint32_t)mask };
+        if (epoch_args(usage_unseal, "unseal", nv_hex, epoch, &pol) != EXIT_OK)
+                return EXIT_BAD_INPUT;
         uint8_t *pub = NULL, *priv = NULL, *blob = NULL, *data = NULL;
         size_t pub_len = 0, priv_len = 0, blob_len = 0, data_len = 0;
         struct shield_tpm *t = NULL;
@@ -1458,7 +1554,6 @@ static int verb_unseal(int argc, char **argv) {
                 cli_error("%s", diag.msg);
                 goto out;
         }
-        struct shield_seal_policy pol = { .bank = bank, .mask = (uint32_t)mask };
         int v = shield_tpm_unseal(t, pub, pub_len, priv, priv_len, &pol, blob, blob_len, &data, &data_len,
                                   &diag);
         if (v < 0) {
@@ -1482,6 +1577,93 @@ out:
         return r;
 }
 
+static const char usage_epoch[] =
+        "Usage: shield tpm epoch [--tcti T] [--index HEX] [--json]\n"
+        "       shield tpm epoch advance --to N [--tcti T] [--index HEX]\n"
+        "\n"
+        "The epoch counter sealed credentials name in their policy (TPM2_PolicyNV):\n"
+        "read it, defining it first when the TPM has none (an owner-defined\n"
+        "TPM_NT_COUNTER, AUTHWRITE|AUTHREAD|OWNERREAD|NO_DA, empty auth, SHA-256,\n"
+        "incremented once so its Name is final); prints the index, the value and the\n"
+        "Name (what `shield tpm policy-pcr --epoch-nv-name` takes). `advance` counts\n"
+        "it up to at least N (at most 64 increments), which retires every blob\n"
+        "sealed to an older epoch; a counter never goes back.\n"
+        "\n"
+        "Options:\n"
+        "  --tcti T     the TPM (see 'shield tpm --help')\n"
+        "  --index HEX  the NV index (default 0x0100534b)\n"
+        "  --to N       advance: the value to reach\n"
+        "  --json       {\"index\", \"value\", \"name\", \"nv_public\"} (hex)\n"
+        "  -h, --help   this text\n"
+        "\n"
+        "Exit status: 0 done, 2 bad usage or a TPM error (an index of another kind\n"
+        "is left alone).\n";
+
+static int verb_epoch(int argc, char **argv) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },        { "tcti", required_argument, NULL, 't' },
+                { "index", required_argument, NULL, 'i' }, { "json", no_argument, NULL, 'j' },
+                { "to", required_argument, NULL, 'T' },    {},
+        };
+        const char *tcti = NULL, *to = NULL;
+        uint64_t index = SHIELD_TPM_EPOCH_NV, target = 0;
+        bool json = false, advance = false;
+        int c;
+        if (argc >= 2 && strcmp(argv[1], "advance") == 0) {
+                advance = true;
+                argc--;
+                argv++;
+        }
+        optind = 0;
+        opterr = 0;
+        while ((c = cli_getopt(argc, argv, "h", options)) >= 0)
+                switch (c) {
+                case '?': return EXIT_BAD_INPUT; /* said by cli_getopt */
+                case 'h': fputs(usage_epoch, stdout); return EXIT_OK;
+                case 't': tcti = optarg; break;
+                case 'i':
+                        if (shield_parse_u64(optarg, 16, UINT32_MAX, &index) < 0 || index >> 24 != 0x01)
+                                return cli_usage_error(usage_epoch, "epoch: --index %s: an NV index such as 0x0100534b", optarg);
+                        break;
+                case 'j': json = true; break;
+                case 'T': to = optarg; break;
+                default: return cli_usage_error(usage_epoch, "epoch: unknown option '%s'", argv[optind - 1]);
+                }
+        if (optind != argc)
+                return cli_usage_error(usage_epoch, "epoch: unexpected '%s' (read, or 'advance --to N')", argv[optind]);
+        if (advance != (to != NULL))
+                return cli_usage_error(usage_epoch, advance ? "epoch advance: --to N is required" : "epoch: --to goes with 'advance'");
+        if (advance && shield_parse_u64(to, 10, UINT64_MAX, &target) < 0)
+                return cli_usage_error(usage_epoch, "epoch advance: --to %s: a counter value", to);
+        struct shield_tpm *t = NULL;
+        struct shield_tpm_epoch e;
+        struct shield_diag diag = { 0 };
+        int r = EXIT_BAD_INPUT, k;
+        if (open_tpm(tcti, &t) != 0)
+                return EXIT_BAD_INPUT;
+        if (advance && (k = shield_tpm_epoch_advance(t, (uint32_t)index, target, &diag)) < 0) {
+                r = tpm_failed("epoch advance", k, &diag);
+                goto out;
+        }
+        if ((k = shield_tpm_epoch_read(t, (uint32_t)index, &e, &diag)) < 0) {
+                r = tpm_failed("epoch", k, &diag);
+                goto out;
+        }
+        char name[2 * SHIELD_TPM_NAME_MAX + 1], pub[2 * sizeof e.nv_public + 1], idx[11];
+        shield_hex_encode(e.name, e.name_len, name);
+        shield_hex_encode(e.nv_public, e.nv_public_len, pub);
+        snprintf(idx, sizeof idx, "0x%08x", (unsigned)e.index);
+        if (json)
+                cli_print_json(json_pack("{s:s, s:I, s:s, s:s}", "index", idx, "value", (json_int_t)e.value, "name", name,
+                                         "nv_public", pub));
+        else
+                printf("index %s\nvalue %llu\nname %s\n", idx, (unsigned long long)e.value, name);
+        r = EXIT_OK;
+out:
+        shield_tpm_close(t);
+        return r;
+}
+
 int cmd_tpm(int argc, char **argv) {
         static const struct cli_verb verbs[] = {
                 { "provision", "make and certify the EK and AK", verb_provision },
@@ -1498,6 +1680,7 @@ int cmd_tpm(int argc, char **argv) {
                 { "verify-seal-key", "check a sealing key as a credential service does", verb_verify_seal_key },
                 { "seal", "seal data to a sealing key (no TPM)", verb_seal },
                 { "unseal", "open sealed data with the TPM, in the sealed state only", verb_unseal },
+                { "epoch", "read or advance the epoch counter", verb_epoch },
                 { "quote-check", "the same as verify-quote", verb_verify },
         };
         return cli_dispatch(argc, argv, usage_family, verbs, ELEMENTS(verbs));
