@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "api.h"
+#include "shield/credential.h"
 #include "shield/attest.h"
 #include "shield/keys.h"
 #include "shield/crypto.h"
@@ -308,9 +309,19 @@ void h_challenge(const struct shieldd_request *rq, struct shieldd_response *rs, 
                 api_reply_store_error(rs, &diag);
                 goto out;
         }
+        /* An intent waiting for this machine's sealing key: the agent makes one in this round. */
+        struct shield_credential_offer offer;
+        bool has_offer = false;
+        if (shield_credential_offer(s, name, &offer, &has_offer, &diag) < 0) {
+                api_reply_store_error(rs, &diag);
+                goto out;
+        }
         shield_hex_encode(nonce, sizeof nonce, hex);
         api_iso_time(expires, when);
-        shieldd_reply_json(rs, 201, json_pack("{s:s, s:s}", "nonce", hex, "expires", when));
+        json_t *a = json_pack("{s:s, s:s}", "nonce", hex, "expires", when);
+        if (a && has_offer)
+                json_object_set_new(a, "credential_offer", shield_credential_offer_json(&offer));
+        shieldd_reply_json(rs, 201, a);
 out:
         json_decref(j);
 }
@@ -368,6 +379,14 @@ static char *token_claims(const char *name, const char *audience, int64_t now, c
                               o->has_colour ? shield_colour_name(o->early) : NULL, "late_boot",
                               o->has_colour ? shield_colour_name(o->late) : NULL, "pcr_digest", digest_hex, "policy", o->integrity.name,
                               "ak_trust", shield_ak_trust_name(o->ak_trust));
+        /* The machine credential the instance holds now: relying parties check it is not revoked (docs/CREDENTIALS.md). */
+        if (j && o->credential.has_current) {
+                const struct shield_credential_record *cr = &o->credential.current;
+                json_object_set_new(j, "credential", json_pack("{s:s, s:I, s:s, s:I}", "serial", cr->serial, "intent",
+                                                               (json_int_t)cr->intent, "method",
+                                                               shield_credential_method_name(cr->method), "not_after",
+                                                               (json_int_t)cr->not_after));
+        }
         char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
         json_decref(j);
         return text;
@@ -418,7 +437,8 @@ void h_attest(const struct shieldd_request *rq, struct shieldd_response *rs, con
         struct shield_attest_options opts = {
                 .nonce_mode = SHIELD_NONCE_ISSUED, .require_registered = true, .ek_ca_dir = NULL,
                 .ak_key = ev.ak_public ? shieldd_ak_key_cached(ev.ak_public, ev.ak_public_len) : NULL,
-                .now = (int64_t)time(NULL),
+                .now = (int64_t)time(NULL), .machine_ca = shieldd_cfg.machine_ca,
+                .credential_validity = shieldd_cfg.credential_validity,
         };
         int r = shield_attest_run(s, name, &ev, &opts, &out, &diag);
         if (r < 0 && r != SHIELD_E_VERIFY) {
@@ -438,6 +458,10 @@ void h_attest(const struct shieldd_request *rq, struct shieldd_response *rs, con
                                               shield_colour_name(out.colour), opts.now);
         json_t *a = shield_attest_outcome_json(&out);
         json_object_set_new(a, "instance", json_string(name));
+        if (out.credential.has_current)
+                json_object_set_new(a, "credential", shield_credential_json(&out.credential.current, NULL, true));
+        if (out.credential.refusal.n)
+                json_object_set_new(a, "credential_refused", shield_reasons_json(&out.credential.refusal));
         if (out.verified) {
                 memset(&diag, 0, sizeof diag);
                 claims = token_claims(name, audience, opts.now, &out);

@@ -23,6 +23,7 @@ typedef void api_handler(const struct shieldd_request *rq, struct shieldd_respon
 api_handler h_register, h_activate, h_challenge, h_attest;                   /* machines */
 api_handler h_list, h_get, h_golden_reset, h_delete, h_migrate, h_policy;     /* operators */
 api_handler h_openid, h_jwks, h_metrics, h_index;                             /* public */
+api_handler h_intents, h_ca_cert, h_ca_crl, h_credential, h_cluster_join;     /* credentials */
 
 /* Helpers (api-util.c). Those that answer leave rs set and return NULL / -1 / false. */
 void api_reply_store_error(struct shieldd_response *rs, const struct shield_diag *diag);

@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The HTTP layer: libmicrohttpd, bodies, limits, the request log. The only file that includes microhttpd.h. */
+/*
+ * The HTTP layer: libmicrohttpd, bodies, limits, the request log, and the
+ * TLS client certificate a machine presents (its sealed credential). The
+ * only file that includes microhttpd.h and gnutls.
+ */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -131,6 +136,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 .method = method, .path = url, .body = st->body ? st->body : "", .len = st->len, .remote = remote,
                 .authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
         };
+        /* The client's certificate, as sent: whether it is a current credential is the API's to judge. */
+        const union MHD_ConnectionInfo *tls = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+        if (tls && tls->tls_session) {
+                unsigned n = 0;
+                const gnutls_datum_t *peers = gnutls_certificate_get_peers((gnutls_session_t)tls->tls_session, &n);
+                if (peers && n > 0 && peers[0].size > 0) {
+                        rq.client_cert = peers[0].data;
+                        rq.client_cert_len = peers[0].size;
+                }
+        }
         shieldd_api_handle(&rq, &rs);
         return send_response(c, method, url, remote, &rs);
 }
@@ -160,7 +175,7 @@ struct shieldd_http {
 };
 
 int shieldd_http_start(const struct sockaddr *addr, unsigned threads, const char *cert_pem, const char *key_pem,
-                       struct shieldd_http **ret, unsigned *ret_port) {
+                       const char *client_ca_pem, struct shieldd_http **ret, unsigned *ret_port) {
         struct shieldd_http *h = calloc(1, sizeof *h);
         if (!h)
                 return -ENOMEM;
@@ -179,6 +194,8 @@ int shieldd_http_start(const struct sockaddr *addr, unsigned threads, const char
         struct MHD_OptionItem tls_opts[] = {
                 { cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)cert_pem },
                 { MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)key_pem },
+                /* Ask (not require) every client for a certificate from this CA: machines present their credential. */
+                { cert_pem && client_ca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, (void *)client_ca_pem },
                 { MHD_OPTION_END, 0, NULL },
         };
         h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,

@@ -16,6 +16,7 @@
 #include "http.h"
 #include "shield/crypto.h"
 #include "shield/keys.h"
+#include "shield/credential.h"
 #include "shield/tls.h"
 #include "shield/util.h"
 #include "shieldd.h"
@@ -72,12 +73,19 @@ static const char usage[] =
         "                         operator hands out names, a genuine TPM cannot claim one\n"
         "  --webhook URL          POST {\"instance\",\"from\",\"to\",\"time\"} on every colour change\n"
         "  --threads N            HTTP worker threads (default: the number of CPUs)\n"
+        "  --credential-validity TIME\n"
+        "                         how long a sealed machine credential is valid: N, Ns,\n"
+        "                         Nm, Nh or Nd (default 7d; 60s to 398d). The machine CA\n"
+        "                         that signs them is made on first start and kept in the\n"
+        "                         store (docs/CREDENTIALS.md).\n"
         "  -h, --help             this text\n"
         "\n"
         "Routes: POST /v1/instances, POST /v1/instances/NAME/activate, POST /v1/challenge,\n"
         "POST /v1/attest, GET /v1/instances[/NAME], POST /v1/instances/NAME/golden/reset\n"
         "and DELETE /v1/instances/NAME (admin token), GET /.well-known/openid-configuration,\n"
-        "GET /jwks, GET /metrics (Prometheus), GET / (the dashboard).\n"
+        "GET /jwks, GET /metrics (Prometheus), GET / (the dashboard); sealed credentials:\n"
+        "POST /v1/intents (admin token), GET /v1/ca/cert, GET /v1/ca/crl,\n"
+        "GET /v1/credentials/SERIAL, POST /v1/cluster/join (a TLS client certificate).\n"
         "\n"
         "Request bodies are at most 8 MiB. Every refusal is logged on stderr as one\n"
         "line: time, client address, route, status and reason code (never a secret).\n"
@@ -265,7 +273,7 @@ static int ensure_admin(struct shield_store *s) {
 
 int main(int argc, char **argv) {
         enum { O_LISTEN = 256, O_STORE, O_CERT, O_KEY, O_NOTLS, O_STATE, O_ADMIN, O_ISSUER, O_ALG, O_LIFE, O_AKCA,
-               O_EKCA, O_ENROL, O_HOOK, O_THREADS };
+               O_EKCA, O_ENROL, O_HOOK, O_THREADS, O_CREDVAL };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "listen", required_argument, NULL, O_LISTEN },
@@ -283,6 +291,7 @@ int main(int argc, char **argv) {
                 { "require-enrolment", no_argument, NULL, O_ENROL },
                 { "webhook", required_argument, NULL, O_HOOK },
                 { "threads", required_argument, NULL, O_THREADS },
+                { "credential-validity", required_argument, NULL, O_CREDVAL },
                 {},
         };
         struct shieldd_config *cfg = &shieldd_cfg;
@@ -336,6 +345,13 @@ int main(int argc, char **argv) {
                                 return usage_error("--threads: 1 to 1024");
                         cfg->threads = (unsigned)u;
                         break;
+                case O_CREDVAL: {
+                        int64_t secs = 0;
+                        if (parse_duration(optarg, &secs) < 0 || secs < 60 || secs > 398 * 86400)
+                                return usage_error("--credential-validity: a duration from 60s to 398d");
+                        cfg->credential_validity = (uint32_t)secs;
+                        break;
+                }
                 default: return usage_error("unknown option '%s'", argv[optind - 1]);
                 }
         if (optind != argc)
@@ -398,10 +414,14 @@ int main(int argc, char **argv) {
                 return fail("cannot make or load a token signing key: %s", diag.msg);
         if (shieldd_webhook_init() < 0)
                 return fail("cannot start the webhook sender");
+        if (shield_credential_ca(s, &cfg->machine_ca, &diag) < 0)
+                return fail("cannot make or load the machine CA: %s", diag.msg);
+        cfg->machine_ca_pem = strdup(shield_machine_ca_cert_pem(cfg->machine_ca));
 
         struct shieldd_http *http = NULL;
         unsigned bound = 0;
-        int r = shieldd_http_start((const struct sockaddr *)&addr, cfg->threads, cert_pem, key_pem, &http, &bound);
+        int r = shieldd_http_start((const struct sockaddr *)&addr, cfg->threads, cert_pem, key_pem, cfg->machine_ca_pem, &http,
+                                   &bound);
         if (key_pem) {
                 explicit_bzero(key_pem, strlen(key_pem));
                 free(key_pem);
@@ -443,5 +463,7 @@ int main(int argc, char **argv) {
         free(cfg->tls_key);
         free(cfg->issuer);
         free(cfg->ak_ca);
+        free(cfg->machine_ca_pem);
+        shield_machine_ca_free(cfg->machine_ca);
         return 0;
 }

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "shield/machine-ca.h"
 #include "shield/store.h"
 #include "shield/token.h"
 
@@ -40,6 +41,9 @@ struct shieldd_config {
         bool require_enrolment;         /* --require-enrolment: EK registrations need the admin token */
         const char *webhook;
         unsigned threads;
+        struct shield_machine_ca *machine_ca; /* issues sealed credentials (kept in the store) */
+        uint32_t credential_validity;   /* --credential-validity, seconds */
+        char *machine_ca_pem;           /* its certificate: the TLS layer asks clients for certificates it signed */
 };
 
 extern struct shieldd_config shieldd_cfg;
@@ -53,6 +57,8 @@ struct shieldd_request {
         const char *body;               /* NUL-terminated; len bytes */
         size_t len;
         const char *remote;             /* the client's address, for the log */
+        const uint8_t *client_cert;     /* the TLS client's certificate (DER), NULL when it sent none */
+        size_t client_cert_len;
 };
 
 struct shieldd_response {
