@@ -89,6 +89,9 @@ struct shield_agent_verdict {
         struct shield_agent_reason *reasons;
         size_t n_reasons;
         char *token;            /* the JWT, NULL when not verified */
+        char credential_serial[33]; /* the sealed credential the state holds after this round, "" none */
+        bool credential_new;    /* it was issued and kept in this round */
+        char credential_refused[320]; /* why the service refused this round's sealing key, "" none */
         char *json;             /* the whole answer as the service sent it */
 };
 
@@ -221,3 +224,33 @@ int shield_agent_state_save(const char *dir, const struct shield_agent_state *s)
 /* Forget the registration (removes the file; absent is fine). */
 __attribute__((warn_unused_result))
 int shield_agent_state_remove(const char *dir);
+
+/* ---- Sealed credentials (docs/CREDENTIALS.md) ---- */
+#define SHIELD_AGENT_CREDENTIAL_DIR "credential"    /* in the state directory */
+
+/* What `shield credential unseal` found. */
+struct shield_agent_unseal_result {
+        char serial[33];
+        char instance[SHIELD_AGENT_NAME_MAX + 4];
+        int64_t not_after;
+        uint16_t bank;                  /* of the sealed policy */
+        uint32_t mask;                  /* its PCRs */
+        struct shield_pcrs bound;       /* their sealed values */
+        /* When the TPM refused: */
+        uint32_t differ;                /* PCRs whose value now is not the sealed one */
+        struct shield_pcrs now;         /* the PCRs now */
+        uint64_t epoch, epoch_now;      /* the credential's epoch and the counter now (0 without one) */
+        bool epoch_passed;
+};
+
+/*
+ * Open the credential the agent keeps in state_dir with the TPM (tcti as
+ * shield_tpm_open) and write out_dir/key.pem (0600), cert.pem and ca.pem
+ * (out_dir made 0700 when missing). SHIELD_E_NOT_FOUND: no credential is
+ * kept; SHIELD_E_VERIFY: the TPM refused (this boot is not the intended
+ * one, or the epoch passed): ret->differ and ret->epoch_passed say why;
+ * others with diag.
+ */
+__attribute__((warn_unused_result))
+int shield_agent_credential_unseal(const char *state_dir, const char *tcti, const char *out_dir,
+                                   struct shield_agent_unseal_result *ret, struct shield_diag *diag);

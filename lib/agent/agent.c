@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agent/http.h"
+#include "agent-credential.h"
 #include "shield/agent.h"
 #include "shield/crypto.h"
 #include "shield/evidence.h"
@@ -353,7 +354,7 @@ int shield_agent_register(struct shield_agent *a, bool force, bool *ret_activate
 
 /* Evidence over nonce as a JSON object. */
 static int collect(struct shield_agent *a, struct shield_tpm *t, const uint8_t *nonce, size_t nonce_len,
-                   json_t **ret, struct shield_agent_error *err) {
+                   const struct agent_sealing *sealing, json_t **ret, struct shield_agent_error *err) {
         struct shield_evidence e = { 0 };
         struct shield_diag diag = { 0 };
         char *text = NULL;
@@ -362,7 +363,8 @@ static int collect(struct shield_agent *a, struct shield_tpm *t, const uint8_t *
                 tpm_failed(err, "quote", r, &diag);
                 goto out;
         }
-        if (shield_evidence_add_host_state(&e, a->eventlog, a->ima_log) < 0 || !(e.producer = strdup(a->producer))) {
+        if (shield_evidence_add_host_state(&e, a->eventlog, a->ima_log) < 0 || !(e.producer = strdup(a->producer)) ||
+            agent_sealing_attach(sealing, &e) < 0) {
                 r = nomem(err);
                 goto out;
         }
@@ -443,6 +445,8 @@ int shield_agent_attest(struct shield_agent *a, struct shield_agent_verdict *ret
         uint8_t *nonce = NULL;
         size_t nonce_len = 0;
         bool skipped = false;
+        struct agent_sealing sealing = { 0 };
+        char sealing_error[300] = "";
         int status = 0, r;
 
         if (!err)
@@ -461,9 +465,15 @@ int shield_agent_attest(struct shield_agent *a, struct shield_agent_verdict *ret
                                                    "its \"nonce\" is not 1 to 64 bytes of hex", err);
                                 goto out;
                         }
+                        /* The service's offer: a sealing key for its intent, certified over this nonce. */
+                        agent_sealing_clear(&sealing);
+                        struct shield_diag sd = { 0 };
+                        if (agent_sealing_prepare(t, a->ak_handle, json_object_get(answer, "credential_offer"), nonce,
+                                                  nonce_len, &sealing, &sd) < 0)
+                                snprintf(sealing_error, sizeof sealing_error, "no sealing key made: %s", sd.msg);
                         json_decref(answer);
                         answer = NULL;
-                        if ((r = collect(a, t, nonce, nonce_len, &evidence, err)) < 0)
+                        if ((r = collect(a, t, nonce, nonce_len, &sealing, &evidence, err)) < 0)
                                 goto out;
                         req = json_pack("{s:s, s:o}", "instance", a->name, "evidence", evidence);
                         evidence = NULL; /* transferred, also when json_pack fails */
@@ -488,8 +498,25 @@ int shield_agent_attest(struct shield_agent *a, struct shield_agent_verdict *ret
         }
         if (r < 0)
                 goto out;
-        r = parse_verdict(a, answer, ret, err);
+        if ((r = parse_verdict(a, answer, ret, err)) < 0)
+                goto out;
+        /* A credential in the answer is kept, and the epoch moved on, before the round counts as done. */
+        struct shield_diag kd = { 0 };
+        json_t *refused = json_object_get(answer, "credential_refused");
+        if (json_array_size(refused))
+                copy_str(ret->credential_refused, sizeof ret->credential_refused,
+                         json_object_get(json_array_get(refused, 0), "message"));
+        else if (sealing_error[0])
+                snprintf(ret->credential_refused, sizeof ret->credential_refused, "%s", sealing_error);
+        if (agent_credential_keep(t, a->state_dir, json_object_get(answer, "credential"), &sealing, ret->credential_serial,
+                                  &ret->credential_new, &kd) < 0) {
+                shield_agent_verdict_clear(ret);
+                agent_fail(err, SHIELD_AGENT_FAIL_LOCAL, 0, NULL, "the sealed credential: %s", kd.msg);
+                r = SHIELD_E_SYSTEM;
+                goto out;
+        }
 out:
+        agent_sealing_clear(&sealing);
         json_decref(req);
         json_decref(evidence);
         json_decref(answer);
