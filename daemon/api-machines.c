@@ -458,8 +458,14 @@ void h_attest(const struct shieldd_request *rq, struct shieldd_response *rs, con
                                               shield_colour_name(out.colour), opts.now);
         json_t *a = shield_attest_outcome_json(&out);
         json_object_set_new(a, "instance", json_string(name));
-        if (out.credential.has_current)
-                json_object_set_new(a, "credential", shield_credential_json(&out.credential.current, NULL, true));
+        if (out.credential.has_current) {
+                struct shield_intent_record in = { 0 };
+                bool have_in = shield_store_intent_active(s, name, &in, &diag) == 0;
+                json_object_set_new(a, "credential", shield_credential_json(&out.credential.current, have_in ? &in : NULL,
+                                                                            true));
+                shield_intent_record_clear(&in);
+                memset(&diag, 0, sizeof diag);
+        }
         if (out.credential.refusal.n)
                 json_object_set_new(a, "credential_refused", shield_reasons_json(&out.credential.refusal));
         if (out.verified) {

@@ -256,27 +256,18 @@ int cli_integrity_policy(const char *arg, struct shield_integrity_policy *ret) {
         return EXIT_OK;
 }
 
-int cli_admin_call(const char *server, const char *cacert, const char *token_file, const char *method,
-                   const char *instance, const char *verb, const char *body, char **ret_json) {
+int cli_service_call(const char *server, const char *cacert, const char *token_file, const char *method,
+                     const char *path, const char *body, char **ret_json) {
         struct shield_operator *o = NULL;
         struct shield_agent_error err = { 0 };
-        char *esc = NULL, *path = NULL, *answer = NULL;
+        char *answer = NULL;
         int r = shield_operator_new(server, cacert, token_file, &o, &err);
-        if (r == 0 && (!(esc = shield_operator_escape(o, instance)) ||
-                       asprintf(&path, "/v1/instances/%s%s%s", esc, verb ? "/" : "", verb ? verb : "") < 0)) {
-                path = NULL;
-                r = SHIELD_E_NOMEM;
-                snprintf(err.msg, sizeof err.msg, "out of memory");
-        }
         if (r == 0)
                 r = shield_operator_call(o, method, path, body, NULL, &answer, &err);
-        free(esc);
-        free(path);
         shield_operator_free(o);
         if (r < 0) {
                 cli_error("%s", err.msg);
-                return err.kind == SHIELD_AGENT_FAIL_HTTP && err.http_status == 404 ? EXIT_BAD_INPUT
-                       : err.kind == SHIELD_AGENT_FAIL_HTTP && (err.http_status == 401 || err.http_status == 403)
+                return err.kind == SHIELD_AGENT_FAIL_HTTP && (err.http_status == 401 || err.http_status == 403)
                                ? EXIT_VERIFY_FAILED
                                : EXIT_BAD_INPUT;
         }
@@ -285,6 +276,30 @@ int cli_admin_call(const char *server, const char *cacert, const char *token_fil
         else
                 free(answer);
         return EXIT_OK;
+}
+
+int cli_admin_call(const char *server, const char *cacert, const char *token_file, const char *method,
+                   const char *instance, const char *verb, const char *body, char **ret_json) {
+        struct shield_operator *o = NULL;
+        struct shield_agent_error err = { 0 };
+        char *esc = NULL, *path = NULL;
+        /* Only for the escaping of the name. */
+        if (shield_operator_new(server, cacert, NULL, &o, &err) < 0) {
+                cli_error("%s", err.msg);
+                return EXIT_BAD_INPUT;
+        }
+        if (!(esc = shield_operator_escape(o, instance)) ||
+            asprintf(&path, "/v1/instances/%s%s%s", esc, verb ? "/" : "", verb ? verb : "") < 0) {
+                free(esc);
+                shield_operator_free(o);
+                cli_error("out of memory");
+                return EXIT_BAD_INPUT;
+        }
+        free(esc);
+        shield_operator_free(o);
+        int r = cli_service_call(server, cacert, token_file, method, path, body, ret_json);
+        free(path);
+        return r;
 }
 
 int cli_admin_post(const char *server, const char *cacert, const char *token_file, const char *instance,

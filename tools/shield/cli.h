@@ -44,6 +44,7 @@ int cmd_golden(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+int cmd_credential(int argc, char **argv);
 
 struct shield_initial_state;
 /* Read an initial state and fill what it leaves out from the platform defaults; 0 or an exit code. */
@@ -90,6 +91,9 @@ void cli_print_outcome(const struct shield_attest_outcome *o, const char *instan
  */
 int cli_admin_call(const char *server, const char *cacert, const char *token_file, const char *method,
                    const char *instance, const char *verb, const char *body, char **ret_json);
+/* METHOD path with the token (NULL: none) and body (NULL: none); as cli_admin_call. */
+int cli_service_call(const char *server, const char *cacert, const char *token_file, const char *method,
+                     const char *path, const char *body, char **ret_json);
 /* POST /v1/instances/INSTANCE/VERB {} with the admin token. */
 int cli_admin_post(const char *server, const char *cacert, const char *token_file, const char *instance,
                    const char *verb);

@@ -57,6 +57,7 @@ static const struct cli_verb commands[] = {
         { "agent", "attest to shieldd", cmd_agent },
         { "token", "verify attestation tokens", cmd_token },
         { "predict", "PCR values of the next boot", cmd_predict },
+        { "credential", "sealed machine credentials", cmd_credential },
 };
 
 int main(int argc, char **argv) {
