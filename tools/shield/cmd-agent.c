@@ -108,16 +108,21 @@ static const char *paint(const char *colour) {
 
 static void print_verdict(const char *name, const struct shield_agent_verdict *v, bool once) {
         if (json_out) {
-                if (once)
-                        puts(v->json);
-                else {
-                        /* One line per attestation: JSON Lines for a log shipper. */
-                        json_t *j = json_loads(v->json, 0, NULL);
-                        char *line = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-                        puts(line ? line : v->json);
-                        free(line);
-                        json_decref(j);
+                /* The service's answer, with what the agent did with it: the sealed credential it keeps. */
+                json_t *j = json_loads(v->json, 0, NULL);
+                if (j) {
+                        json_object_del(j, "credential"); /* its sealed bytes are in the state directory */
+                        json_object_set_new(j, "credential_kept",
+                                            v->credential_serial[0] ? json_string(v->credential_serial) : json_null());
+                        json_object_set_new(j, "credential_new", json_boolean(v->credential_new));
+                        if (v->credential_refused[0])
+                                json_object_set_new(j, "credential_note", json_string(v->credential_refused));
                 }
+                /* --once: indented; a loop: one line per attestation (JSON Lines for a log shipper). */
+                char *text = j ? json_dumps(j, (once ? JSON_INDENT(2) : JSON_COMPACT) | JSON_PRESERVE_ORDER) : NULL;
+                puts(text ? text : v->json);
+                free(text);
+                json_decref(j);
                 fflush(stdout);
                 return;
         }
@@ -126,6 +131,10 @@ static void print_verdict(const char *name, const struct shield_agent_verdict *v
         printf("%s: %s, %s%s%s (early boot %s, late boot %s)%s%s\n", name, v->verified ? "verified" : "NOT verified",
                paint(c), c, end, v->early_boot[0] ? v->early_boot : "-", v->late_boot[0] ? v->late_boot : "-",
                v->golden_recorded ? ", golden measurement recorded" : "", v->rebooted ? ", rebooted" : "");
+        if (v->credential_serial[0])
+                printf("  credential %s %s\n", v->credential_serial, v->credential_new ? "issued and kept" : "kept");
+        if (v->credential_refused[0])
+                printf("  credential: %s\n", v->credential_refused);
         for (size_t i = 0; i < v->n_reasons; i++) {
                 const struct shield_agent_reason *r = &v->reasons[i];
                 printf("  %-7s [%s]", r->severity[0] ? r->severity : "-", r->code);
