@@ -44,7 +44,7 @@ static int parse_replacements(json_t *a, struct shield_predict_replacement *repl
         }
         json_array_foreach(a, i, v) {
                 bool bad = false;
-                if (!json_is_object(v) || !api_unknown_keys(v, allowed, rs))
+                if (!json_is_object(v) || api_unknown_keys(v, allowed, rs))
                         goto bad;
                 const char *path = api_str_member(v, "path", &bad), *hex = api_str_member(v, "sha256", &bad);
                 json_t *image = json_object_get(v, "image");

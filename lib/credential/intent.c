@@ -90,7 +90,9 @@ static int predict_one(struct shield_store *store, const char *instance, const s
         predicted = b->present & ~left_out;
         out->mask = rq->mask;
         if (!out->mask) {
-                out->mask = SHIELD_CREDENTIAL_PCRS_DEFAULT;
+                /* PCRs the boot left without events may still be extended later by what logs elsewhere (IMA, the
+                 * kernel's initrd): the default counts only those the log explains. */
+                out->mask = SHIELD_CREDENTIAL_PCRS_DEFAULT & b->extended;
                 /* A unified kernel image measured by systemd-stub: its kernel, command line and initrd count too. */
                 if ((predicted & (1u << PCR_KERNEL_BOOT)) && (b->extended & (1u << PCR_KERNEL_BOOT)))
                         out->mask |= 1u << PCR_KERNEL_BOOT;
