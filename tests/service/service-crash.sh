@@ -83,7 +83,15 @@ crash_run() {
         client "$label-b" "$tcti_b" "$base" "$cb" &
         local c2=$!
         pids+=($c1 $c2)
-        sleep 2.2
+        # Kill once both clients have verdicts (not after a fixed time: a loaded machine is slower),
+        # while they are still sending.
+        local waited=0
+        until [ "$(cat "$ca/acked" "$cb/acked" 2>/dev/null | wc -l)" -ge 3 ] && [ -s "$ca/acked" ] && [ -s "$cb/acked" ]; do
+                [ $waited -ge 600 ] && break
+                sleep 0.1
+                waited=$((waited + 1))
+        done
+        sleep 0.3
         kill -9 "$pid"
         wait "$pid" 2>/dev/null
         touch "$ca/stop" "$cb/stop"
