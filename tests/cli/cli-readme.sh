@@ -60,6 +60,8 @@ while i < len(lines):
         skip = "needs shieldd's JWKS and a token it issued"
     elif re.search(r"^shield vm (run|start|console)", cmd):
         skip = "boots a VM"
+    elif re.search(r"^shield credential unseal", cmd):
+        skip = "needs a credential an agent round kept and its TPM"
     elif re.search(r"/dev/tpm|--tcti device", cmd):
         skip = "needs a TPM device"
     elif re.search(r"binary_bios_measurements|ascii_runtime_measurements|forged\.bin", cmd):
