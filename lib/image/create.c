@@ -276,7 +276,7 @@ int shield_image_create(const struct shield_image_spec *spec, void (*progress)(c
                 total = spec->disk_size;
         }
 
-        char *tmp = NULL;
+        char *tmp = NULL, *at = NULL;
         if (asprintf(&tmp, "%s.tmp.%ld", spec->output, (long)getpid()) < 0)
                 return SHIELD_E_NOMEM;
         int r;
@@ -295,7 +295,7 @@ int shield_image_create(const struct shield_image_spec *spec, void (*progress)(c
                 goto fail;
 
         /* mkfs.fat counts in 1 KiB blocks and its --offset in sectors. */
-        char offset_sectors[32], blocks[32], at[64];
+        char offset_sectors[32], blocks[32];
         snprintf(offset_sectors, sizeof offset_sectors, "%llu", (unsigned long long)(MIB / SECTOR));
         snprintf(blocks, sizeof blocks, "%llu", (unsigned long long)(esp_size / 1024));
         if (progress)
@@ -317,8 +317,12 @@ int shield_image_create(const struct shield_image_spec *spec, void (*progress)(c
         if ((r = shield_run(mkfs, NULL, diag)) < 0)
                 goto fail;
 
-        /* mtools addresses the partition inside the disk file as FILE@@OFFSET. */
-        snprintf(at, sizeof at, "%s@@%llu", tmp, (unsigned long long)MIB);
+        /* mtools addresses the partition inside the disk file as FILE@@OFFSET (as long as the path is). */
+        if (asprintf(&at, "%s@@%llu", tmp, (unsigned long long)MIB) < 0) {
+                at = NULL;
+                r = SHIELD_E_NOMEM;
+                goto fail;
+        }
         const char *env_repro[] = { REPRODUCIBLE_EPOCH, "MTOOLS_SKIP_CHECK=1", NULL };
         const char *env_plain[] = { "MTOOLS_SKIP_CHECK=1", NULL };
         const char *const *env = spec->reproducible ? env_repro : env_plain;
@@ -344,10 +348,12 @@ int shield_image_create(const struct shield_image_spec *spec, void (*progress)(c
                 r = shield_diag_fail(diag, SHIELD_E_SYSTEM, 0, -1, "%s: %s", spec->output, strerror(errno));
                 goto fail;
         }
+        free(at);
         free(tmp);
         return 0;
 fail:
         unlink(tmp);
+        free(at);
         free(tmp);
         return r;
 }

@@ -293,6 +293,11 @@ for k in set(entry) & set(show):
         print("FAIL: %s: list %r vs show %r" % (k, entry[k], show[k])); sys.exit(1)
 if entry["guest_os_features"] != ["UEFI_COMPATIBLE"]: print("FAIL: features", entry); sys.exit(1)
 PY
+# A long output path: mtools' FILE@@OFFSET once lived in 64 bytes (a deep work directory failed).
+deep=$work/a-directory-name-long-enough-that-the-path-passes-one-hundred-bytes/and-one-more-level
+mkdir -p "$deep"
+expect 0 "create a disk under a path of ${#deep} bytes" "$shield" image create -o "$deep/disk.raw" \
+        --bootloader "$work/fake.efi" --esp-size 64M --reproducible
 expect 0 "delete" "$shield" image delete other
 expect 2 "delete again" "$shield" image delete other
 expect 2 "show a deleted image" "$shield" image show other
