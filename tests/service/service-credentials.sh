@@ -13,7 +13,7 @@
 # KEEP=1 keeps the work directory.
 set -uo pipefail
 source "$(dirname "$0")/../cli/lib.sh"
-for tool in swtpm swtpm_setup tpm2_pcrextend tpm2_nvreadpublic python3 openssl curl; do
+for tool in swtpm swtpm_setup tpm2_pcrextend tpm2_nvreadpublic tpm2_policypcr tpm2_policynv tpm2_print xxd python3 openssl curl; do
         command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
 done
 shieldd=${SHIELDD_BIN:-$(dirname "$shield")/../../daemon/shieldd}
@@ -133,6 +133,23 @@ PY
 serialA=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["credential_kept"])' "$work/out")
 [ -f "$st/credential/sealed.bin" ] && [ -f "$st/credential/key.priv" ] && echo "ok: the state keeps the sealed credential" ||
         { echo "FAIL: no $st/credential"; fails=$((fails + 1)); }
+# Oracles for the sealing key: tpm2_print reads its authPolicy; tpm2_policypcr + tpm2_policynv in a
+# trial session (the PCRs as boot A left them, the epoch the credential names) compute the same digest.
+epochA=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["epoch"]["value"])' "$st/credential/credential.json")
+digestA=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["policy_digest"])' "$st/credential/credential.json")
+printf '%016x' "$epochA" | xxd -r -p >"$work/operand.bin"
+( export TPM2TOOLS_TCTI=$tcti
+  tpm2_startauthsession -S "$work/trial.ctx" && tpm2_policypcr -S "$work/trial.ctx" -l sha256:0,2,4,7 &&
+          tpm2_policynv -S "$work/trial.ctx" -i "$work/operand.bin" -L "$work/trial.dat" 0x0100534b eq
+  tpm2_flushcontext "$work/trial.ctx" ) >"$work/trial.log" 2>&1
+[ "$(xxd -p -c 256 "$work/trial.dat" 2>/dev/null)" = "$digestA" ] &&
+        echo "ok: tpm2_policypcr + tpm2_policynv compute the credential's policy ($digestA)" ||
+        { echo "FAIL: tpm2-tools' trial policy differs from $digestA"; cat "$work/trial.log"; fails=$((fails + 1)); }
+tpm2_print -t TPM2B_PUBLIC "$st/credential/key.pub" >"$work/keypub.txt" 2>&1
+grep -qi "authorization policy: *$digestA" "$work/keypub.txt" && grep -q "fixedtpm|fixedparent" "$work/keypub.txt" &&
+        ! grep -q userwithauth "$work/keypub.txt" &&
+        echo "ok: tpm2_print: the sealing key has that authPolicy, fixedTPM|fixedParent, no userWithAuth" ||
+        { echo "FAIL: tpm2_print of the sealing key"; sed 's/^/  | /' "$work/keypub.txt"; fails=$((fails + 1)); }
 TPM2TOOLS_TCTI=$tcti tpm2_nvreadpublic 0x0100534b >"$work/nv.txt" 2>&1
 grep -q "nt=0x1" "$work/nv.txt" && echo "ok: tpm2_nvreadpublic shows the epoch counter" ||
         { echo "FAIL: no epoch counter"; cat "$work/nv.txt"; fails=$((fails + 1)); }
