@@ -18,17 +18,6 @@ void shield_intent_outcomes_free(struct shield_intent_outcome *o, size_t n) {
         free(o);
 }
 
-int credential_intent_pcrs(const struct shield_intent_record *in, struct shield_pcrs *ret, struct shield_diag *diag) {
-        json_error_t e;
-        json_t *o = json_loads(in->pcrs_json, 0, &e);
-        if (!o)
-                return shield_diag_fail(diag, SHIELD_E_FORMAT, 0, -1, "intent %lld: its PCR values do not parse",
-                                        (long long)in->id);
-        int r = credential_pcrs_parse(o, in->bank, in->mask, ret, diag);
-        json_decref(o);
-        return r;
-}
-
 /* The replacements as asked, for the record: [{"path", "sha256"?: Authenticode digest, "image": bytes}]. */
 static json_t *describe(const struct shield_intent_request *rq) {
         json_t *a = json_array();

@@ -58,6 +58,17 @@ int credential_pcrs_parse(const json_t *o, uint16_t bank, uint32_t mask, struct 
         return 0;
 }
 
+int credential_intent_pcrs(const struct shield_intent_record *in, struct shield_pcrs *ret, struct shield_diag *diag) {
+        json_error_t e;
+        json_t *o = json_loads(in->pcrs_json, 0, &e);
+        if (!o)
+                return shield_diag_fail(diag, SHIELD_E_FORMAT, 0, -1, "intent %lld: its PCR values do not parse",
+                                        (long long)in->id);
+        int r = credential_pcrs_parse(o, in->bank, in->mask, ret, diag);
+        json_decref(o);
+        return r;
+}
+
 static json_t *mask_json(uint32_t mask) {
         json_t *a = json_array();
         for (unsigned i = 0; a && i < SHIELD_PCR_COUNT; i++)

@@ -93,20 +93,6 @@ int shield_store_golden_eventlog_get(struct shield_store *s, const char *instanc
 
 /* ---- intents ---- */
 
-int store_credentials_end(struct shield_store *s, const char *instance, int64_t now, size_t *ret_n,
-                          struct shield_diag *diag) {
-        int64_t changes = 0;
-        int r = store_run(s, "ending the instance's intents", "UPDATE intents SET active = 0 WHERE instance = ? AND active = 1",
-                          PARAMS(P_TEXT(instance)), NULL, diag);
-        if (r >= 0)
-                r = store_run(s, "revoking the instance's credentials",
-                              "UPDATE credentials SET revoked = ? WHERE instance = ? AND revoked IS NULL",
-                              PARAMS(P_INT(now), P_TEXT(instance)), &changes, diag);
-        if (r >= 0 && ret_n)
-                *ret_n = (size_t)changes;
-        return r < 0 ? r : 0;
-}
-
 int shield_store_intent_add(struct shield_store *s, struct shield_intent_record *rec, size_t *ret_revoked,
                             struct shield_diag *diag) {
         struct store_rows *q = NULL;

@@ -876,6 +876,21 @@ int shield_store_instance_set_trusted(struct shield_store *s, const char *name, 
                           PARAMS(P_TEXT(name)), diag);
 }
 
+/* An instance's intents end and its credentials are revoked (a new intent, a new TPM, a deleted instance). */
+int store_credentials_end(struct shield_store *s, const char *instance, int64_t now, size_t *ret_n,
+                          struct shield_diag *diag) {
+        int64_t changes = 0;
+        int r = store_run(s, "ending the instance's intents", "UPDATE intents SET active = 0 WHERE instance = ? AND active = 1",
+                          PARAMS(P_TEXT(instance)), NULL, diag);
+        if (r >= 0)
+                r = store_run(s, "revoking the instance's credentials",
+                              "UPDATE credentials SET revoked = ? WHERE instance = ? AND revoked IS NULL",
+                              PARAMS(P_INT(now), P_TEXT(instance)), &changes, diag);
+        if (r >= 0 && ret_n)
+                *ret_n = (size_t)changes;
+        return r < 0 ? r : 0;
+}
+
 int shield_store_instance_new_identity(struct shield_store *s, const char *name, const char *reason,
                                        struct shield_diag *diag) {
         int r;
